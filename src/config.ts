@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+/** Limits that protect the server from abusive requests (SPEC §4). */
+export interface AbuseLimits {
+  maxBodyBytes: number;
+  maxDepth: number;
+  maxAliases: number;
+  maxCost: number;
+  maxTokens: number;
+}
+
+export interface Config {
+  port: number;
+  /** PostgreSQL through postgres.js when set; embedded PGlite in `dataDir` otherwise. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  encryptionKey: Buffer;
+  adminToken: string | undefined;
+  nameHoldSeconds: number;
+  logLevel: LogLevel;
+  graphiql: boolean;
+  limits: AbuseLimits;
+}
+
+/** A configuration mistake: the message tells the operator what to set. */
+export class ConfigError extends Error {}
+
+const logLevels: LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function parseKey(raw: string, source: string): Buffer {
+  const key = Buffer.from(raw.trim(), 'base64');
+  if (key.length !== 32) {
+    throw new ConfigError(`${source} must be 32 bytes encoded in base64 (try: openssl rand -base64 32), got ${key.length} bytes`);
+  }
+  return key;
+}
+
+/** On the embedded default the key lives beside the data it protects, created at first start. */
+function embeddedKey(dataDir: string): Buffer {
+  const file = join(dataDir, 'encryption.key');
+  if (existsSync(file)) return parseKey(readFileSync(file, 'utf8'), file);
+  mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600 });
+  return key;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const databaseUrl = env.DATABASE_URL || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+  }
+  const dataDir = resolve(env.DATA_DIR || './.data');
+  let encryptionKey: Buffer;
+  if (env.ENCRYPTION_KEY) encryptionKey = parseKey(env.ENCRYPTION_KEY, 'ENCRYPTION_KEY');
+  else if (databaseUrl) {
+    throw new ConfigError('ENCRYPTION_KEY is required with DATABASE_URL: set it to 32 random bytes in base64 (openssl rand -base64 32) and keep it safe; secrets and backups cannot be read without it');
+  } else encryptionKey = embeddedKey(dataDir);
+
+  const logLevel = (env.LOG_LEVEL || 'info') as LogLevel;
+  if (!logLevels.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${env.LOG_LEVEL}"`);
+  const adminToken = env.ADMIN_TOKEN || undefined;
+  if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN must be at least 16 characters long');
+  if (env.GRAPHIQL && !['true', 'false'].includes(env.GRAPHIQL)) throw new ConfigError('GRAPHIQL must be true or false');
+
+  return {
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    databaseUrl,
+    dataDir,
+    encryptionKey,
+    adminToken,
+    nameHoldSeconds: integer(env, 'NAME_HOLD_SECONDS', 3600, 0, 10 * 365 * 86400),
+    logLevel,
+    graphiql: env.GRAPHIQL !== 'false',
+    limits: {
+      maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+      maxDepth: integer(env, 'MAX_QUERY_DEPTH', 12, 2, 100),
+      maxAliases: integer(env, 'MAX_QUERY_ALIASES', 30, 1, 1000),
+      maxCost: integer(env, 'MAX_QUERY_COST', 5000, 10, 1_000_000),
+      maxTokens: integer(env, 'MAX_QUERY_TOKENS', 5000, 100, 1_000_000),
+    },
+  };
+}

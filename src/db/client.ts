@@ -1,0 +1,64 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import type { Logger as DrizzleLogger } from 'drizzle-orm';
+import type { PgAsyncDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import { relations } from './schema.js';
+
+/** One database type for both drivers. */
+export type Database = PgAsyncDatabase<PgQueryResultHKT, typeof relations>;
+
+export interface DatabaseHandle {
+  db: Database;
+  kind: 'postgres' | 'pglite';
+  migrate(): Promise<void>;
+  /** True when the database answers a trivial query. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** Receives every SQL statement (tests count them); parameters are never passed on. */
+  onQuery?: (sql: string) => void;
+}
+
+const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
+  const logger: DrizzleLogger | undefined = options.onQuery ? { logQuery: (sql) => options.onQuery!(sql) } : undefined;
+  if (options.databaseUrl) {
+    // onnotice: PostgreSQL notices (e.g. "relation already exists") are not worth a log line each.
+    const client = postgres(options.databaseUrl, { max: 10, onnotice: () => {} });
+    const db = drizzlePostgres({ client, relations, logger });
+    return {
+      db,
+      kind: 'postgres',
+      migrate: async () => {
+        await migratePostgres(db, { migrationsFolder });
+      },
+      ping: async () => client`select 1`.then(() => true, () => false),
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+  const dir = join(options.dataDir, 'pgdata');
+  mkdirSync(dir, { recursive: true });
+  const client = await PGlite.create(dir);
+  const db = drizzlePglite({ client, relations, logger });
+  return {
+    db: db as unknown as Database,
+    kind: 'pglite',
+    migrate: async () => {
+      await migratePglite(db, { migrationsFolder });
+    },
+    ping: async () => client.query('select 1').then(() => true, () => false),
+    close: () => client.close(),
+  };
+}

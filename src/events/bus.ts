@@ -1,0 +1,19 @@
+import { createPubSub } from 'graphql-yoga';
+import type { ServiceState } from '../service/rules.js';
+
+/** A service moved from one state to another (payloads stay small: ids and states). */
+export interface ServiceStateChange {
+  serviceId: string;
+  previousState: ServiceState | null;
+  state: ServiceState;
+  at: string;
+}
+
+/** The one event bus: typed topics over yoga's pub/sub (in-process transport for now). */
+export function createEventBus() {
+  return createPubSub<{
+    serviceStateChanged: [ServiceStateChange];
+  }>();
+}
+
+export type EventBus = ReturnType<typeof createEventBus>;

@@ -1,0 +1,81 @@
+import SchemaBuilder from '@pothos/core';
+import DrizzlePlugin from '@pothos/plugin-drizzle';
+import ErrorsPlugin from '@pothos/plugin-errors';
+import RelayPlugin from '@pothos/plugin-relay';
+import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import { getTableConfig } from 'drizzle-orm/pg-core';
+import { GraphQLError, Kind } from 'graphql';
+import { hasRole } from '../auth/rules.js';
+import { relations } from '../db/schema.js';
+import type { Context } from './context.js';
+
+const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** THE schema builder: every slice registers its types on it. */
+export const builder = new SchemaBuilder<{
+  Context: Context;
+  DrizzleRelations: typeof relations;
+  DefaultFieldNullability: false;
+  AuthScopes: { reader: boolean; operator: boolean; admin: boolean };
+  Scalars: {
+    DateTime: { Input: Date; Output: Date | string };
+    ID: { Input: string; Output: string | number };
+  };
+}>({
+  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, DrizzlePlugin],
+  defaultFieldNullability: false,
+  scopeAuth: {
+    authorizeOnSubscribe: true,
+    authScopes: (ctx) => ({
+      reader: hasRole(ctx.viewer, 'READER'),
+      operator: hasRole(ctx.viewer, 'OPERATOR'),
+      admin: hasRole(ctx.viewer, 'ADMIN'),
+    }),
+    unauthorizedError: (_parent, _ctx, info) =>
+      new GraphQLError(`Your token's role may not use ${info.parentType.name}.${info.fieldName}`, {
+        extensions: { code: 'FORBIDDEN' },
+      }),
+  },
+  errors: {
+    directResult: true,
+    defaultUnionOptions: { name: ({ fieldName }) => `${capitalize(fieldName)}Result` },
+    defaultResultOptions: { name: ({ fieldName }) => `${capitalize(fieldName)}Success` },
+  },
+  relay: {
+    clientMutationId: 'omit',
+    cursorType: 'String',
+    nodeQueryOptions: { description: 'Fetches any object by its global id (services, backups, restore plans, artifacts).' },
+    nodesQueryOptions: false,
+    nodeTypeOptions: { description: 'An object with a global id that `node(id:)` can fetch again.' },
+    pageInfoTypeOptions: { description: 'Where a page of a connection sits in the whole list.' },
+  },
+  drizzle: { client: (ctx) => ctx.db, getTableConfig, relations },
+});
+
+builder.queryType({ description: 'Reads: services, backups, restore plans and reference data.' });
+builder.mutationType({ description: 'Changes: every mutation takes one `input` and returns a result union of a success type and typed errors.' });
+builder.subscriptionType({ description: 'Live feeds over graphql-ws (WebSocket) or server-sent events.' });
+
+builder.scalarType('DateTime', {
+  description: 'A moment in time as an ISO-8601 string in UTC, e.g. 2026-11-27T10:00:00.000Z.',
+  serialize: (value) => new Date(value).toISOString(),
+  parseValue: (value) => {
+    const date = typeof value === 'string' ? new Date(value) : new Date(NaN);
+    if (Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO-8601 string');
+    return date;
+  },
+  parseLiteral: (ast) => {
+    const date = ast.kind === Kind.STRING ? new Date(ast.value) : new Date(NaN);
+    if (Number.isNaN(date.getTime())) throw new GraphQLError('DateTime must be an ISO-8601 string');
+    return date;
+  },
+});
+
+/** Names of a connection's types: `<Node>Connection` and `<Node>Edge`. */
+export function connectionTypes(node: string) {
+  return { name: `${node}Connection` };
+}
+
+export function edgeType(node: string) {
+  return { name: `${node}Edge` };
+}

@@ -1,0 +1,11 @@
+import type { Viewer } from '../auth/rules.js';
+import type { Database } from '../db/client.js';
+import type { Runtime } from '../runtime.js';
+
+/** Per-request (or per-subscription) context: a new object each time, as Pothos' loaders expect. */
+export interface Context {
+  db: Database;
+  viewer: Viewer | null;
+  runtime: Runtime;
+  requestId: string;
+}

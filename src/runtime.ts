@@ -1,0 +1,14 @@
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import type { SecretBox } from './crypto.js';
+import type { DatabaseHandle } from './db/client.js';
+import type { EventBus } from './events/bus.js';
+
+/** The running product's shared parts, built once at start and handed to every operation. */
+export interface Runtime {
+  config: Config;
+  database: DatabaseHandle;
+  secrets: SecretBox;
+  events: EventBus;
+  log: Logger;
+}

@@ -1,0 +1,193 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { GraphQLError, Kind, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { createYoga, type Plugin } from 'graphql-yoga';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import { bearerToken, type Viewer } from './auth/rules.js';
+import { authenticate } from './auth/service.js';
+import { DomainError } from './errors.js';
+import type { Context } from './graphql/context.js';
+import { abuseLimitPlugins, tooComplex } from './graphql/limits.js';
+import { schema } from './graphql/schema.js';
+import type { Runtime } from './runtime.js';
+
+const ENDPOINT = '/graphql';
+
+/** Operations made only of introspection fields may run without a token: the schema is public. */
+function isIntrospectionOnly(document: DocumentNode): boolean {
+  return document.definitions.every(
+    (d) =>
+      d.kind !== Kind.OPERATION_DEFINITION ||
+      d.selectionSet.selections.every((s) => s.kind === Kind.FIELD && s.name.value.startsWith('__')),
+  );
+}
+
+const unauthenticated = () =>
+  new GraphQLError('Authentication required: send "Authorization: Bearer <token>" (or connection_init { authorization } on WebSocket)', {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+  });
+
+function requireViewer(): Plugin<Context> {
+  const guard = ({ args, setResultAndStopExecution }: { args: ExecutionArgs; setResultAndStopExecution: (r: any) => void }) => {
+    const ctx = args.contextValue as Context;
+    if (!ctx.viewer && !isIntrospectionOnly(args.document)) setResultAndStopExecution({ errors: [unauthenticated()] });
+  };
+  return { onExecute: guard, onSubscribe: guard };
+}
+
+export interface HttpServer {
+  server: Server;
+  /** Serve GraphQL once the database is migrated; until then /readyz answers 503. */
+  setReady(ready: boolean): void;
+  /** Stop accepting, let in-flight requests finish (up to graceMs), close subscriptions. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export function createHttpServer(rt: Runtime): HttpServer {
+  const { config, log } = rt;
+  let ready = false;
+  let closing = false;
+  let inFlight = 0;
+
+  const maskError = (error: unknown, message: string): Error => {
+    const original = error instanceof GraphQLError ? error.originalError : error;
+    if (original instanceof DomainError) {
+      return new GraphQLError(original.message, { extensions: { code: original.code } });
+    }
+    if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;
+    const correlationId = randomUUID();
+    log.error({ correlationId, ...describeError(original) }, 'unexpected error');
+    return new GraphQLError(`${message} Reference: ${correlationId}`, { extensions: { code: 'INTERNAL_SERVER_ERROR', correlationId } });
+  };
+
+  const yoga = createYoga<{ viewer?: Viewer | null; connectionParams?: Record<string, unknown> }, Context>({
+    schema,
+    graphqlEndpoint: ENDPOINT,
+    landingPage: false,
+    graphiql: config.graphiql ? { title: 'BizTalk Backup', subscriptionsProtocol: 'SSE' } : false,
+    maskedErrors: { maskError, errorMessage: 'Internal error.' },
+    // Off: yoga's own error lines quote the operation text, which may hold secrets; maskError logs instead.
+    logging: false,
+    plugins: [...abuseLimitPlugins(config.limits), requireViewer()],
+    context: async (initial): Promise<Context> => {
+      const viewer =
+        initial.viewer !== undefined
+          ? initial.viewer
+          : await authenticate(rt, bearerToken(initial.request?.headers.get('authorization')));
+      return { db: rt.database.db, runtime: rt, viewer, requestId: randomUUID() };
+    },
+  });
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    if (path === '/readyz') {
+      const answer = (ok: boolean) => void res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : 'not ready\n');
+      if (!ready || closing) return answer(false);
+      return void rt.database.ping().then(answer);
+    }
+    if (path !== ENDPOINT) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+    if (!ready) return void res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify({ errors: [{ message: 'Starting up: database migrations are running', extensions: { code: 'NOT_READY' } }] }));
+    const tooLarge = bodyTooLarge(req, config.limits.maxBodyBytes);
+    if (tooLarge) {
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      return void res.end(JSON.stringify({ errors: [{ message: tooLarge.message, extensions: tooLarge.extensions }] }));
+    }
+    if (closing) res.setHeader('connection', 'close');
+    const streaming = (req.headers.accept ?? '').includes('text/event-stream');
+    if (!streaming) inFlight++;
+    res.once('close', () => {
+      if (!streaming) inFlight--;
+    });
+    void yoga(req, res);
+  });
+
+  const wss = new WebSocketServer({ server, path: ENDPOINT, maxPayload: config.limits.maxBodyBytes });
+  useServer<Record<string, unknown>, { viewer?: Viewer | null }>(
+    {
+      onConnect: async (ctx) => {
+        const header = ctx.connectionParams?.authorization;
+        const viewer = await authenticate(rt, bearerToken(typeof header === 'string' ? header : null));
+        if (!viewer) return false; // graphql-ws closes with 4403 Forbidden
+        ctx.extra.viewer = viewer;
+        return true;
+      },
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+          viewer: ctx.extra.viewer,
+        });
+        let document: DocumentNode;
+        try {
+          document = parse(params.query);
+          const errors = validate(schema, document);
+          if (errors.length) return errors;
+        } catch (error) {
+          return [error instanceof GraphQLError ? error : tooComplex('The operation could not be parsed')];
+        }
+        return {
+          schema,
+          operationName: params.operationName,
+          document,
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+      },
+      execute: (args: any) => args.rootValue.execute(args),
+      subscribe: (args: any) => args.rootValue.subscribe(args),
+    },
+    wss,
+  );
+
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+
+  return {
+    server,
+    setReady: (value) => {
+      ready = value;
+    },
+    close: async (graceMs = 10_000) => {
+      closing = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const client of wss.clients) client.close(1001, 'Server shutting down');
+      server.closeIdleConnections();
+      const deadline = Date.now() + graceMs;
+      while (inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      // What remains is idle keep-alive or long-lived (SSE) connections: end them.
+      for (const socket of sockets) socket.destroy();
+      wss.close();
+      await stopped;
+      await yoga.dispose();
+    },
+  };
+}
+
+function bodyTooLarge(req: IncomingMessage, max: number): GraphQLError | null {
+  if (req.method !== 'POST') return null;
+  const length = req.headers['content-length'];
+  if (length === undefined) return req.headers['transfer-encoding'] ? tooComplex('Send a Content-Length header with the request body', 411) : null;
+  return Number(length) > max ? tooComplex(`The request body of ${length} bytes is larger than the limit of ${max} bytes (MAX_BODY_BYTES)`, 413) : null;
+}
+
+/** What can be logged of an unexpected error: never a query's parameters, which may be secrets. */
+function describeError(error: unknown) {
+  const e = error as Error & { query?: string; cause?: Error & { code?: string; constraint_name?: string } };
+  const fromDatabase = e?.query !== undefined; // drizzle's DrizzleQueryError quotes the parameters in its message
+  return {
+    errorName: e?.name,
+    message: fromDatabase ? e.cause?.message : e?.message,
+    pgCode: e?.cause?.code,
+    constraint: e?.cause?.constraint_name,
+    stack: e?.stack?.split('\n').slice(1, 6).join('\n'),
+  };
+}

@@ -1,0 +1,143 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { filter, pipe } from 'graphql-yoga';
+import { InvalidStateError, LimitExceededError, NameUnavailableError, NotFoundError, ValidationError } from '../errors.js';
+import type { ServiceStateChange } from '../events/bus.js';
+import { builder } from '../graphql/builder.js';
+import { localId } from '../graphql/ids.js';
+import { defineMutation } from '../graphql/mutation.js';
+import { EditionEnum, Service, ServiceStateEnum } from './graphql.js';
+import type { LifecycleOperation, SecretKind } from './rules.js';
+import * as operations from './service.js';
+
+const serviceId = (id: string) => localId(id, 'Service', ['input', 'serviceId']);
+
+defineMutation('createService', {
+  description: 'Creates a BizTalk Service in state ACTIVE.',
+  scope: 'operator',
+  errors: [NameUnavailableError, LimitExceededError],
+  input: (t) => ({
+    name: t.string({ required: true, description: 'DNS label: 4–50 lowercase letters, digits and hyphens; starts with a letter, does not end with a hyphen.' }),
+    edition: t.field({ type: EditionEnum, required: true, description: 'Edition of the new service.' }),
+    region: t.string({ required: true, description: 'Region id, one of `regions`.' }),
+    scaleUnitCount: t.int({ description: "Scale units; defaults to the edition's minimum (1)." }),
+    productVersion: t.string({ description: 'Product version; defaults to 1.0.' }),
+  }),
+  resolve: async (input, ctx) => ({ service: await operations.createService(ctx.runtime, input) }),
+  success: (t) => ({ service: t.field({ type: Service, description: 'The new service.', resolve: (r) => r.service }) }),
+});
+
+const sslInput = builder.inputType('SslCertificateInput', {
+  description: 'An SSL certificate for the environment: PFX data and its password (both kept encrypted).',
+  fields: (t) => ({
+    pfxBase64: t.string({ required: true, description: 'The PFX file, base64-encoded.' }),
+    password: t.string({ required: true, description: 'The PFX password.' }),
+  }),
+});
+
+defineMutation('updateServiceSettings', {
+  description: 'Changes settings of an ACTIVE service (ADMIN only: they hold secrets). Left-out fields keep their value; a secret set to null is cleared.',
+  scope: 'admin',
+  errors: [NotFoundError, InvalidStateError],
+  input: (t) => ({
+    serviceId: t.id({ required: true, description: 'The service.' }),
+    acsNamespace: t.string({ description: 'Access Control Service namespace.' }),
+    acsIssuerKey: t.string({ description: 'ACS issuer key (secret).' }),
+    trackingDatabaseConnectionString: t.string({ description: 'Tracking database connection string (secret).' }),
+    archivingStorageConnectionString: t.string({ description: 'Archiving storage account connection string (secret; DEVELOPER and PREMIUM only).' }),
+    monitoringStorageConnectionString: t.string({ description: 'Monitoring storage account connection string (secret).' }),
+    sslCertificate: t.field({ type: sslInput, description: 'SSL certificate (secret).' }),
+  }),
+  resolve: async (input, ctx) => {
+    const ssl = input.sslCertificate;
+    if (ssl && !isBase64(ssl.pfxBase64)) throw ValidationError.field(['input', 'sslCertificate', 'pfxBase64'], 'must be non-empty base64');
+    const secrets: Partial<Record<SecretKind, string | null>> = {
+      ACS_ISSUER_KEY: input.acsIssuerKey,
+      TRACKING_DATABASE_CONNECTION_STRING: input.trackingDatabaseConnectionString,
+      ARCHIVING_STORAGE_CONNECTION_STRING: input.archivingStorageConnectionString,
+      MONITORING_STORAGE_CONNECTION_STRING: input.monitoringStorageConnectionString,
+      SSL_CERTIFICATE: ssl === undefined ? undefined : ssl === null ? null : JSON.stringify(ssl),
+    };
+    const change = { acsNamespace: input.acsNamespace, secrets };
+    return { service: await operations.updateServiceSettings(ctx.runtime, serviceId(input.serviceId), change) };
+  },
+  success: (t) => ({ service: t.field({ type: Service, description: 'The service with its new settings.', resolve: (r) => r.service }) }),
+});
+
+defineMutation('scaleService', {
+  description: "Changes the scale unit count of an ACTIVE service, within its edition's range.",
+  scope: 'operator',
+  errors: [NotFoundError, InvalidStateError, LimitExceededError],
+  input: (t) => ({
+    serviceId: t.id({ required: true, description: 'The service.' }),
+    scaleUnitCount: t.int({ required: true, description: 'The new number of scale units.' }),
+  }),
+  resolve: async (input, ctx) => ({
+    service: await operations.scaleService(ctx.runtime, serviceId(input.serviceId), input.scaleUnitCount),
+  }),
+  success: (t) => ({ service: t.field({ type: Service, description: 'The scaled service.', resolve: (r) => r.service }) }),
+});
+
+/** start/stop/restart/suspend/resume/delete share one shape: a service id in, the service out. */
+function lifecycleMutation(name: string, operation: LifecycleOperation, description: string, extra = false) {
+  defineMutation(name, {
+    description,
+    scope: operation === 'delete' ? 'admin' : 'operator',
+    errors: [NotFoundError, InvalidStateError],
+    input: (t) => ({
+      serviceId: t.id({ required: true, description: 'The service.' }),
+      ...(extra ? { force: t.boolean({ description: 'Resume even while post-restore checklist items are open.' }) } : {}),
+    }),
+    resolve: async (input, ctx) => ({
+      service: await operations.transitionService(ctx.runtime, serviceId(input.serviceId), operation),
+    }),
+    success: (t) => ({ service: t.field({ type: Service, description: 'The service in its new state.', resolve: (r) => r.service }) }),
+  });
+}
+
+lifecycleMutation('startService', 'start', 'Starts a STOPPED service (→ ACTIVE).');
+lifecycleMutation('stopService', 'stop', 'Stops an ACTIVE service (→ STOPPED).');
+lifecycleMutation('restartService', 'restart', 'Restarts an ACTIVE or STOPPED service (→ ACTIVE).');
+lifecycleMutation('suspendService', 'suspend', 'Suspends an ACTIVE service (→ SUSPENDED).');
+lifecycleMutation('resumeService', 'resume', 'Resumes a SUSPENDED service (→ ACTIVE), e.g. after a restore.', true);
+lifecycleMutation(
+  'deleteService',
+  'delete',
+  'Deletes a service (ADMIN only; → DELETED). Its backups stay; its name is on hold for NAME_HOLD_SECONDS.',
+);
+
+const ServiceStateChangedEvent = builder.objectRef<ServiceStateChange>('ServiceStateChangedEvent').implement({
+  description: 'A service moved from one state to another.',
+  fields: (t) => ({
+    service: t.drizzleField({
+      type: 'services',
+      description: 'The service, as it is now.',
+      resolve: async (query, event, _args, ctx) =>
+        (await ctx.db.query.services.findFirst(query({ where: { id: event.serviceId } })))!,
+    }),
+    serviceId: t.id({ description: 'Global id of the service.', resolve: (e) => encodeGlobalID('Service', e.serviceId) }),
+    previousState: t.field({ type: ServiceStateEnum, nullable: true, description: 'The state before; null when the service was just created.', resolve: (e) => e.previousState }),
+    state: t.field({ type: ServiceStateEnum, description: 'The state now.', resolve: (e) => e.state }),
+    at: t.field({ type: 'DateTime', description: 'When it changed.', resolve: (e) => e.at }),
+  }),
+});
+
+builder.subscriptionField('serviceStateChanged', (t) =>
+  t.field({
+    type: ServiceStateChangedEvent,
+    description: 'Every state change of one service, or of all services when serviceId is left out.',
+    authScopes: { reader: true },
+    args: { serviceId: t.arg.id({ required: false, description: 'Only this service.' }) },
+    subscribe: (_root, args, ctx) => {
+      const id = args.serviceId ? localId(String(args.serviceId), 'Service', ['serviceId']) : null;
+      return pipe(
+        ctx.runtime.events.subscribe('serviceStateChanged'),
+        filter((e: ServiceStateChange) => id === null || e.serviceId === id),
+      );
+    },
+    resolve: (event) => event,
+  }),
+);
+
+function isBase64(value: string): boolean {
+  return value.length > 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(value) && value.length % 4 === 0;
+}

@@ -1,0 +1,163 @@
+import { and, eq, sql } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { NameUnavailableError, NotFoundError, ValidationError, isUniqueViolation } from '../errors.js';
+import type { ServiceStateChange } from '../events/bus.js';
+import type { Runtime } from '../runtime.js';
+import {
+  DEFAULT_PRODUCT_VERSION,
+  assertAllowed,
+  editionInfo,
+  nameHoldEnds,
+  nameProblem,
+  nextState,
+  validateName,
+  validateRegion,
+  validateScaleUnits,
+  type Edition,
+  type LifecycleOperation,
+  type SecretKind,
+} from './rules.js';
+import { serviceSecrets, services } from './tables.js';
+
+export type ServiceRow = typeof services.$inferSelect;
+type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+export interface NameAvailability {
+  name: string;
+  available: boolean;
+  reason: string | null;
+  availableAt: Date | null;
+}
+
+/** Whether `name` can be given to a new service now, and if not why and until when. */
+export async function nameAvailability(rt: Runtime, db: Database | Tx, name: string): Promise<NameAvailability> {
+  const problem = nameProblem(name);
+  if (problem) return { name, available: false, reason: `Not a valid service name: it ${problem}`, availableAt: null };
+  const [holder] = await db
+    .select({ state: services.state, deletedAt: services.deletedAt })
+    .from(services)
+    .where(eq(services.name, name))
+    .orderBy(sql`${services.deletedAt} desc nulls first`)
+    .limit(1);
+  if (!holder) return { name, available: true, reason: null, availableAt: null };
+  if (holder.state !== 'DELETED') {
+    return { name, available: false, reason: `A ${holder.state} service has this name; delete it first or pick another name`, availableAt: null };
+  }
+  const availableAt = nameHoldEnds(holder.deletedAt!, rt.config.nameHoldSeconds);
+  if (availableAt > new Date()) {
+    return { name, available: false, reason: `The name is on hold after its service was deleted; it becomes free at ${availableAt.toISOString()}`, availableAt };
+  }
+  return { name, available: true, reason: null, availableAt: null };
+}
+
+function publish(rt: Runtime, change: ServiceStateChange): void {
+  rt.events.publish('serviceStateChanged', change);
+}
+
+export interface CreateServiceInput {
+  name: string;
+  edition: Edition;
+  region: string;
+  scaleUnitCount?: number | null;
+  productVersion?: string | null;
+}
+
+export async function createService(rt: Runtime, input: CreateServiceInput): Promise<ServiceRow> {
+  validateName(input.name, ['input', 'name']);
+  validateRegion(input.region, ['input', 'region']);
+  const scaleUnitCount = input.scaleUnitCount ?? editionInfo(input.edition).minScaleUnits;
+  validateScaleUnits(input.edition, scaleUnitCount);
+  const productVersion = input.productVersion ?? DEFAULT_PRODUCT_VERSION;
+  if (!/^\d+(\.\d+){0,3}$/.test(productVersion)) {
+    throw ValidationError.field(['input', 'productVersion'], 'must be a version such as 1.0 or 3.2.1');
+  }
+  const row = await rt.database.db.transaction(async (tx) => {
+    const availability = await nameAvailability(rt, tx, input.name);
+    if (!availability.available) throw new NameUnavailableError(availability.reason!, input.name, availability.availableAt);
+    try {
+      const [created] = await tx
+        .insert(services)
+        .values({ name: input.name, edition: input.edition, region: input.region, scaleUnitCount, productVersion, state: 'ACTIVE' })
+        .returning();
+      return created!;
+    } catch (error) {
+      // Two creates racing for one name: the partial unique index lets exactly one win.
+      if (isUniqueViolation(error)) throw new NameUnavailableError(`Another service took the name "${input.name}" just now`, input.name, null);
+      throw error;
+    }
+  });
+  publish(rt, { serviceId: row.id, previousState: null, state: row.state, at: row.createdAt.toISOString() });
+  return row;
+}
+
+/** The service row locked for the rest of the transaction, so concurrent changes queue up. */
+async function lockService(tx: Tx, id: string): Promise<ServiceRow> {
+  const [row] = await tx.select().from(services).where(eq(services.id, id)).for('update');
+  if (!row) throw new NotFoundError('Service', id);
+  return row;
+}
+
+/** A state-machine transition: start, stop, restart, suspend, resume or delete. */
+export async function transitionService(rt: Runtime, id: string, operation: LifecycleOperation): Promise<ServiceRow> {
+  const [before, after] = await rt.database.db.transaction(async (tx) => {
+    const row = await lockService(tx, id);
+    assertAllowed(operation, row.state, row.name);
+    const now = new Date();
+    const [updated] = await tx
+      .update(services)
+      .set({ state: nextState(operation, row.state), updatedAt: now, ...(operation === 'delete' ? { deletedAt: now } : {}) })
+      .where(eq(services.id, id))
+      .returning();
+    return [row, updated!] as const;
+  });
+  publish(rt, { serviceId: id, previousState: before.state, state: after.state, at: after.updatedAt.toISOString() });
+  return after;
+}
+
+export async function scaleService(rt: Runtime, id: string, scaleUnitCount: number): Promise<ServiceRow> {
+  return rt.database.db.transaction(async (tx) => {
+    const row = await lockService(tx, id);
+    assertAllowed('scale', row.state, row.name);
+    validateScaleUnits(row.edition, scaleUnitCount);
+    const [updated] = await tx.update(services).set({ scaleUnitCount, updatedAt: new Date() }).where(eq(services.id, id)).returning();
+    return updated!;
+  });
+}
+
+/** New values for settings: a field left out keeps its value; a secret set to null is cleared. */
+export interface SettingsChange {
+  acsNamespace?: string | null;
+  secrets: Partial<Record<SecretKind, string | null>>;
+}
+
+export async function updateServiceSettings(rt: Runtime, id: string, change: SettingsChange): Promise<ServiceRow> {
+  if (change.acsNamespace != null && !/^[a-z][a-z0-9-]{2,48}[a-z0-9]$/i.test(change.acsNamespace)) {
+    throw ValidationError.field(['input', 'acsNamespace'], 'must be 4 to 50 letters, digits or hyphens, starting with a letter');
+  }
+  return rt.database.db.transaction(async (tx) => {
+    const row = await lockService(tx, id);
+    assertAllowed('updateSettings', row.state, row.name);
+    if (change.secrets.ARCHIVING_STORAGE_CONNECTION_STRING && !editionInfo(row.edition).archiving) {
+      throw ValidationError.field(['input', 'archivingStorageConnectionString'], `the ${row.edition} edition has no archiving; only DEVELOPER and PREMIUM do`);
+    }
+    const now = new Date();
+    for (const [kind, value] of Object.entries(change.secrets) as [SecretKind, string | null | undefined][]) {
+      if (value === undefined) continue;
+      if (value === null) {
+        await tx.delete(serviceSecrets).where(and(eq(serviceSecrets.serviceId, id), eq(serviceSecrets.kind, kind)));
+        continue;
+      }
+      const sealed = { sealed: rt.secrets.seal(value), fingerprint: rt.secrets.fingerprint(value), updatedAt: now };
+      await tx
+        .insert(serviceSecrets)
+        .values({ serviceId: id, kind, ...sealed })
+        .onConflictDoUpdate({ target: [serviceSecrets.serviceId, serviceSecrets.kind], set: sealed });
+    }
+    const [updated] = await tx
+      .update(services)
+      .set({ updatedAt: now, ...(change.acsNamespace !== undefined ? { acsNamespace: change.acsNamespace } : {}) })
+      .where(eq(services.id, id))
+      .returning();
+    return updated!;
+  });
+}
