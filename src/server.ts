@@ -37,6 +37,25 @@ function requireViewer(): Plugin<Context> {
   return { onExecute: guard, onSubscribe: guard };
 }
 
+/** One log line per operation: who, what, how long; never its variables (they may hold secrets). */
+function operationLog(rt: Runtime): Plugin<Context> {
+  return {
+    onExecute: ({ args }) => {
+      const started = performance.now();
+      const ctx = args.contextValue as Context;
+      return {
+        onExecuteDone: ({ result }) => {
+          const errors = 'errors' in result ? (result.errors?.length ?? 0) : 0;
+          rt.log.info(
+            { requestId: ctx.requestId, operation: args.operationName ?? null, token: ctx.viewer?.tokenName ?? null, ms: Math.round(performance.now() - started), errors },
+            'operation',
+          );
+        },
+      };
+    },
+  };
+}
+
 export interface HttpServer {
   server: Server;
   /** Serve GraphQL once the database is migrated; until then /readyz answers 503. */
@@ -70,7 +89,7 @@ export function createHttpServer(rt: Runtime): HttpServer {
     maskedErrors: { maskError, errorMessage: 'Internal error.' },
     // Off: yoga's own error lines quote the operation text, which may hold secrets; maskError logs instead.
     logging: false,
-    plugins: [...abuseLimitPlugins(config.limits), requireViewer()],
+    plugins: [...abuseLimitPlugins(config.limits), requireViewer(), operationLog(rt)],
     context: async (initial): Promise<Context> => {
       const viewer =
         initial.viewer !== undefined
@@ -93,7 +112,7 @@ export function createHttpServer(rt: Runtime): HttpServer {
     const tooLarge = bodyTooLarge(req, config.limits.maxBodyBytes);
     if (tooLarge) {
       res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-      return void res.end(JSON.stringify({ errors: [{ message: tooLarge.message, extensions: tooLarge.extensions }] }));
+      return void res.end(JSON.stringify({ errors: [{ message: tooLarge.message, extensions: { code: tooLarge.extensions.code } }] }));
     }
     if (closing) res.setHeader('connection', 'close');
     const streaming = (req.headers.accept ?? '').includes('text/event-stream');

@@ -1,5 +1,5 @@
 // Importing a slice's GraphQL file registers its types on the builder.
-import { isObjectType, type GraphQLSchema } from 'graphql';
+import { isInterfaceType, isObjectType, type GraphQLSchema } from 'graphql';
 import { builder } from './builder.js';
 import './errors.js';
 import '../service/graphql.js';
@@ -12,6 +12,7 @@ const relayDescriptions: Record<string, string> = {
   totalCount: 'How many objects the whole list holds, across all pages.',
   cursor: 'Opaque position of this object; pass it as `after` or `before` to page from here.',
   node: 'The object.',
+  id: 'Global id (opaque); `node(id:)` fetches the object again.',
   hasNextPage: 'Whether more objects follow this page.',
   hasPreviousPage: 'Whether objects come before this page.',
   startCursor: 'Cursor of the first object of this page.',
@@ -24,7 +25,7 @@ const relayDescriptions: Record<string, string> = {
 
 function describeRelayPlumbing(schema: GraphQLSchema): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
-    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    if (!(isObjectType(type) || isInterfaceType(type)) || type.name.startsWith('__')) continue;
     if (!type.description && type.name.endsWith('Connection')) type.description = `A page of ${type.name.slice(0, -10)} objects (Relay connection).`;
     if (!type.description && type.name.endsWith('Edge')) type.description = `One ${type.name.slice(0, -4)} in a page, with its cursor.`;
     for (const field of Object.values(type.getFields())) {

@@ -1,0 +1,99 @@
+import { Writable } from 'node:stream';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { startApp, type App } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+export const ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
+
+export interface GraphQLResponse<T = any> {
+  status: number;
+  data?: T;
+  errors?: { message: string; path?: string[]; extensions?: Record<string, any> }[];
+}
+
+export interface TestServer {
+  app: App;
+  url: string;
+  wsUrl: string;
+  /** Every JSON log line the server wrote. */
+  logs: string[];
+  /** Every SQL statement the server sent, in order. */
+  queries: string[];
+  /** POST a GraphQL operation; authenticated as admin unless `token` says otherwise (null: no header). */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, token?: string | null): Promise<GraphQLResponse<T>>;
+  /** A graphql-ws client, authenticated as admin unless `token` says otherwise. */
+  ws(token?: string | null): Client;
+  stop(): Promise<void>;
+}
+
+/** The real server (HTTP + WebSocket) on an ephemeral port, with the given environment. */
+export async function startServer(env: Record<string, string>): Promise<TestServer> {
+  const logs: string[] = [];
+  const queries: string[] = [];
+  const config = loadConfig({ PORT: '0', ADMIN_TOKEN, ENCRYPTION_KEY, LOG_LEVEL: 'debug', ...env });
+  const logDestination = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const app = await startApp(config, { logDestination, onQuery: (sql) => queries.push(sql) });
+  const clients: Client[] = [];
+  return {
+    app,
+    url: app.url,
+    wsUrl: app.url.replace('http', 'ws'),
+    logs,
+    queries,
+    async gql(query, variables, token = ADMIN_TOKEN) {
+      const response = await fetch(app.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      return { status: response.status, ...(await response.json()) };
+    },
+    ws(token = ADMIN_TOKEN) {
+      const client = createClient({
+        url: app.url.replace('http', 'ws'),
+        webSocketImpl: WebSocket,
+        retryAttempts: 0,
+        connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+      });
+      clients.push(client);
+      return client;
+    },
+    async stop() {
+      await Promise.all(clients.map((c) => c.dispose()));
+      await app.stop(1000);
+    },
+  };
+}
+
+/** Collects the next `count` events of a subscription (then completes it). */
+export function collect<T = any>(client: Client, query: string, variables: Record<string, unknown>, count: number): { events: T[]; done: Promise<T[]>; ready: Promise<void> } {
+  const events: T[] = [];
+  let markReady!: () => void;
+  const ready = new Promise<void>((r) => (markReady = r));
+  const done = new Promise<T[]>((resolve, reject) => {
+    const dispose = client.subscribe<T>(
+      { query, variables },
+      {
+        next: (value) => {
+          if (value.errors) return reject(new Error(JSON.stringify(value.errors)));
+          events.push(value.data as T);
+          if (events.length === count) {
+            dispose();
+            resolve(events);
+          }
+        },
+        error: reject,
+        complete: () => resolve(events),
+      },
+    );
+    client.on('connected', () => setTimeout(markReady, 50));
+  });
+  return { events, done, ready };
+}

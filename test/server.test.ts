@@ -1,0 +1,147 @@
+import { readFileSync } from 'node:fs';
+import { isEnumType, isInputObjectType, isInterfaceType, isObjectType, isUnionType, printSchema } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+import { schema } from '../src/graphql/schema.js';
+import { freshDatabase, type TestDatabase } from './helpers/database.js';
+import { CREATE_SERVICE } from './helpers/operations.js';
+import { ADMIN_TOKEN, startServer, type TestServer } from './helpers/server.js';
+
+let database: TestDatabase;
+let server: TestServer;
+
+beforeAll(async () => {
+  database = await freshDatabase();
+  server = await startServer({ ...database.env, MAX_QUERY_DEPTH: '5', MAX_BODY_BYTES: '16384' });
+});
+afterAll(async () => {
+  await server?.stop();
+  await database?.drop();
+});
+
+describe('authentication', () => {
+  it('refuses an operation without a token with UNAUTHENTICATED and status 401', async () => {
+    const result = await server.gql('{ services { totalCount } }', {}, null);
+    expect(result.status).toBe(401);
+    expect(result.data).toBeUndefined();
+    expect(result.errors).toEqual([
+      { message: 'Authentication required: send "Authorization: Bearer <token>" (or connection_init { authorization } on WebSocket)', extensions: { code: 'UNAUTHENTICATED' } },
+    ]);
+  });
+
+  it('refuses an unknown token the same way', async () => {
+    const result = await server.gql('mutation { createService(input: { name: "sneaky", edition: FREE, region: "westus" }) { __typename } }', {}, 'btb_not-a-real-token');
+    expect(result.status).toBe(401);
+    expect(result.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+    expect((await server.gql('{ service(name: "sneaky") { id } }')).data.service).toBeNull();
+  });
+
+  it('lets anyone read the schema (introspection) so GraphiQL can show its documentation', async () => {
+    const result = await server.gql('{ __schema { queryType { name } } }', {}, null);
+    expect(result).toEqual({ status: 200, data: { __schema: { queryType: { name: 'Query' } } } });
+  });
+});
+
+describe('abuse limits', () => {
+  it('refuses a query deeper than MAX_QUERY_DEPTH with QUERY_TOO_COMPLEX', async () => {
+    const result = await server.gql('{ services { edges { node { settings { acsIssuerKey { isSet } } } } } }');
+    expect(result.status).toBe(400);
+    expect(result.errors).toEqual([{ message: 'Query depth limit of 5 exceeded, found 6.', extensions: { code: 'QUERY_TOO_COMPLEX' } }]);
+  });
+
+  it('refuses more aliases than allowed', async () => {
+    const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: regions { name }`).join(' ');
+    const result = await server.gql(`{ ${aliases} }`);
+    expect(result.errors).toEqual([{ message: 'Aliases limit of 30 exceeded, found 31.', extensions: { code: 'QUERY_TOO_COMPLEX' } }]);
+  });
+
+  it('refuses a request body larger than MAX_BODY_BYTES with 413', async () => {
+    const result = await server.gql(CREATE_SERVICE, { input: { name: 'x'.repeat(17000), edition: 'BASIC', region: 'westus' } });
+    expect(result.status).toBe(413);
+    expect(result.errors![0]!.extensions).toEqual({ code: 'QUERY_TOO_COMPLEX' });
+    expect(result.errors![0]!.message).toMatch(/^The request body of \d+ bytes is larger than the limit of 16384 bytes \(MAX_BODY_BYTES\)$/);
+  });
+
+  it('refuses a document with too many tokens', async () => {
+    const result = await server.gql(`{ ${'a '.repeat(5100)}}`);
+    expect(result.errors![0]!.extensions).toEqual({ code: 'QUERY_TOO_COMPLEX' });
+    expect(result.errors![0]!.message).toMatch(/^Token limit of 5000 exceeded/);
+  });
+
+  it('answers a malformed body with 400 and no stack trace', async () => {
+    const response = await fetch(server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: '{"query": "{ services { totalCount }',
+    });
+    expect(response.status).toBe(400);
+    const text = await response.text();
+    expect(text).not.toMatch(/at .*\.(js|ts):\d+/);
+    expect(JSON.parse(text).errors[0].message).toBe('POST body sent invalid JSON.');
+  });
+});
+
+describe('health', () => {
+  it('answers /healthz and /readyz', async () => {
+    const base = server.url.replace('/graphql', '');
+    expect(await (await fetch(`${base}/healthz`)).text()).toBe('ok\n');
+    const ready = await fetch(`${base}/readyz`);
+    expect([ready.status, await ready.text()]).toEqual([200, 'ready\n']);
+  });
+
+  it('serves GraphiQL to a browser', async () => {
+    const response = await fetch(server.url, { headers: { accept: 'text/html' } });
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('<title>BizTalk Backup</title>');
+  });
+});
+
+describe('persistence', () => {
+  it('finds its data again after a restart on the same database', async () => {
+    const db = await freshDatabase();
+    const first = await startServer(db.env);
+    await first.gql(CREATE_SERVICE, { input: { name: 'survivor', edition: 'PREMIUM', region: 'eastus', scaleUnitCount: 3 } });
+    await first.stop();
+    const second = await startServer(db.env);
+    const { data } = await second.gql('{ service(name: "survivor") { name edition scaleUnitCount region state } }');
+    await second.stop();
+    await db.drop();
+    expect(data.service).toEqual({ name: 'survivor', edition: 'PREMIUM', scaleUnitCount: 3, region: 'eastus', state: 'ACTIVE' });
+  });
+});
+
+describe('configuration', () => {
+  it('refuses PostgreSQL without ENCRYPTION_KEY with a message that says what to do', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://localhost/x' })).toThrow(ConfigError);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://localhost/x' })).toThrow(/ENCRYPTION_KEY is required with DATABASE_URL/);
+  });
+
+  it('refuses an encryption key that is not 32 bytes, and bad numbers', () => {
+    expect(() => loadConfig({ ENCRYPTION_KEY: 'c2hvcnQ=' })).toThrow('ENCRYPTION_KEY must be 32 bytes encoded in base64 (try: openssl rand -base64 32), got 5 bytes');
+    expect(() => loadConfig({ ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'), PORT: 'eighty' })).toThrow('PORT must be a whole number from 0 to 65535, got "eighty"');
+    expect(() => loadConfig({ ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'), LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL must be one of/);
+  });
+});
+
+describe('the schema', () => {
+  it('is committed as schema.graphql exactly as the code builds it (run npm run schema)', () => {
+    expect(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8')).toBe(printSchema(schema) + '\n');
+  });
+
+  it('describes every type, field, argument and enum value', () => {
+    const missing: string[] = [];
+    for (const type of Object.values(schema.getTypeMap())) {
+      if (type.name.startsWith('__')) continue;
+      if (!type.description) missing.push(type.name);
+      if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {
+        for (const field of Object.values(type.getFields())) {
+          if (!field.description) missing.push(`${type.name}.${field.name}`);
+          for (const arg of 'args' in field ? field.args : []) if (!arg.description) missing.push(`${type.name}.${field.name}(${arg.name})`);
+        }
+      }
+      if (isEnumType(type)) for (const value of type.getValues()) if (!value.description) missing.push(`${type.name}.${value.name}`);
+      if (isUnionType(type) && !type.description) missing.push(type.name);
+    }
+    expect(missing).toEqual([]);
+  });
+});
