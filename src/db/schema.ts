@@ -1,14 +1,54 @@
 // Every slice's tables, and the relations between them. drizzle-kit reads this file.
 import { defineRelations } from 'drizzle-orm';
+import * as artifact from '../artifact/tables.js';
 import { apiTokens } from '../auth/tables.js';
+import * as edi from '../edi/tables.js';
 import { services, serviceSecrets } from '../service/tables.js';
 
+export * from '../artifact/tables.js';
+export * from '../edi/tables.js';
 export { apiTokens, services, serviceSecrets };
 
-export const tables = { apiTokens, services, serviceSecrets };
+export const tables = { apiTokens, services, serviceSecrets, ...artifact, ...edi };
 
 export const relations = defineRelations(tables, (r) => ({
   services: {
     secrets: r.many.serviceSecrets({ from: r.services.id, to: r.serviceSecrets.serviceId }),
+    partners: r.many.partners({ from: r.services.id, to: r.partners.serviceId }),
+    profiles: r.many.profiles({ from: r.services.id, to: r.profiles.serviceId }),
+    agreements: r.many.agreements({ from: r.services.id, to: r.agreements.serviceId }),
+    customAssemblies: r.many.customAssemblies({ from: r.services.id, to: r.customAssemblies.serviceId }),
+    bridges: r.many.bridges({ from: r.services.id, to: r.bridges.serviceId }),
+    certificates: r.many.certificates({ from: r.services.id, to: r.certificates.serviceId }),
+    transforms: r.many.transforms({ from: r.services.id, to: r.transforms.serviceId }),
+    pipelines: r.many.pipelines({ from: r.services.id, to: r.pipelines.serviceId }),
+    templates: r.many.templates({ from: r.services.id, to: r.templates.serviceId }),
+    x12Mappings: r.many.x12Mappings({ from: r.services.id, to: r.x12Mappings.serviceId }),
+    hybridConnections: r.many.hybridConnections({ from: r.services.id, to: r.hybridConnections.serviceId }),
   },
+  partners: {
+    service: r.one.services({ from: r.partners.serviceId, to: r.services.id, optional: false }),
+    profiles: r.many.profiles({ from: r.partners.id, to: r.profiles.partnerId }),
+  },
+  profiles: {
+    service: r.one.services({ from: r.profiles.serviceId, to: r.services.id, optional: false }),
+    partner: r.one.partners({ from: r.profiles.partnerId, to: r.partners.id, optional: false }),
+  },
+  agreements: {
+    service: r.one.services({ from: r.agreements.serviceId, to: r.services.id, optional: false }),
+    hostProfile: r.one.profiles({ from: r.agreements.hostProfileId, to: r.profiles.id, optional: false }),
+    guestProfile: r.one.profiles({ from: r.agreements.guestProfileId, to: r.profiles.id, optional: false }),
+    controlNumbers: r.one.controlNumbers({ from: r.agreements.id, to: r.controlNumbers.agreementId, optional: false }),
+    micValues: r.many.as2MicValues({ from: r.agreements.id, to: r.as2MicValues.agreementId }),
+    batchMessages: r.many.batchMessages({ from: r.agreements.id, to: r.batchMessages.agreementId }),
+  },
+  customAssemblies: { service: r.one.services({ from: r.customAssemblies.serviceId, to: r.services.id, optional: false }) },
+  bridges: { service: r.one.services({ from: r.bridges.serviceId, to: r.services.id, optional: false }) },
+  certificates: { service: r.one.services({ from: r.certificates.serviceId, to: r.services.id, optional: false }) },
+  transforms: { service: r.one.services({ from: r.transforms.serviceId, to: r.services.id, optional: false }) },
+  pipelines: { service: r.one.services({ from: r.pipelines.serviceId, to: r.services.id, optional: false }) },
+  templates: { service: r.one.services({ from: r.templates.serviceId, to: r.services.id, optional: false }) },
+  x12Mappings: { service: r.one.services({ from: r.x12Mappings.serviceId, to: r.services.id, optional: false }) },
+  hybridConnections: { service: r.one.services({ from: r.hybridConnections.serviceId, to: r.services.id, optional: false }) },
+  as2MicValues: { agreement: r.one.agreements({ from: r.as2MicValues.agreementId, to: r.agreements.id, optional: false }) },
 }));

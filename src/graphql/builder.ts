@@ -20,6 +20,7 @@ export const builder = new SchemaBuilder<{
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     ID: { Input: string; Output: string | number };
+    JSON: { Input: unknown; Output: unknown };
   };
 }>({
   plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, DrizzlePlugin],
@@ -79,3 +80,9 @@ export function connectionTypes(node: string) {
 export function edgeType(node: string) {
   return { name: `${node}Edge` };
 }
+
+builder.scalarType('JSON', {
+  description: 'Free-form JSON (objects, arrays, strings, numbers, booleans, null), e.g. a bridge configuration.',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+});

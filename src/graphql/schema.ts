@@ -4,6 +4,9 @@ import { builder } from './builder.js';
 import './errors.js';
 import '../service/graphql.js';
 import '../service/mutations.js';
+import '../artifact/graphql.js';
+import '../artifact/mutations.js';
+import '../edi/graphql.js';
 
 /** Descriptions of the Relay plumbing that the plugins generate without one. */
 const relayDescriptions: Record<string, string> = {

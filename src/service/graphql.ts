@@ -49,12 +49,11 @@ const RegionType = builder.objectRef<(typeof regions)[number]>('Region').impleme
 });
 
 interface SecretRow {
-  kind: SecretKind;
   fingerprint: string;
   updatedAt: Date;
 }
 
-const SecretInfo = builder.objectRef<{ stored: SecretRow | undefined }>('SecretInfo').implement({
+export const SecretInfo = builder.objectRef<{ stored: SecretRow | undefined }>('SecretInfo').implement({
   description: 'What can be known of a secret without revealing it. Secret values are never returned by the API.',
   fields: (t) => ({
     isSet: t.boolean({ description: 'Whether a value is stored.', resolve: (s) => s.stored !== undefined }),
@@ -69,7 +68,7 @@ const SecretInfo = builder.objectRef<{ stored: SecretRow | undefined }>('SecretI
 
 interface Settings {
   acsNamespace: string | null;
-  secrets: SecretRow[];
+  secrets: (SecretRow & { kind: SecretKind })[];
 }
 const secretField = (kind: SecretKind, description: string) => ({ kind, description });
 const secretFields = {

@@ -20,7 +20,7 @@ import {
 import { serviceSecrets, services } from './tables.js';
 
 export type ServiceRow = typeof services.$inferSelect;
-type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
+export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 export interface NameAvailability {
   name: string;
@@ -91,7 +91,7 @@ export async function createService(rt: Runtime, input: CreateServiceInput): Pro
 }
 
 /** The service row locked for the rest of the transaction, so concurrent changes queue up. */
-async function lockService(tx: Tx, id: string): Promise<ServiceRow> {
+export async function lockService(tx: Tx, id: string): Promise<ServiceRow> {
   const [row] = await tx.select().from(services).where(eq(services.id, id)).for('update');
   if (!row) throw new NotFoundError('Service', id);
   return row;

@@ -1,0 +1,449 @@
+import { createHash } from 'node:crypto';
+import { and, eq, inArray } from 'drizzle-orm';
+import { InvalidStateError, LimitExceededError, NameUnavailableError, NotFoundError, ValidationError } from '../errors.js';
+import { builder } from '../graphql/builder.js';
+import { localId } from '../graphql/ids.js';
+import { defineMutation } from '../graphql/mutation.js';
+import { Service } from '../service/graphql.js';
+import * as edi from '../edi/service.js';
+import * as graphql from './graphql.js';
+import * as rules from './rules.js';
+import * as ops from './service.js';
+import { agreements, profiles } from './tables.js';
+
+const errors = [NotFoundError, InvalidStateError, NameUnavailableError];
+const id = (value: string, typename: string, field: string) => localId(value, typename, ['input', field]);
+const serviceOf = (value: string) => id(value, 'Service', 'serviceId');
+
+/** create<Kind>/update<Kind>/delete<Kind> results carry the artifact (or the deleted id) and its service. */
+function successFields(field: string, type: any) {
+  return (t: any) => ({
+    [field]: t.field({ type, description: `The ${field} as it is now.`, resolve: (r: any) => r.row }),
+  });
+}
+
+function defineDelete(kind: ops.Kind, field: string, guard?: Parameters<typeof ops.deleteArtifact>[3]) {
+  defineMutation(`delete${kind.typename}`, {
+    description: `Deletes a ${kind.label}.`,
+    scope: 'operator',
+    errors,
+    input: (t) => ({ [`${field}Id`]: t.id({ required: true, description: `The ${kind.label}.` }) }),
+    resolve: async (input: Record<string, string>, ctx) => {
+      const deleted = await ops.deleteArtifact(ctx.runtime, kind, id(input[`${field}Id`]!, kind.typename, `${field}Id`), guard);
+      const service = await ctx.db.query.services.findFirst({ where: { id: deleted.serviceId } });
+      return { deletedId: input[`${field}Id`]!, service: service! };
+    },
+    success: (t) => ({
+      deletedId: t.id({ description: `Global id of the deleted ${kind.label}.`, resolve: (r) => r.deletedId }),
+      service: t.field({ type: Service, description: 'The service it was deleted from.', resolve: (r) => r.service }),
+    }),
+  });
+}
+
+// Partners and profiles
+defineMutation('createPartner', {
+  description: 'Adds a trading partner to a service.',
+  scope: 'operator',
+  errors,
+  input: (t) => ({ serviceId: t.id({ required: true, description: 'The service.' }), name: t.string({ required: true, description: 'Partner name, unique within the service.' }) }),
+  resolve: async (input, ctx) => {
+    rules.validateArtifactName(input.name, ['input', 'name']);
+    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.partner, serviceOf(input.serviceId), { name: input.name }) };
+  },
+  success: successFields('partner', graphql.Partner),
+});
+defineMutation('updatePartner', {
+  description: 'Renames a trading partner.',
+  scope: 'operator',
+  errors,
+  input: (t) => ({ partnerId: t.id({ required: true, description: 'The partner.' }), name: t.string({ required: true, description: 'New name.' }) }),
+  resolve: async (input, ctx) => {
+    rules.validateArtifactName(input.name, ['input', 'name']);
+    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.partner, id(input.partnerId, 'Partner', 'partnerId'), () => ({ name: input.name })) };
+  },
+  success: successFields('partner', graphql.Partner),
+});
+defineDelete(ops.kinds.partner, 'partner', async (tx, row) => {
+  const own = await tx.select({ id: profiles.id }).from(profiles).where(eq(profiles.partnerId, row.id as string));
+  await ops.assertProfilesUnused(tx, own.map((p) => p.id), `partner "${row.name}" (one of its profiles)`);
+});
+
+defineMutation('createProfile', {
+  description: 'Adds a business profile (EDI identity) to a partner.',
+  scope: 'operator',
+  errors,
+  input: (t) => ({
+    partnerId: t.id({ required: true, description: 'The partner.' }),
+    name: t.string({ required: true, description: 'Profile name, unique within the service.' }),
+    qualifier: t.string({ required: true, description: 'ID qualifier, e.g. ZZ or 01.' }),
+    identifier: t.string({ required: true, description: 'Identifier; qualifier + identifier are unique within the service.' }),
+  }),
+  resolve: async (input, ctx) => {
+    rules.validateArtifactName(input.name, ['input', 'name']);
+    rules.validateProfileIdentity(input.qualifier, input.identifier);
+    const partnerId = id(input.partnerId, 'Partner', 'partnerId');
+    const partner = await ctx.db.query.partners.findFirst({ where: { id: partnerId }, columns: { serviceId: true } });
+    if (!partner) throw new NotFoundError('Partner', input.partnerId);
+    const { name, qualifier, identifier } = input;
+    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.profile, partner.serviceId, { partnerId, name, qualifier, identifier }) };
+  },
+  success: successFields('profile', graphql.Profile),
+});
+defineMutation('updateProfile', {
+  description: "Changes a profile's name or EDI identity.",
+  scope: 'operator',
+  errors,
+  input: (t) => ({
+    profileId: t.id({ required: true, description: 'The profile.' }),
+    name: t.string({ description: 'New name.' }),
+    qualifier: t.string({ description: 'New ID qualifier.' }),
+    identifier: t.string({ description: 'New identifier.' }),
+  }),
+  resolve: async (input, ctx) => {
+    if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
+    rules.validateProfileIdentity(input.qualifier ?? undefined, input.identifier ?? undefined);
+    const values = definedOnly({ name: input.name, qualifier: input.qualifier, identifier: input.identifier });
+    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.profile, id(input.profileId, 'Profile', 'profileId'), () => values) };
+  },
+  success: successFields('profile', graphql.Profile),
+});
+defineDelete(ops.kinds.profile, 'profile', (tx, row) => ops.assertProfilesUnused(tx, [row.id as string], `profile "${row.name}"`));
+
+// Agreements
+const ControlNumbersInput = builder.inputType('ControlNumbersInput', {
+  description: 'Last-issued control numbers to continue from (0–999999999); the next message gets each plus one.',
+  fields: (t) => ({
+    interchange: t.int({ required: true, description: 'Last interchange control number issued (ISA13 / UNB5).' }),
+    group: t.int({ required: true, description: 'Last group control number issued (GS06 / UNG5).' }),
+    transactionSet: t.int({ required: true, description: 'Last transaction set control number issued (ST02 / UNH1).' }),
+  }),
+});
+
+defineMutation('createAgreement', {
+  description: 'Creates an EDI/AS2 agreement between two profiles of the service. Counts one agreement and two bridges against the edition limits.',
+  scope: 'operator',
+  errors: [...errors, LimitExceededError],
+  input: (t) => ({
+    serviceId: t.id({ required: true, description: 'The service.' }),
+    name: t.string({ required: true, description: 'Agreement name, unique within the service.' }),
+    hostProfileId: t.id({ required: true, description: 'Profile of the hosting partner.' }),
+    guestProfileId: t.id({ required: true, description: 'Profile of the guest partner (another partner).' }),
+    protocol: t.field({ type: graphql.ProtocolEnum, required: true, description: 'X12, EDIFACT or AS2.' }),
+    sourceFtpFolder: t.string({ description: 'ftp:// or ftps:// URL the inbound transport pulls from.' }),
+    batching: t.boolean({ description: 'Hold outbound messages in a batch until released (default false).' }),
+  }),
+  resolve: async (input, ctx) => {
+    rules.validateArtifactName(input.name, ['input', 'name']);
+    if (input.sourceFtpFolder != null) rules.validateFtpFolder(input.sourceFtpFolder, ['input', 'sourceFtpFolder']);
+    const serviceId = serviceOf(input.serviceId);
+    const host = id(input.hostProfileId, 'Profile', 'hostProfileId');
+    const guest = id(input.guestProfileId, 'Profile', 'guestProfileId');
+    const row = await ops.createArtifact(
+      ctx.runtime,
+      ops.kinds.agreement,
+      serviceId,
+      { name: input.name, hostProfileId: host, guestProfileId: guest, protocol: input.protocol, sourceFtpFolder: input.sourceFtpFolder ?? null, batching: input.batching ?? false },
+      {
+        before: async (tx, service) => {
+          const found = await tx
+            .select({ id: profiles.id, partnerId: profiles.partnerId })
+            .from(profiles)
+            .where(and(eq(profiles.serviceId, service.id), inArray(profiles.id, [host, guest])));
+          const [h, g] = [found.find((p) => p.id === host), found.find((p) => p.id === guest)];
+          if (!h) throw ValidationError.field(['input', 'hostProfileId'], 'is not a profile of this service');
+          if (!g) throw ValidationError.field(['input', 'guestProfileId'], 'is not a profile of this service');
+          if (h.partnerId === g.partnerId) throw ValidationError.field(['input', 'guestProfileId'], 'must belong to another partner than the host profile');
+          await ops.assertCapacity(tx, service, { agreements: 1 });
+        },
+        after: (tx, created: typeof agreements.$inferSelect) => edi.startControlNumbers(tx, created.id),
+      },
+    );
+    return { row };
+  },
+  success: successFields('agreement', graphql.Agreement),
+});
+defineMutation('updateAgreement', {
+  description: "Changes an agreement's name, source FTP folder (null removes it), batching, or the control numbers it continues from.",
+  scope: 'operator',
+  errors,
+  input: (t) => ({
+    agreementId: t.id({ required: true, description: 'The agreement.' }),
+    name: t.string({ description: 'New name.' }),
+    sourceFtpFolder: t.string({ description: 'New source FTP folder URL; null removes it.' }),
+    batching: t.boolean({ description: 'Turn batching on or off (off only while the batch is empty).' }),
+    controlNumbers: t.field({ type: ControlNumbersInput, description: 'Continue from these last-issued control numbers.' }),
+  }),
+  resolve: async (input, ctx) => {
+    if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
+    if (input.sourceFtpFolder != null) rules.validateFtpFolder(input.sourceFtpFolder, ['input', 'sourceFtpFolder']);
+    const agreementId = id(input.agreementId, 'Agreement', 'agreementId');
+    const row = await ops.updateArtifact<typeof agreements.$inferSelect>(ctx.runtime, ops.kinds.agreement, agreementId, async (current, tx) => {
+      if (input.controlNumbers) await edi.setControlNumbers(tx, current, input.controlNumbers);
+      if (input.batching === false && current.batching) await edi.assertBatchEmpty(tx, agreementId);
+      return definedOnly({ name: input.name ?? undefined, sourceFtpFolder: input.sourceFtpFolder, batching: input.batching ?? undefined });
+    });
+    return { row };
+  },
+  success: successFields('agreement', graphql.Agreement),
+});
+defineDelete(ops.kinds.agreement, 'agreement', (tx, row) => edi.assertBatchEmpty(tx, row.id as string));
+
+// Custom assemblies
+defineMutation('createCustomAssembly', {
+  description: `Deploys a custom assembly (at most ${rules.MAX_ASSEMBLY_BYTES} bytes).`,
+  scope: 'operator',
+  errors,
+  input: (t) => ({
+    serviceId: t.id({ required: true, description: 'The service.' }),
+    name: t.string({ required: true, description: 'Assembly name, unique within the service.' }),
+    version: t.string({ required: true, description: 'Assembly version, e.g. 1.0.0.0.' }),
+    contentBase64: t.string({ required: true, description: 'The binary, base64-encoded.' }),
+  }),
+  resolve: async (input, ctx) => {
+    rules.validateArtifactName(input.name, ['input', 'name']);
+    validateVersion(input.version);
+    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.customAssembly, serviceOf(input.serviceId), { name: input.name, version: input.version, ...assemblyContent(input.contentBase64) }) };
+  },
+  success: successFields('customAssembly', graphql.CustomAssembly),
+});
+defineMutation('updateCustomAssembly', {
+  description: 'Deploys a new version of a custom assembly.',
+  scope: 'operator',
+  errors,
+  input: (t) => ({
+    customAssemblyId: t.id({ required: true, description: 'The assembly.' }),
+    version: t.string({ description: 'New version.' }),
+    contentBase64: t.string({ description: 'New binary, base64-encoded.' }),
+  }),
+  resolve: async (input, ctx) => {
+    if (input.version != null) validateVersion(input.version);
+    const values = { ...definedOnly({ version: input.version ?? undefined }), ...(input.contentBase64 != null ? assemblyContent(input.contentBase64) : {}) };
+    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.customAssembly, id(input.customAssemblyId, 'CustomAssembly', 'customAssemblyId'), () => values) };
+  },
+  success: successFields('customAssembly', graphql.CustomAssembly),
+});
+defineDelete(ops.kinds.customAssembly, 'customAssembly');
+
+// Bridges
+defineMutation('createBridge', {
+  description: 'Deploys an EAI bridge (counts against the edition bridge limit, like two per agreement).',
+  scope: 'operator',
+  errors: [...errors, LimitExceededError],
+  input: (t) => ({
+    serviceId: t.id({ required: true, description: 'The service.' }),
+    name: t.string({ required: true, description: 'Bridge name, unique within the service.' }),
+    kind: t.field({ type: graphql.BridgeKindEnum, required: true, description: 'Kind of bridge.' }),
+    relativeAddress: t.string({ required: true, description: 'Address relative to the service endpoint, e.g. orders/inbound.' }),
+    config: t.field({ type: 'JSON', description: 'Bridge configuration (JSON, at most 64 KiB).' }),
+  }),
+  resolve: async (input, ctx) => {
+    rules.validateArtifactName(input.name, ['input', 'name']);
+    rules.validateRelativeAddress(input.relativeAddress, ['input', 'relativeAddress']);
+    validateConfig(input.config);
+    const values = { name: input.name, kind: input.kind, relativeAddress: input.relativeAddress, config: input.config ?? null };
+    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.bridge, serviceOf(input.serviceId), values, { before: (tx, service) => ops.assertCapacity(tx, service, { bridges: 1 }) }) };
+  },
+  success: successFields('bridge', graphql.Bridge),
+});
+defineMutation('updateBridge', {
+  description: "Changes a bridge's name, address or configuration.",
+  scope: 'operator',
+  errors,
+  input: (t) => ({
+    bridgeId: t.id({ required: true, description: 'The bridge.' }),
+    name: t.string({ description: 'New name.' }),
+    relativeAddress: t.string({ description: 'New relative address.' }),
+    config: t.field({ type: 'JSON', description: 'New configuration.' }),
+  }),
+  resolve: async (input, ctx) => {
+    if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
+    if (input.relativeAddress != null) rules.validateRelativeAddress(input.relativeAddress, ['input', 'relativeAddress']);
+    validateConfig(input.config);
+    const values = definedOnly({ name: input.name ?? undefined, relativeAddress: input.relativeAddress ?? undefined, config: input.config });
+    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.bridge, id(input.bridgeId, 'Bridge', 'bridgeId'), () => values) };
+  },
+  success: successFields('bridge', graphql.Bridge),
+});
+defineDelete(ops.kinds.bridge, 'bridge');
+
+// Certificates
+defineMutation('createCertificate', {
+  description: 'Uploads a certificate; its thumbprint is computed from the content; an optional private key is kept encrypted.',
+  scope: 'operator',
+  errors,
+  input: (t) => ({
+    serviceId: t.id({ required: true, description: 'The service.' }),
+    name: t.string({ required: true, description: 'Certificate name, unique within the service.' }),
+    contentBase64: t.string({ required: true, description: 'The certificate (DER or PEM bytes), base64-encoded.' }),
+    privateKeyBase64: t.string({ description: 'The private key, base64-encoded (secret).' }),
+  }),
+  resolve: async (input, ctx) => {
+    rules.validateArtifactName(input.name, ['input', 'name']);
+    const values = { name: input.name, ...certificateContent(input.contentBase64), ...privateKey(ctx.runtime, input.privateKeyBase64) };
+    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.certificate, serviceOf(input.serviceId), values) };
+  },
+  success: successFields('certificate', graphql.Certificate),
+});
+defineMutation('updateCertificate', {
+  description: 'Renews or renames a certificate; privateKeyBase64 null removes the private key.',
+  scope: 'operator',
+  errors,
+  input: (t) => ({
+    certificateId: t.id({ required: true, description: 'The certificate.' }),
+    name: t.string({ description: 'New name.' }),
+    contentBase64: t.string({ description: 'New certificate bytes, base64-encoded.' }),
+    privateKeyBase64: t.string({ description: 'New private key (secret); null removes it.' }),
+  }),
+  resolve: async (input, ctx) => {
+    if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
+    const values = {
+      ...definedOnly({ name: input.name ?? undefined }),
+      ...(input.contentBase64 != null ? certificateContent(input.contentBase64) : {}),
+      ...(input.privateKeyBase64 !== undefined ? privateKey(ctx.runtime, input.privateKeyBase64) : {}),
+    };
+    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.certificate, id(input.certificateId, 'Certificate', 'certificateId'), () => values) };
+  },
+  success: successFields('certificate', graphql.Certificate),
+});
+defineDelete(ops.kinds.certificate, 'certificate');
+
+// Transforms, pipelines and templates: a name and one text
+function textArtifactMutations(kind: ops.Kind, field: string, type: any, textField: string, textDescription: string) {
+  defineMutation(`create${kind.typename}`, {
+    description: `Adds a ${kind.label} to a service.`,
+    scope: 'operator',
+    errors,
+    input: (t) => ({
+      serviceId: t.id({ required: true, description: 'The service.' }),
+      name: t.string({ required: true, description: 'Name, unique within the service.' }),
+      [textField]: t.string({ required: true, description: textDescription }),
+    }),
+    resolve: async (input: Record<string, string>, ctx) => {
+      rules.validateArtifactName(input.name!, ['input', 'name']);
+      rules.validateText(input[textField]!, ['input', textField]);
+      return { row: await ops.createArtifact(ctx.runtime, kind, serviceOf(input.serviceId!), { name: input.name, [textField]: input[textField] }) };
+    },
+    success: successFields(field, type),
+  });
+  defineMutation(`update${kind.typename}`, {
+    description: `Changes a ${kind.label}.`,
+    scope: 'operator',
+    errors,
+    input: (t) => ({
+      [`${field}Id`]: t.id({ required: true, description: `The ${kind.label}.` }),
+      name: t.string({ description: 'New name.' }),
+      [textField]: t.string({ description: textDescription }),
+    }),
+    resolve: async (input: Record<string, string | null | undefined>, ctx) => {
+      if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
+      if (input[textField] != null) rules.validateText(input[textField]!, ['input', textField]);
+      const values = definedOnly({ name: input.name ?? undefined, [textField]: input[textField] ?? undefined });
+      return { row: await ops.updateArtifact(ctx.runtime, kind, id(input[`${field}Id`]!, kind.typename, `${field}Id`), () => values) };
+    },
+    success: successFields(field, type),
+  });
+  defineDelete(kind, field);
+}
+textArtifactMutations(ops.kinds.transform, 'transform', graphql.Transform, 'mapContent', 'The map content.');
+textArtifactMutations(ops.kinds.pipeline, 'pipeline', graphql.Pipeline, 'definition', 'The pipeline definition.');
+textArtifactMutations(ops.kinds.template, 'template', graphql.Template, 'content', 'The template content.');
+
+// X12 mappings
+defineMutation('createX12Mapping', {
+  description: 'Maps an X12 transaction set id (ST01) to a functional identifier code (GS01), e.g. 850 → PO.',
+  scope: 'operator',
+  errors,
+  input: (t) => ({
+    serviceId: t.id({ required: true, description: 'The service.' }),
+    st01: t.string({ required: true, description: 'Transaction set id, e.g. 850.' }),
+    gs01: t.string({ required: true, description: 'Functional identifier code, e.g. PO.' }),
+  }),
+  resolve: async (input, ctx) => {
+    rules.validateX12Mapping(input.st01, input.gs01);
+    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.x12Mapping, serviceOf(input.serviceId), { st01: input.st01, gs01: input.gs01 }) };
+  },
+  success: successFields('x12Mapping', graphql.X12Mapping),
+});
+defineMutation('updateX12Mapping', {
+  description: 'Changes the GS01 code an ST01 maps to.',
+  scope: 'operator',
+  errors,
+  input: (t) => ({ x12MappingId: t.id({ required: true, description: 'The mapping.' }), gs01: t.string({ required: true, description: 'New functional identifier code.' }) }),
+  resolve: async (input, ctx) => {
+    rules.validateX12Mapping(undefined, input.gs01);
+    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.x12Mapping, id(input.x12MappingId, 'X12Mapping', 'x12MappingId'), () => ({ gs01: input.gs01 })) };
+  },
+  success: successFields('x12Mapping', graphql.X12Mapping),
+});
+defineDelete(ops.kinds.x12Mapping, 'x12Mapping');
+
+// Hybrid connections
+defineMutation('createHybridConnection', {
+  description: 'Adds a hybrid connection (never backed up; recreate it after a restore).',
+  scope: 'operator',
+  errors: [...errors, LimitExceededError],
+  input: (t) => ({
+    serviceId: t.id({ required: true, description: 'The service.' }),
+    name: t.string({ required: true, description: 'Name, unique within the service.' }),
+    host: t.string({ required: true, description: 'On-premises host name.' }),
+    port: t.int({ required: true, description: 'TCP port.' }),
+  }),
+  resolve: async (input, ctx) => {
+    rules.validateArtifactName(input.name, ['input', 'name']);
+    rules.validateHost(input.host, input.port);
+    const values = { name: input.name, host: input.host, port: input.port };
+    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.hybridConnection, serviceOf(input.serviceId), values, { before: (tx, service) => ops.assertCapacity(tx, service, { hybridConnections: 1 }) }) };
+  },
+  success: successFields('hybridConnection', graphql.HybridConnection),
+});
+defineMutation('updateHybridConnection', {
+  description: 'Changes a hybrid connection.',
+  scope: 'operator',
+  errors,
+  input: (t) => ({
+    hybridConnectionId: t.id({ required: true, description: 'The hybrid connection.' }),
+    name: t.string({ description: 'New name.' }),
+    host: t.string({ description: 'New host.' }),
+    port: t.int({ description: 'New port.' }),
+  }),
+  resolve: async (input, ctx) => {
+    if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
+    const row = await ops.updateArtifact<{ host: string; port: number }>(ctx.runtime, ops.kinds.hybridConnection, id(input.hybridConnectionId, 'HybridConnection', 'hybridConnectionId'), (current) => {
+      rules.validateHost(input.host ?? current.host, input.port ?? current.port);
+      return definedOnly({ name: input.name ?? undefined, host: input.host ?? undefined, port: input.port ?? undefined });
+    });
+    return { row };
+  },
+  success: successFields('hybridConnection', graphql.HybridConnection),
+});
+defineDelete(ops.kinds.hybridConnection, 'hybridConnection');
+
+/** Leaves out what the caller did not send (undefined); null stays (it clears). */
+function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function validateVersion(version: string): void {
+  if (!/^\d+(\.\d+){0,3}$/.test(version)) throw ValidationError.field(['input', 'version'], 'must be a version such as 1.0.0.0');
+}
+
+function validateConfig(config: unknown): void {
+  if (config !== undefined && JSON.stringify(config ?? null).length > 64 * 1024) throw ValidationError.field(['input', 'config'], 'must be at most 64 KiB of JSON');
+}
+
+function assemblyContent(base64: string) {
+  const content = rules.decodeBase64(base64, ['input', 'contentBase64'], rules.MAX_ASSEMBLY_BYTES);
+  return { content, sizeBytes: content.length, sha256: createHash('sha256').update(content).digest('hex') };
+}
+
+function certificateContent(base64: string) {
+  const content = rules.decodeBase64(base64, ['input', 'contentBase64'], 64 * 1024);
+  return { content, thumbprint: rules.thumbprint(content) };
+}
+
+function privateKey(rt: { secrets: { seal(v: Buffer): string; fingerprint(v: Buffer): string } }, base64: string | null | undefined) {
+  if (base64 == null) return { privateKeySealed: null, privateKeyFingerprint: null };
+  const key = rules.decodeBase64(base64, ['input', 'privateKeyBase64'], 64 * 1024);
+  return { privateKeySealed: rt.secrets.seal(key), privateKeyFingerprint: rt.secrets.fingerprint(key) };
+}
+

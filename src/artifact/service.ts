@@ -1,0 +1,160 @@
+import { eq, or, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
+import { InvalidStateError, NameUnavailableError, NotFoundError, isUniqueViolation } from '../errors.js';
+import type { Runtime } from '../runtime.js';
+import { assertAllowed } from '../service/rules.js';
+import { lockService, type ServiceRow, type Tx } from '../service/service.js';
+import { assertWithinLimits, type Usage } from './rules.js';
+import * as t from './tables.js';
+
+/** One artifact kind: its table and how errors name it. */
+export interface Kind {
+  table: PgTable & { id: any; serviceId: any };
+  typename: string;
+  label: string;
+}
+
+export const kinds = {
+  partner: { table: t.partners, typename: 'Partner', label: 'partner' },
+  profile: { table: t.profiles, typename: 'Profile', label: 'profile' },
+  agreement: { table: t.agreements, typename: 'Agreement', label: 'agreement' },
+  customAssembly: { table: t.customAssemblies, typename: 'CustomAssembly', label: 'custom assembly' },
+  bridge: { table: t.bridges, typename: 'Bridge', label: 'bridge' },
+  certificate: { table: t.certificates, typename: 'Certificate', label: 'certificate' },
+  transform: { table: t.transforms, typename: 'Transform', label: 'transform' },
+  pipeline: { table: t.pipelines, typename: 'Pipeline', label: 'pipeline' },
+  template: { table: t.templates, typename: 'Template', label: 'template' },
+  x12Mapping: { table: t.x12Mappings, typename: 'X12Mapping', label: 'X12 mapping' },
+  hybridConnection: { table: t.hybridConnections, typename: 'HybridConnection', label: 'hybrid connection' },
+} satisfies Record<string, Kind>;
+
+/** Unique constraints and how to tell the operator which value is taken. */
+const uniqueMessages: Record<string, (v: Record<string, unknown>) => [string, string]> = {
+  profiles_service_identity_key: (v) => [`${v.qualifier}:${v.identifier}`, `Another profile of this service already has qualifier ${v.qualifier} and identifier ${v.identifier}`],
+  bridges_service_address_key: (v) => [String(v.relativeAddress), `Another bridge of this service already listens at ${v.relativeAddress}`],
+  x12_mappings_service_st01_key: (v) => [String(v.st01), `This service already maps ST01 ${v.st01}; update that mapping instead`],
+};
+
+function translateUnique(error: unknown, kind: Kind, values: Record<string, unknown>): never {
+  if (isUniqueViolation(error)) {
+    const cause = ((error as { cause?: unknown }).cause ?? error) as { constraint?: string; constraint_name?: string };
+    const constraint = cause.constraint ?? cause.constraint_name ?? '';
+    const [taken, message] = uniqueMessages[constraint]?.(values) ?? [String(values.name), `A ${kind.label} named "${values.name}" already exists in this service`];
+    throw new NameUnavailableError(message, taken, null);
+  }
+  throw error;
+}
+
+/** Agreements, bridges and hybrid connections a service uses, in one statement. */
+export async function countUsage(tx: Tx, serviceId: string): Promise<Usage> {
+  const count = (table: PgTable & { serviceId: any }) => sql<number>`(select count(*)::int from ${table} where ${table.serviceId} = ${serviceId})`;
+  const [row] = await tx
+    .select({ agreements: count(t.agreements), bridges: count(t.bridges), hybridConnections: count(t.hybridConnections) })
+    .from(sql`(select 1) as one`);
+  return row!;
+}
+
+/** Runs `change` with the service locked and open to artifact changes (not RESTORING or DELETED). */
+export async function inService<T>(tx: Tx, serviceId: string, change: (service: ServiceRow) => Promise<T>): Promise<T> {
+  const service = await lockService(tx, serviceId);
+  assertAllowed('changeArtifacts', service.state, service.name);
+  return change(service);
+}
+
+/** Usage after a change still fits the service's edition and units. */
+export async function assertCapacity(tx: Tx, service: ServiceRow, extra: Partial<Usage>): Promise<void> {
+  const usage = await countUsage(tx, service.id);
+  assertWithinLimits(service.edition, service.scaleUnitCount, {
+    agreements: usage.agreements + (extra.agreements ?? 0),
+    bridges: usage.bridges + (extra.bridges ?? 0),
+    hybridConnections: usage.hybridConnections + (extra.hybridConnections ?? 0),
+  });
+}
+
+export async function createArtifact<Row>(
+  rt: Runtime,
+  kind: Kind,
+  serviceId: string,
+  values: Record<string, unknown>,
+  hooks: {
+    /** Checks with the service locked, before the insert (limits, references). */
+    before?: (tx: Tx, service: ServiceRow) => Promise<void>;
+    /** Rows that belong with the new artifact, in the same transaction. */
+    after?: (tx: Tx, row: Row) => Promise<void>;
+  } = {},
+): Promise<Row> {
+  return rt.database.db.transaction((tx) =>
+    inService(tx, serviceId, async (service) => {
+      await hooks.before?.(tx, service);
+      const [row] = (await tx
+        .insert(kind.table)
+        .values({ ...values, serviceId } as never)
+        .returning()
+        .catch((error) => translateUnique(error, kind, values))) as Row[];
+      await hooks.after?.(tx, row!);
+      return row!;
+    }),
+  );
+}
+
+/** The artifact row, read inside the transaction after its service is locked. */
+export async function findArtifact<Row>(tx: Tx, kind: Kind, id: string): Promise<Row & { serviceId: string }> {
+  const [row] = await tx.select().from(kind.table as PgTable).where(eq(kind.table.id, id));
+  if (!row) throw new NotFoundError(kind.typename, id);
+  return row as Row & { serviceId: string };
+}
+
+/** Locks the artifact's service, then applies `change` (which returns the columns to set). */
+export async function updateArtifact<Row>(
+  rt: Runtime,
+  kind: Kind,
+  id: string,
+  change: (row: Row, tx: Tx, service: ServiceRow) => Promise<Record<string, unknown>> | Record<string, unknown>,
+): Promise<Row> {
+  return rt.database.db.transaction(async (tx) => {
+    const { serviceId } = await findArtifact<Row>(tx, kind, id);
+    return inService(tx, serviceId, async (service) => {
+      const row = await findArtifact<Row>(tx, kind, id);
+      const values = await change(row, tx, service);
+      try {
+        const [updated] = await tx
+          .update(kind.table)
+          .set({ ...values, updatedAt: new Date() } as never)
+          .where(eq(kind.table.id, id))
+          .returning();
+        return updated as Row;
+      } catch (error) {
+        translateUnique(error, kind, { ...row, ...values });
+      }
+    });
+  });
+}
+
+export async function deleteArtifact(
+  rt: Runtime,
+  kind: Kind,
+  id: string,
+  guard?: (tx: Tx, row: Record<string, unknown>) => Promise<void>,
+): Promise<{ id: string; serviceId: string }> {
+  return rt.database.db.transaction(async (tx) => {
+    const { serviceId } = await findArtifact(tx, kind, id);
+    return inService(tx, serviceId, async () => {
+      const row = await findArtifact<Record<string, unknown>>(tx, kind, id);
+      await guard?.(tx, row);
+      await tx.delete(kind.table).where(eq(kind.table.id, id));
+      return { id, serviceId };
+    });
+  });
+}
+
+/** A profile (or a partner's profiles) that an agreement uses cannot be deleted. */
+export async function assertProfilesUnused(tx: Tx, profileIds: string[], what: string): Promise<void> {
+  for (const profileId of profileIds) {
+    const [used] = await tx
+      .select({ name: t.agreements.name })
+      .from(t.agreements)
+      .where(or(eq(t.agreements.hostProfileId, profileId), eq(t.agreements.guestProfileId, profileId)))
+      .limit(1);
+    if (used) throw new InvalidStateError(`Cannot delete ${what}: agreement "${used.name}" uses it; delete or change that agreement first`, 'IN_USE');
+  }
+}
