@@ -90,7 +90,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
       maxDepth: integer(env, 'MAX_QUERY_DEPTH', 12, 2, 100),
       maxAliases: integer(env, 'MAX_QUERY_ALIASES', 30, 1, 1000),
-      maxCost: integer(env, 'MAX_QUERY_COST', 5000, 10, 1_000_000),
+      maxCost: integer(env, 'MAX_QUERY_COST', 20_000, 10, 10_000_000),
       maxTokens: integer(env, 'MAX_QUERY_TOKENS', 5000, 100, 1_000_000),
     },
   };

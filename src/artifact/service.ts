@@ -1,10 +1,11 @@
-import { eq, or, sql } from 'drizzle-orm';
+import { eq, or } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { InvalidStateError, NameUnavailableError, NotFoundError, isUniqueViolation } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { assertAllowed } from '../service/rules.js';
 import { lockService, type ServiceRow, type Tx } from '../service/service.js';
 import { assertWithinLimits, type Usage } from './rules.js';
+import { countUsage } from './usage.js';
 import * as t from './tables.js';
 
 /** One artifact kind: its table and how errors name it. */
@@ -43,15 +44,6 @@ function translateUnique(error: unknown, kind: Kind, values: Record<string, unkn
     throw new NameUnavailableError(message, taken, null);
   }
   throw error;
-}
-
-/** Agreements, bridges and hybrid connections a service uses, in one statement. */
-export async function countUsage(tx: Tx, serviceId: string): Promise<Usage> {
-  const count = (table: PgTable & { serviceId: any }) => sql<number>`(select count(*)::int from ${table} where ${table.serviceId} = ${serviceId})`;
-  const [row] = await tx
-    .select({ agreements: count(t.agreements), bridges: count(t.bridges), hybridConnections: count(t.hybridConnections) })
-    .from(sql`(select 1) as one`);
-  return row!;
 }
 
 /** Runs `change` with the service locked and open to artifact changes (not RESTORING or DELETED). */
@@ -154,6 +146,7 @@ export async function assertProfilesUnused(tx: Tx, profileIds: string[], what: s
       .select({ name: t.agreements.name })
       .from(t.agreements)
       .where(or(eq(t.agreements.hostProfileId, profileId), eq(t.agreements.guestProfileId, profileId)))
+      .orderBy(t.agreements.name)
       .limit(1);
     if (used) throw new InvalidStateError(`Cannot delete ${what}: agreement "${used.name}" uses it; delete or change that agreement first`, 'IN_USE');
   }

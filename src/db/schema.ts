@@ -39,6 +39,7 @@ export const relations = defineRelations(tables, (r) => ({
     hostProfile: r.one.profiles({ from: r.agreements.hostProfileId, to: r.profiles.id, optional: false }),
     guestProfile: r.one.profiles({ from: r.agreements.guestProfileId, to: r.profiles.id, optional: false }),
     controlNumbers: r.one.controlNumbers({ from: r.agreements.id, to: r.controlNumbers.agreementId, optional: false }),
+    highWater: r.one.controlNumberHighWater({ from: r.agreements.lineageId, to: r.controlNumberHighWater.lineageId }),
     micValues: r.many.as2MicValues({ from: r.agreements.id, to: r.as2MicValues.agreementId }),
     batchMessages: r.many.batchMessages({ from: r.agreements.id, to: r.batchMessages.agreementId }),
   },

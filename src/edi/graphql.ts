@@ -56,6 +56,12 @@ builder.drizzleObjectFields(artifact.Agreement, (t) => ({
     select: { with: { controlNumbers: { columns: { interchange: true, group: true, transactionSet: true } } } },
     resolve: (a) => a.controlNumbers,
   }),
+  controlNumbersHighWater: t.field({
+    type: ControlNumbers,
+    description: "Highest numbers ever issued along this agreement's lineage (all its restores included); kept outside backups and after deletion, so a restore can continue past them.",
+    select: { with: { highWater: { columns: { interchange: true, group: true, transactionSet: true } } } },
+    resolve: (a) => a.highWater ?? { interchange: 0, group: 0, transactionSet: 0 },
+  }),
   batch: t.field({
     type: Batch,
     nullable: true,

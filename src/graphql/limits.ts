@@ -25,6 +25,7 @@ export function abuseLimitPlugins(limits: AbuseLimits) {
     maxTokensPlugin({ n: limits.maxTokens, ...reject }),
     maxDepthPlugin({ n: limits.maxDepth, ignoreIntrospection: true, ...reject }),
     maxAliasesPlugin({ n: limits.maxAliases, ...reject }),
-    costLimitPlugin({ maxCost: limits.maxCost, ...reject }),
+    // Cost: 2 per object and 1 per scalar field selected, times the `first`/`last` of each list above it.
+    costLimitPlugin({ maxCost: limits.maxCost, objectCost: 2, scalarCost: 1, depthCostFactor: 1, ...reject }),
   ];
 }

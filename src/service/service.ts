@@ -1,4 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
+import { assertWithinLimits } from '../artifact/rules.js';
+import { countUsage } from '../artifact/usage.js';
 import type { Database } from '../db/client.js';
 import { NameUnavailableError, NotFoundError, ValidationError, isUniqueViolation } from '../errors.js';
 import type { ServiceStateChange } from '../events/bus.js';
@@ -119,6 +121,8 @@ export async function scaleService(rt: Runtime, id: string, scaleUnitCount: numb
     const row = await lockService(tx, id);
     assertAllowed('scale', row.state, row.name);
     validateScaleUnits(row.edition, scaleUnitCount);
+    // Scaling down must leave room for what the service already has.
+    assertWithinLimits(row.edition, scaleUnitCount, await countUsage(tx, id));
     const [updated] = await tx.update(services).set({ scaleUnitCount, updatedAt: new Date() }).where(eq(services.id, id)).returning();
     return updated!;
   });
