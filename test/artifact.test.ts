@@ -1,21 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildService, createService, mutate } from './helpers/artifacts.js';
-import { freshDatabase, type TestDatabase } from './helpers/database.js';
+import { freshDatabase } from './helpers/database.js';
 import { lifecycle } from './helpers/operations.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { startServer, useTestServer } from './helpers/server.js';
 
-let database: TestDatabase;
-let server: TestServer;
-const gql = (q: string, v?: Record<string, unknown>) => server.gql(q, v);
+const file = useTestServer();
+const gql = (q: string, v?: Record<string, unknown>) => file.server.gql(q, v);
 
-beforeAll(async () => {
-  database = await freshDatabase();
-  server = await startServer(database.env);
-});
-afterAll(async () => {
-  await server?.stop();
-  await database?.drop();
-});
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 

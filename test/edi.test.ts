@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildService, mutate, type BuiltService } from './helpers/artifacts.js';
-import { freshDatabase, type TestDatabase } from './helpers/database.js';
 import { lifecycle } from './helpers/operations.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { useTestServer } from './helpers/server.js';
 
 const PROCESS = `mutation ($input: ProcessEdiMessageInput!) { processEdiMessage(input: $input) {
   __typename
@@ -15,22 +14,15 @@ const RELEASE = `mutation ($id: ID!) { releaseBatch(input: { agreementId: $id })
   __typename ... on ReleaseBatchSuccess { releasedMessageCount batch { messageCount } } ... on Error { code message }
 } }`;
 
-let database: TestDatabase;
-let server: TestServer;
+const file = useTestServer();
 let built: BuiltService;
-const gql = (q: string, v?: Record<string, unknown>) => server.gql(q, v);
+const gql = (q: string, v?: Record<string, unknown>) => file.server.gql(q, v);
 const send = async (agreementId: string, payload?: string) => (await gql(PROCESS, { input: { agreementId, payload } })).data.processEdiMessage;
 const agreement = async (id: string) =>
   (await gql('query ($id: ID!) { node(id: $id) { ... on Agreement { controlNumbers { interchange group transactionSet } controlNumbersHighWater { interchange } batch { messageCount } as2MicValues { totalCount edges { node { algorithm value } } } } } }', { id })).data.node;
 
 beforeAll(async () => {
-  database = await freshDatabase();
-  server = await startServer(database.env);
   built = await buildService(gql, 'edi-traffic');
-});
-afterAll(async () => {
-  await server?.stop();
-  await database?.drop();
 });
 
 describe('control numbers', () => {
@@ -76,7 +68,7 @@ describe('control numbers', () => {
     await send(other.agreements.as2);
     const lineage = (await gql('query ($id: ID!) { node(id: $id) { ... on Agreement { lineageId } } }', { id: other.agreements.as2 })).data.node.lineageId;
     await gql(lifecycle('deleteService'), { id: other.serviceId });
-    const rows = await server.app.runtime.database.db.execute<{ interchange: string | number }>(sql`select interchange from control_number_high_water where lineage_id = ${lineage}`);
+    const rows = await file.server.app.runtime.database.db.execute<{ interchange: string | number }>(sql`select interchange from control_number_high_water where lineage_id = ${lineage}`);
     expect(((rows as any).rows ?? rows).map((r: any) => Number(r.interchange))).toEqual([2]);
   });
 });

@@ -1,27 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { isEnumType, isInputObjectType, isInterfaceType, isObjectType, isUnionType, printSchema } from 'graphql';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { schema } from '../src/graphql/schema.js';
-import { freshDatabase, type TestDatabase } from './helpers/database.js';
+import { freshDatabase } from './helpers/database.js';
 import { CREATE_SERVICE } from './helpers/operations.js';
-import { ADMIN_TOKEN, startServer, type TestServer } from './helpers/server.js';
+import { ADMIN_TOKEN, startServer, useTestServer } from './helpers/server.js';
 
-let database: TestDatabase;
-let server: TestServer;
+const file = useTestServer({ MAX_QUERY_DEPTH: '5', MAX_BODY_BYTES: '16384' });
 
-beforeAll(async () => {
-  database = await freshDatabase();
-  server = await startServer({ ...database.env, MAX_QUERY_DEPTH: '5', MAX_BODY_BYTES: '16384' });
-});
-afterAll(async () => {
-  await server?.stop();
-  await database?.drop();
-});
 
 describe('authentication', () => {
   it('refuses an operation without a token with UNAUTHENTICATED and status 401', async () => {
-    const result = await server.gql('{ services { totalCount } }', {}, null);
+    const result = await file.server.gql('{ services { totalCount } }', {}, null);
     expect(result.status).toBe(401);
     expect(result.data).toBeUndefined();
     expect(result.errors).toEqual([
@@ -30,46 +21,46 @@ describe('authentication', () => {
   });
 
   it('refuses an unknown token the same way', async () => {
-    const result = await server.gql('mutation { createService(input: { name: "sneaky", edition: FREE, region: "westus" }) { __typename } }', {}, 'btb_not-a-real-token');
+    const result = await file.server.gql('mutation { createService(input: { name: "sneaky", edition: FREE, region: "westus" }) { __typename } }', {}, 'btb_not-a-real-token');
     expect(result.status).toBe(401);
     expect(result.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
-    expect((await server.gql('{ service(name: "sneaky") { id } }')).data.service).toBeNull();
+    expect((await file.server.gql('{ service(name: "sneaky") { id } }')).data.service).toBeNull();
   });
 
   it('lets anyone read the schema (introspection) so GraphiQL can show its documentation', async () => {
-    const result = await server.gql('{ __schema { queryType { name } } }', {}, null);
+    const result = await file.server.gql('{ __schema { queryType { name } } }', {}, null);
     expect(result).toEqual({ status: 200, data: { __schema: { queryType: { name: 'Query' } } } });
   });
 });
 
 describe('abuse limits', () => {
   it('refuses a query deeper than MAX_QUERY_DEPTH with QUERY_TOO_COMPLEX', async () => {
-    const result = await server.gql('{ services { edges { node { settings { acsIssuerKey { isSet } } } } } }');
+    const result = await file.server.gql('{ services { edges { node { settings { acsIssuerKey { isSet } } } } } }');
     expect(result.status).toBe(400);
     expect(result.errors).toEqual([{ message: 'Query depth limit of 5 exceeded, found 6.', extensions: { code: 'QUERY_TOO_COMPLEX' } }]);
   });
 
   it('refuses more aliases than allowed', async () => {
     const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: regions { name }`).join(' ');
-    const result = await server.gql(`{ ${aliases} }`);
+    const result = await file.server.gql(`{ ${aliases} }`);
     expect(result.errors).toEqual([{ message: 'Aliases limit of 30 exceeded, found 31.', extensions: { code: 'QUERY_TOO_COMPLEX' } }]);
   });
 
   it('refuses a request body larger than MAX_BODY_BYTES with 413', async () => {
-    const result = await server.gql(CREATE_SERVICE, { input: { name: 'x'.repeat(17000), edition: 'BASIC', region: 'westus' } });
+    const result = await file.server.gql(CREATE_SERVICE, { input: { name: 'x'.repeat(17000), edition: 'BASIC', region: 'westus' } });
     expect(result.status).toBe(413);
     expect(result.errors![0]!.extensions).toEqual({ code: 'QUERY_TOO_COMPLEX' });
     expect(result.errors![0]!.message).toMatch(/^The request body of \d+ bytes is larger than the limit of 16384 bytes \(MAX_BODY_BYTES\)$/);
   });
 
   it('refuses a document with too many tokens', async () => {
-    const result = await server.gql(`{ ${'a '.repeat(5100)}}`);
+    const result = await file.server.gql(`{ ${'a '.repeat(5100)}}`);
     expect(result.errors![0]!.extensions).toEqual({ code: 'QUERY_TOO_COMPLEX' });
     expect(result.errors![0]!.message).toMatch(/^Token limit of 5000 exceeded/);
   });
 
   it('answers a malformed body with 400 and no stack trace', async () => {
-    const response = await fetch(server.url, {
+    const response = await fetch(file.server.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
       body: '{"query": "{ services { totalCount }',
@@ -83,14 +74,14 @@ describe('abuse limits', () => {
 
 describe('health', () => {
   it('answers /healthz and /readyz', async () => {
-    const base = server.url.replace('/graphql', '');
+    const base = file.server.url.replace('/graphql', '');
     expect(await (await fetch(`${base}/healthz`)).text()).toBe('ok\n');
     const ready = await fetch(`${base}/readyz`);
     expect([ready.status, await ready.text()]).toEqual([200, 'ready\n']);
   });
 
   it('serves GraphiQL to a browser', async () => {
-    const response = await fetch(server.url, { headers: { accept: 'text/html' } });
+    const response = await fetch(file.server.url, { headers: { accept: 'text/html' } });
     expect(response.status).toBe(200);
     expect(await response.text()).toContain('<title>BizTalk Backup</title>');
   });

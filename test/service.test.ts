@@ -1,34 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, type TestDatabase } from './helpers/database.js';
+import { describe, expect, it } from 'vitest';
+import { freshDatabase } from './helpers/database.js';
 import { CREATE_SERVICE, lifecycle } from './helpers/operations.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { startServer, useTestServer } from './helpers/server.js';
 
-let database: TestDatabase;
-let server: TestServer;
+const file = useTestServer({ NAME_HOLD_SECONDS: '2' });
 let counter = 0;
 
-beforeAll(async () => {
-  database = await freshDatabase();
-  server = await startServer({ ...database.env, NAME_HOLD_SECONDS: '2' });
-});
-afterAll(async () => {
-  await server?.stop();
-  await database?.drop();
-});
 
 async function createService(input: Record<string, unknown> = {}) {
   const name = `svc-${++counter}-${Date.now().toString(36)}`;
-  const result = await server.gql(CREATE_SERVICE, { input: { name, edition: 'STANDARD', region: 'westeurope', ...input } });
+  const result = await file.server.gql(CREATE_SERVICE, { input: { name, edition: 'STANDARD', region: 'westeurope', ...input } });
   return result.data!.createService;
 }
 
 async function run(mutation: string, id: string) {
-  return (await server.gql(lifecycle(mutation), { id })).data![mutation];
+  return (await file.server.gql(lifecycle(mutation), { id })).data![mutation];
 }
 
 describe('creating a service', () => {
   it('creates an ACTIVE service with the edition minimum of scale units and version 1.0', async () => {
-    const { data } = await server.gql(CREATE_SERVICE, { input: { name: 'contoso-edi', edition: 'BASIC', region: 'northeurope' } });
+    const { data } = await file.server.gql(CREATE_SERVICE, { input: { name: 'contoso-edi', edition: 'BASIC', region: 'northeurope' } });
     expect(data.createService).toEqual({
       __typename: 'CreateServiceSuccess',
       service: {
@@ -53,7 +44,7 @@ describe('creating a service', () => {
     ['ab_cd', 'service name may contain only lowercase letters, digits and hyphens'],
     ['abCd', 'service name may contain only lowercase letters, digits and hyphens'],
   ])('refuses the name %j with the field path', async (name, message) => {
-    const { data } = await server.gql(CREATE_SERVICE, { input: { name, edition: 'BASIC', region: 'westus' } });
+    const { data } = await file.server.gql(CREATE_SERVICE, { input: { name, edition: 'BASIC', region: 'westus' } });
     expect(data.createService).toEqual({
       __typename: 'ValidationError',
       code: 'VALIDATION_FAILED',
@@ -63,32 +54,32 @@ describe('creating a service', () => {
   });
 
   it('refuses an unknown region', async () => {
-    const { data } = await server.gql(CREATE_SERVICE, { input: { name: 'nowhere-svc', edition: 'BASIC', region: 'mars' } });
+    const { data } = await file.server.gql(CREATE_SERVICE, { input: { name: 'nowhere-svc', edition: 'BASIC', region: 'mars' } });
     expect(data.createService.code).toBe('VALIDATION_FAILED');
     expect(data.createService.fields).toEqual([{ path: ['input', 'region'], message: 'unknown region "mars"; the regions query lists the valid ones' }]);
   });
 
   it('refuses scale units outside the edition range', async () => {
-    const { data } = await server.gql(CREATE_SERVICE, { input: { name: 'dev-too-big', edition: 'DEVELOPER', region: 'westus', scaleUnitCount: 2 } });
+    const { data } = await file.server.gql(CREATE_SERVICE, { input: { name: 'dev-too-big', edition: 'DEVELOPER', region: 'westus', scaleUnitCount: 2 } });
     expect(data.createService).toMatchObject({ __typename: 'LimitExceededError', code: 'LIMIT_EXCEEDED', limit: 'scaleUnits', maximum: 1 });
   });
 
   it('refuses a name a live service has', async () => {
-    await server.gql(CREATE_SERVICE, { input: { name: 'taken-name', edition: 'BASIC', region: 'westus' } });
-    const { data } = await server.gql(CREATE_SERVICE, { input: { name: 'taken-name', edition: 'PREMIUM', region: 'eastus' } });
+    await file.server.gql(CREATE_SERVICE, { input: { name: 'taken-name', edition: 'BASIC', region: 'westus' } });
+    const { data } = await file.server.gql(CREATE_SERVICE, { input: { name: 'taken-name', edition: 'PREMIUM', region: 'eastus' } });
     expect(data.createService).toMatchObject({ __typename: 'NameUnavailableError', code: 'NAME_UNAVAILABLE', availableAt: null });
   });
 
   it('gives one name to exactly one of several concurrent creates', async () => {
     const results = await Promise.all(
-      Array.from({ length: 8 }, () => server.gql(CREATE_SERVICE, { input: { name: 'race-name', edition: 'BASIC', region: 'westus' } })),
+      Array.from({ length: 8 }, () => file.server.gql(CREATE_SERVICE, { input: { name: 'race-name', edition: 'BASIC', region: 'westus' } })),
     );
     const kinds = results.map((r) => r.data.createService.__typename).sort();
     expect(kinds).toEqual(['CreateServiceSuccess', ...Array(7).fill('NameUnavailableError')]);
   });
 
   it('answers input of the wrong type with a 400 naming the value, not a 500', async () => {
-    const result = await server.gql(CREATE_SERVICE, { input: { name: 'x', edition: 'GOLD', region: 'westus' } });
+    const result = await file.server.gql(CREATE_SERVICE, { input: { name: 'x', edition: 'GOLD', region: 'westus' } });
     expect(result.status).toBe(400);
     expect(result.errors).toHaveLength(1);
     expect(result.errors![0]!.message).toContain('Value "GOLD" does not exist in "Edition" enum');
@@ -123,19 +114,19 @@ describe('the service state machine', () => {
       expect(result).toMatchObject({ __typename: 'InvalidStateError', code: 'INVALID_STATE', state });
       expect(result.message).toContain(`while it is ${state}`);
     }
-    const { data } = await server.gql('query ($id: ID!) { node(id: $id) { ... on Service { state } } }', { id: service.id });
+    const { data } = await file.server.gql('query ($id: ID!) { node(id: $id) { ... on Service { state } } }', { id: service.id });
     expect(data.node.state).toBe(state);
   });
 
   it('refuses scaling and settings changes unless ACTIVE', async () => {
     const { service } = await createService();
     await run('stopService', service.id);
-    const scale = await server.gql(
+    const scale = await file.server.gql(
       'mutation ($id: ID!) { scaleService(input: { serviceId: $id, scaleUnitCount: 2 }) { __typename ... on Error { code } } }',
       { id: service.id },
     );
     expect(scale.data.scaleService).toEqual({ __typename: 'InvalidStateError', code: 'INVALID_STATE' });
-    const settings = await server.gql(
+    const settings = await file.server.gql(
       'mutation ($id: ID!) { updateServiceSettings(input: { serviceId: $id, acsNamespace: "contoso" }) { __typename ... on Error { code } } }',
       { id: service.id },
     );
@@ -145,7 +136,7 @@ describe('the service state machine', () => {
   it('scales within the edition limits and refuses beyond them', async () => {
     const { service } = await createService({ edition: 'PREMIUM' });
     const scale = (n: number) =>
-      server.gql(
+      file.server.gql(
         'mutation ($id: ID!, $n: Int!) { scaleService(input: { serviceId: $id, scaleUnitCount: $n }) { __typename ... on ScaleServiceSuccess { service { scaleUnitCount } } ... on LimitExceededError { code maximum } } }',
         { id: service.id, n },
       );
@@ -165,33 +156,33 @@ describe('the service state machine', () => {
 
 describe('deleting a service and the name hold', () => {
   it('holds the name of a deleted service until NAME_HOLD_SECONDS have passed, then frees it', async () => {
-    const created = await server.gql(CREATE_SERVICE, { input: { name: 'held-name', edition: 'BASIC', region: 'westus' } });
+    const created = await file.server.gql(CREATE_SERVICE, { input: { name: 'held-name', edition: 'BASIC', region: 'westus' } });
     const id = created.data.createService.service.id;
     const deleted = await run('deleteService', id);
     expect(deleted.service.state).toBe('DELETED');
     expect(deleted.service.deletedAt).toEqual(expect.any(String));
     const availableAt = new Date(Date.parse(deleted.service.deletedAt) + 2000).toISOString();
 
-    const check = await server.gql('{ nameAvailability(name: "held-name") { name available reason availableAt } }');
+    const check = await file.server.gql('{ nameAvailability(name: "held-name") { name available reason availableAt } }');
     expect(check.data.nameAvailability).toEqual({
       name: 'held-name',
       available: false,
       reason: `The name is on hold after its service was deleted; it becomes free at ${availableAt}`,
       availableAt,
     });
-    const again = await server.gql(CREATE_SERVICE, { input: { name: 'held-name', edition: 'BASIC', region: 'westus' } });
+    const again = await file.server.gql(CREATE_SERVICE, { input: { name: 'held-name', edition: 'BASIC', region: 'westus' } });
     expect(again.data.createService).toMatchObject({ __typename: 'NameUnavailableError', availableAt });
 
     await new Promise((r) => setTimeout(r, Date.parse(availableAt) - Date.now() + 100));
-    expect((await server.gql('{ nameAvailability(name: "held-name") { available reason } }')).data.nameAvailability).toEqual({ available: true, reason: null });
-    const reused = await server.gql(CREATE_SERVICE, { input: { name: 'held-name', edition: 'BASIC', region: 'westus' } });
+    expect((await file.server.gql('{ nameAvailability(name: "held-name") { available reason } }')).data.nameAvailability).toEqual({ available: true, reason: null });
+    const reused = await file.server.gql(CREATE_SERVICE, { input: { name: 'held-name', edition: 'BASIC', region: 'westus' } });
     expect(reused.data.createService.service).toMatchObject({ name: 'held-name', state: 'ACTIVE' });
     expect(reused.data.createService.service.id).not.toBe(id);
   });
 
   it('says why an invalid or live name is not available', async () => {
     await createService({ name: 'live-name' });
-    const { data } = await server.gql('{ a: nameAvailability(name: "live-name") { available reason } b: nameAvailability(name: "X") { available reason } c: nameAvailability(name: "free-name") { available reason } }');
+    const { data } = await file.server.gql('{ a: nameAvailability(name: "live-name") { available reason } b: nameAvailability(name: "X") { available reason } c: nameAvailability(name: "free-name") { available reason } }');
     expect(data).toEqual({
       a: { available: false, reason: 'A ACTIVE service has this name; delete it first or pick another name' },
       b: { available: false, reason: 'Not a valid service name: it must be 4 to 50 characters long, got 1' },
@@ -231,27 +222,27 @@ describe('queries', () => {
     const names: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const page: any = (await server.gql('query ($after: String) { services(first: 3, after: $after) { edges { cursor node { name } } pageInfo { hasNextPage endCursor } } }', { after })).data.services;
+      const page: any = (await file.server.gql('query ($after: String) { services(first: 3, after: $after) { edges { cursor node { name } } pageInfo { hasNextPage endCursor } } }', { after })).data.services;
       names.push(...page.edges.map((e: any) => e.node.name));
       if (!page.pageInfo.hasNextPage) break;
       after = page.pageInfo.endCursor;
     }
-    const all = (await server.gql('{ services(first: 100) { totalCount edges { node { name } } } }')).data.services;
+    const all = (await file.server.gql('{ services(first: 100) { totalCount edges { node { name } } } }')).data.services;
     expect(names).toEqual(all.edges.map((e: any) => e.node.name));
     expect(new Set(names).size).toBe(all.totalCount);
   });
 
   it('finds a service by name and by global id', async () => {
     const { service } = await createService({ edition: 'PREMIUM', region: 'japaneast' });
-    const byName = await server.gql('query ($name: String!) { service(name: $name) { id name address region } }', { name: service.name });
+    const byName = await file.server.gql('query ($name: String!) { service(name: $name) { id name address region } }', { name: service.name });
     expect(byName.data.service).toEqual({ id: service.id, name: service.name, address: `${service.name}.biztalk.windows.net`, region: 'japaneast' });
-    const byId = await server.gql('query ($id: ID!) { node(id: $id) { __typename id ... on Service { name } } }', { id: service.id });
+    const byId = await file.server.gql('query ($id: ID!) { node(id: $id) { __typename id ... on Service { name } } }', { id: service.id });
     expect(byId.data.node).toEqual({ __typename: 'Service', id: service.id, name: service.name });
-    expect((await server.gql('{ service(name: "no-such-service") { id } }')).data.service).toBeNull();
+    expect((await file.server.gql('{ service(name: "no-such-service") { id } }')).data.service).toBeNull();
   });
 
   it('lists the editions with their limits and the regions', async () => {
-    const { data } = await server.gql('{ editions { edition minScaleUnits maxScaleUnits bridgesPerUnit agreementsPerUnit hybridConnectionsPerUnit backupRestore archiving } regions { name displayName } }');
+    const { data } = await file.server.gql('{ editions { edition minScaleUnits maxScaleUnits bridgesPerUnit agreementsPerUnit hybridConnectionsPerUnit backupRestore archiving } regions { name displayName } }');
     expect(data.editions).toEqual([
       { edition: 'FREE', minScaleUnits: 1, maxScaleUnits: 1, bridgesPerUnit: 0, agreementsPerUnit: 0, hybridConnectionsPerUnit: 5, backupRestore: false, archiving: false },
       { edition: 'DEVELOPER', minScaleUnits: 1, maxScaleUnits: 1, bridgesPerUnit: 25, agreementsPerUnit: 10, hybridConnectionsPerUnit: 5, backupRestore: true, archiving: true },

@@ -1,8 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, type TestDatabase } from './helpers/database.js';
+import { describe, expect, it } from 'vitest';
 import { CREATE_SERVICE, lifecycle } from './helpers/operations.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { useTestServer } from './helpers/server.js';
 
 const MARKER = 'MARKER-s3cr3t-7f1d';
 const SETTINGS = `mutation ($input: UpdateServiceSettingsInput!) {
@@ -21,12 +20,11 @@ const SETTINGS = `mutation ($input: UpdateServiceSettingsInput!) {
   }
 }`;
 
-let database: TestDatabase;
-let server: TestServer;
+const file = useTestServer();
 const bodies: string[] = [];
 
 async function gql(query: string, variables?: Record<string, unknown>) {
-  const result = await server.gql(query, variables);
+  const result = await file.server.gql(query, variables);
   bodies.push(JSON.stringify(result));
   return result;
 }
@@ -43,14 +41,6 @@ const allSecrets = (value: string) => ({
   sslCertificate: { pfxBase64: Buffer.from(`${value}-pfx`).toString('base64'), password: `${value}-pfx-password` },
 });
 
-beforeAll(async () => {
-  database = await freshDatabase();
-  server = await startServer(database.env);
-});
-afterAll(async () => {
-  await server?.stop();
-  await database?.drop();
-});
 
 describe('service settings and secrets', () => {
   it('stores every secret and shows only whether it is set, a fingerprint and when', async () => {
@@ -114,9 +104,9 @@ describe('service settings and secrets', () => {
   it('never lets a secret out: not in any response, log line, or the database in plaintext', async () => {
     expect(bodies.length).toBeGreaterThan(10);
     for (const body of bodies) expect(body).not.toContain(MARKER);
-    expect(server.logs.length).toBeGreaterThan(0);
-    for (const line of server.logs) expect(line).not.toContain(MARKER);
-    const stored = await server.app.runtime.database.db.execute(sql`select sealed, fingerprint from service_secrets`);
+    expect(file.server.logs.length).toBeGreaterThan(0);
+    for (const line of file.server.logs) expect(line).not.toContain(MARKER);
+    const stored = await file.server.app.runtime.database.db.execute(sql`select sealed, fingerprint from service_secrets`);
     expect(JSON.stringify(stored)).not.toContain(MARKER);
     expect(JSON.stringify(stored)).not.toContain(Buffer.from(MARKER).toString('base64').slice(0, 12));
   });

@@ -1,38 +1,28 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDatabase, type TestDatabase } from './helpers/database.js';
+import { describe, expect, it } from 'vitest';
 import { CREATE_SERVICE, lifecycle } from './helpers/operations.js';
-import { ADMIN_TOKEN, collect, startServer, type TestServer } from './helpers/server.js';
+import { ADMIN_TOKEN, collect, useTestServer } from './helpers/server.js';
 
 const STATE_CHANGED = `subscription ($id: ID) {
   serviceStateChanged(serviceId: $id) { serviceId previousState state at service { name state } }
 }`;
 
-let database: TestDatabase;
-let server: TestServer;
+const file = useTestServer();
 
-beforeAll(async () => {
-  database = await freshDatabase();
-  server = await startServer(database.env);
-});
-afterAll(async () => {
-  await server?.stop();
-  await database?.drop();
-});
 
 async function create(name: string) {
-  return (await server.gql(CREATE_SERVICE, { input: { name, edition: 'BASIC', region: 'westus' } })).data.createService.service.id as string;
+  return (await file.server.gql(CREATE_SERVICE, { input: { name, edition: 'BASIC', region: 'westus' } })).data.createService.service.id as string;
 }
 
 describe('serviceStateChanged', () => {
   it('streams every transition of one service over WebSocket, in order, and nothing of others', async () => {
     const id = await create('watched-svc');
     const other = await create('other-svc');
-    const sub = collect(server.ws(), STATE_CHANGED, { id }, 3);
+    const sub = collect(file.server.ws(), STATE_CHANGED, { id }, 3);
     await sub.ready;
-    await server.gql(lifecycle('stopService'), { id: other });
-    await server.gql(lifecycle('stopService'), { id });
-    await server.gql(lifecycle('startService'), { id });
-    await server.gql(lifecycle('suspendService'), { id });
+    await file.server.gql(lifecycle('stopService'), { id: other });
+    await file.server.gql(lifecycle('stopService'), { id });
+    await file.server.gql(lifecycle('startService'), { id });
+    await file.server.gql(lifecycle('suspendService'), { id });
     const events = await sub.done;
     expect(events.map((e) => e.serviceStateChanged)).toEqual([
       { serviceId: id, previousState: 'ACTIVE', state: 'STOPPED', at: expect.any(String), service: { name: 'watched-svc', state: 'STOPPED' } },
@@ -42,10 +32,10 @@ describe('serviceStateChanged', () => {
   });
 
   it('streams the creation and deletion of any service when no service is given', async () => {
-    const sub = collect(server.ws(), STATE_CHANGED, {}, 2);
+    const sub = collect(file.server.ws(), STATE_CHANGED, {}, 2);
     await sub.ready;
     const id = await create('fresh-svc');
-    await server.gql(lifecycle('deleteService'), { id });
+    await file.server.gql(lifecycle('deleteService'), { id });
     const events = (await sub.done).map((e) => e.serviceStateChanged);
     expect(events.map((e) => [e.service.name, e.previousState, e.state])).toEqual([
       ['fresh-svc', null, 'ACTIVE'],
@@ -55,16 +45,16 @@ describe('serviceStateChanged', () => {
 
   it('does not publish a refused transition', async () => {
     const id = await create('quiet-svc');
-    const sub = collect(server.ws(), STATE_CHANGED, { id }, 1);
+    const sub = collect(file.server.ws(), STATE_CHANGED, { id }, 1);
     await sub.ready;
-    expect((await server.gql(lifecycle('startService'), { id })).data.startService.code).toBe('INVALID_STATE');
-    await server.gql(lifecycle('stopService'), { id });
+    expect((await file.server.gql(lifecycle('startService'), { id })).data.startService.code).toBe('INVALID_STATE');
+    await file.server.gql(lifecycle('stopService'), { id });
     expect((await sub.done).map((e) => e.serviceStateChanged.state)).toEqual(['STOPPED']);
   });
 
   it('streams over server-sent events too', async () => {
     const id = await create('sse-svc');
-    const response = await fetch(server.url, {
+    const response = await fetch(file.server.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${ADMIN_TOKEN}` },
       body: JSON.stringify({ query: STATE_CHANGED, variables: { id } }),
@@ -73,7 +63,7 @@ describe('serviceStateChanged', () => {
     expect(response.headers.get('content-type')).toContain('text/event-stream');
     const reader = response.body!.getReader();
     await new Promise((r) => setTimeout(r, 300));
-    await server.gql(lifecycle('stopService'), { id });
+    await file.server.gql(lifecycle('stopService'), { id });
     let text = '';
     while (!text.includes('"state":"STOPPED"')) {
       const { value, done } = await reader.read();
@@ -86,12 +76,12 @@ describe('serviceStateChanged', () => {
   });
 
   it('refuses a subscription without a token: WebSocket closed with 4403, SSE answered 401', async () => {
-    const client = server.ws(null);
+    const client = file.server.ws(null);
     const closed = await new Promise<any>((resolve) => {
       client.subscribe({ query: STATE_CHANGED }, { next: () => {}, error: resolve, complete: () => resolve('completed') });
     });
     expect(closed.code).toBe(4403);
-    const response = await fetch(server.url, {
+    const response = await fetch(file.server.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
       body: JSON.stringify({ query: STATE_CHANGED }),

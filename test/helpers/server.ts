@@ -1,4 +1,6 @@
 import { Writable } from 'node:stream';
+import { afterAll, beforeAll } from 'vitest';
+import { freshDatabase } from './database.js';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startApp, type App } from '../../src/app.js';
@@ -96,4 +98,18 @@ export function collect<T = any>(client: Client, query: string, variables: Recor
     client.on('connected', () => setTimeout(markReady, 50));
   });
   return { events, done, ready };
+}
+
+/** The server of one test file: a fresh database and a server on it, started before and stopped after the file's tests. */
+export function useTestServer(env: Record<string, string> = {}): { server: TestServer } {
+  const handle = {} as { server: TestServer; database: Awaited<ReturnType<typeof freshDatabase>> };
+  beforeAll(async () => {
+    handle.database = await freshDatabase();
+    handle.server = await startServer({ ...handle.database.env, ...env });
+  });
+  afterAll(async () => {
+    await handle.server?.stop();
+    await handle.database?.drop();
+  });
+  return handle;
 }
