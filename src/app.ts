@@ -1,10 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { ensureAdminAccess } from './auth/service.js';
+import { failInterruptedBackups } from './backup/service.js';
 import type { Config } from './config.js';
 import { createSecretBox } from './crypto.js';
 import { openDatabase } from './db/client.js';
 import { createEventBus } from './events/bus.js';
+import { BackgroundWork } from './jobs/background.js';
+import { startScheduler } from './jobs/scheduler.js';
 import type { Runtime } from './runtime.js';
 import { createHttpServer } from './server.js';
 
@@ -41,7 +44,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const started = Date.now();
   const log = createLogger(config, options.logDestination);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onQuery: options.onQuery });
-  const runtime: Runtime = { config, database, secrets: createSecretBox(config.encryptionKey), events: createEventBus(), log };
+  const runtime: Runtime = { config, database, secrets: createSecretBox(config.encryptionKey), events: createEventBus(), log, background: new BackgroundWork(log) };
   const http = createHttpServer(runtime);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -50,6 +53,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     });
     await database.migrate();
     const generatedAdminToken = await ensureAdminAccess(runtime);
+    const interrupted = await failInterruptedBackups(runtime, database.kind === 'pglite');
+    if (interrupted) log.warn({ count: interrupted }, 'backups interrupted by an earlier stop were marked FAILED');
+    const scheduler = startScheduler(runtime);
     http.setReady(true);
     const port = (http.server.address() as AddressInfo).port;
     log.info({ port, database: database.kind, ms: Date.now() - started }, 'ready');
@@ -62,7 +68,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       stop: (graceMs) =>
         (stopping ??= (async () => {
           log.info('shutting down');
+          scheduler.stop();
           await http.close(graceMs);
+          await runtime.background.drain(graceMs ?? 10_000);
           await database.close();
           log.info('stopped');
         })()),

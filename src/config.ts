@@ -23,6 +23,8 @@ export interface Config {
   nameHoldSeconds: number;
   logLevel: LogLevel;
   graphiql: boolean;
+  /** How often each instance looks for due backup schedules. */
+  schedulerIntervalMs: number;
   limits: AbuseLimits;
 }
 
@@ -86,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     nameHoldSeconds: integer(env, 'NAME_HOLD_SECONDS', 3600, 0, 10 * 365 * 86400),
     logLevel,
     graphiql: env.GRAPHIQL !== 'false',
+    schedulerIntervalMs: integer(env, 'SCHEDULER_INTERVAL_MS', 1000, 50, 3_600_000),
     limits: {
       maxBodyBytes: integer(env, 'MAX_BODY_BYTES', 8 * 1024 * 1024, 1024, 512 * 1024 * 1024),
       maxDepth: integer(env, 'MAX_QUERY_DEPTH', 12, 2, 100),

@@ -9,6 +9,9 @@ export interface SecretBox {
   seal(plaintext: string | Buffer): string;
   open(sealed: string): Buffer;
   fingerprint(plaintext: string | Buffer): string;
+  /** Binary sealing for backup chunks: iv | tag | ciphertext, bound to `context` (e.g. backup id and chunk number). */
+  sealBytes(data: Buffer, context: string): Buffer;
+  openBytes(sealed: Buffer, context: string): Buffer;
 }
 
 const FORMAT = 'v1';
@@ -20,6 +23,7 @@ function derive(key: Buffer, purpose: string): Buffer {
 export function createSecretBox(masterKey: Buffer): SecretBox {
   const encryptionKey = derive(masterKey, 'secrets');
   const fingerprintKey = derive(masterKey, 'fingerprint');
+  const backupKey = derive(masterKey, 'backups');
   return {
     seal(plaintext) {
       const iv = randomBytes(12);
@@ -33,6 +37,19 @@ export function createSecretBox(masterKey: Buffer): SecretBox {
       const decipher = createDecipheriv('aes-256-gcm', encryptionKey, Buffer.from(iv, 'base64'));
       decipher.setAuthTag(Buffer.from(tag, 'base64'));
       return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]);
+    },
+    sealBytes(data, context) {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', backupKey, iv);
+      cipher.setAAD(Buffer.from(context));
+      const body = Buffer.concat([cipher.update(data), cipher.final()]);
+      return Buffer.concat([iv, cipher.getAuthTag(), body]);
+    },
+    openBytes(sealed, context) {
+      const decipher = createDecipheriv('aes-256-gcm', backupKey, sealed.subarray(0, 12));
+      decipher.setAAD(Buffer.from(context));
+      decipher.setAuthTag(sealed.subarray(12, 28));
+      return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]);
     },
     fingerprint(plaintext) {
       return 'hmac-sha256:' + createHmac('sha256', fingerprintKey).update(plaintext).digest('hex').slice(0, 16);

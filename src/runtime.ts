@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import type { SecretBox } from './crypto.js';
 import type { DatabaseHandle } from './db/client.js';
 import type { EventBus } from './events/bus.js';
+import type { BackgroundWork } from './jobs/background.js';
 
 /** The running product's shared parts, built once at start and handed to every operation. */
 export interface Runtime {
@@ -11,4 +12,5 @@ export interface Runtime {
   secrets: SecretBox;
   events: EventBus;
   log: Logger;
+  background: BackgroundWork;
 }

@@ -2,14 +2,16 @@
 import { defineRelations } from 'drizzle-orm';
 import * as artifact from '../artifact/tables.js';
 import { apiTokens } from '../auth/tables.js';
+import * as backup from '../backup/tables.js';
 import * as edi from '../edi/tables.js';
 import { services, serviceSecrets } from '../service/tables.js';
 
 export * from '../artifact/tables.js';
+export * from '../backup/tables.js';
 export * from '../edi/tables.js';
 export { apiTokens, services, serviceSecrets };
 
-export const tables = { apiTokens, services, serviceSecrets, ...artifact, ...edi };
+export const tables = { apiTokens, services, serviceSecrets, ...artifact, ...edi, ...backup };
 
 export const relations = defineRelations(tables, (r) => ({
   services: {
@@ -25,7 +27,10 @@ export const relations = defineRelations(tables, (r) => ({
     templates: r.many.templates({ from: r.services.id, to: r.templates.serviceId }),
     x12Mappings: r.many.x12Mappings({ from: r.services.id, to: r.x12Mappings.serviceId }),
     hybridConnections: r.many.hybridConnections({ from: r.services.id, to: r.hybridConnections.serviceId }),
+    backups: r.many.backups({ from: r.services.id, to: r.backups.serviceId }),
+    backupSchedule: r.one.backupSchedules({ from: r.services.id, to: r.backupSchedules.serviceId }),
   },
+  backups: { service: r.one.services({ from: r.backups.serviceId, to: r.services.id, optional: false }) },
   partners: {
     service: r.one.services({ from: r.partners.serviceId, to: r.services.id, optional: false }),
     profiles: r.many.profiles({ from: r.partners.id, to: r.profiles.partnerId }),

@@ -9,10 +9,20 @@ export interface ServiceStateChange {
   at: string;
 }
 
+/** A backup moved from one status to another. */
+export interface BackupStatusChange {
+  backupId: string;
+  serviceId: string;
+  previousStatus: string | null;
+  status: string;
+  at: string;
+}
+
 /** The one event bus: typed topics over yoga's pub/sub (in-process transport for now). */
 export function createEventBus() {
   return createPubSub<{
     serviceStateChanged: [ServiceStateChange];
+    backupStatusChanged: [BackupStatusChange];
   }>();
 }
 

@@ -7,6 +7,7 @@ import '../service/mutations.js';
 import '../artifact/graphql.js';
 import '../artifact/mutations.js';
 import '../edi/graphql.js';
+import '../backup/graphql.js';
 
 /** Descriptions of the Relay plumbing that the plugins generate without one. */
 const relayDescriptions: Record<string, string> = {

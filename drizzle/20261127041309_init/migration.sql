@@ -157,6 +157,53 @@ CREATE TABLE "x12_mappings" (
 	CONSTRAINT "x12_mappings_service_st01_key" UNIQUE("service_id","st01")
 );
 --> statement-breakpoint
+CREATE TABLE "backup_chunks" (
+	"backup_id" uuid,
+	"seq" integer,
+	"data" bytea NOT NULL,
+	CONSTRAINT "backup_chunks_pkey" PRIMARY KEY("backup_id","seq")
+);
+--> statement-breakpoint
+CREATE TABLE "backup_schedules" (
+	"service_id" uuid PRIMARY KEY,
+	"cron" text NOT NULL,
+	"keep_last" integer,
+	"keep_days" integer,
+	"enabled" boolean DEFAULT true NOT NULL,
+	"on_active_batch_messages" text NOT NULL,
+	"next_run_at" timestamp with time zone,
+	"last_run_at" timestamp with time zone,
+	"last_outcome" text,
+	"last_backup_id" uuid,
+	"updated_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "backups" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	"service_id" uuid NOT NULL,
+	"service_name" text NOT NULL,
+	"edition" text NOT NULL,
+	"region" text NOT NULL,
+	"kind" text NOT NULL,
+	"status" text NOT NULL,
+	"label" text,
+	"failure_reason" text,
+	"allow_batch_message_loss" boolean DEFAULT false NOT NULL,
+	"format_version" integer NOT NULL,
+	"size_bytes" bigint,
+	"stored_bytes" bigint,
+	"checksum" text,
+	"item_counts" jsonb DEFAULT '[]' NOT NULL,
+	"excluded" jsonb DEFAULT '[]' NOT NULL,
+	"warnings" jsonb DEFAULT '[]' NOT NULL,
+	"pinned" boolean DEFAULT false NOT NULL,
+	"heartbeat_at" timestamp with time zone,
+	"created_at" timestamp with time zone NOT NULL,
+	"started_at" timestamp with time zone,
+	"completed_at" timestamp with time zone,
+	"verified_at" timestamp with time zone
+);
+--> statement-breakpoint
 CREATE TABLE "as2_mic_values" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid(),
 	"agreement_id" uuid NOT NULL,
@@ -196,6 +243,8 @@ CREATE INDEX "agreements_host_profile_idx" ON "agreements" ("host_profile_id");-
 CREATE INDEX "agreements_guest_profile_idx" ON "agreements" ("guest_profile_id");--> statement-breakpoint
 CREATE INDEX "agreements_ftp_idx" ON "agreements" ("source_ftp_folder");--> statement-breakpoint
 CREATE INDEX "profiles_partner_idx" ON "profiles" ("partner_id");--> statement-breakpoint
+CREATE INDEX "backups_service_idx" ON "backups" ("service_id","created_at");--> statement-breakpoint
+CREATE INDEX "backups_status_idx" ON "backups" ("status");--> statement-breakpoint
 CREATE INDEX "as2_mic_values_agreement_idx" ON "as2_mic_values" ("agreement_id","created_at");--> statement-breakpoint
 CREATE INDEX "batch_messages_agreement_idx" ON "batch_messages" ("agreement_id");--> statement-breakpoint
 ALTER TABLE "service_secrets" ADD CONSTRAINT "service_secrets_service_id_services_id_fkey" FOREIGN KEY ("service_id") REFERENCES "services"("id") ON DELETE CASCADE;--> statement-breakpoint
@@ -213,6 +262,9 @@ ALTER TABLE "profiles" ADD CONSTRAINT "profiles_partner_id_partners_id_fkey" FOR
 ALTER TABLE "templates" ADD CONSTRAINT "templates_service_id_services_id_fkey" FOREIGN KEY ("service_id") REFERENCES "services"("id") ON DELETE CASCADE;--> statement-breakpoint
 ALTER TABLE "transforms" ADD CONSTRAINT "transforms_service_id_services_id_fkey" FOREIGN KEY ("service_id") REFERENCES "services"("id") ON DELETE CASCADE;--> statement-breakpoint
 ALTER TABLE "x12_mappings" ADD CONSTRAINT "x12_mappings_service_id_services_id_fkey" FOREIGN KEY ("service_id") REFERENCES "services"("id") ON DELETE CASCADE;--> statement-breakpoint
+ALTER TABLE "backup_chunks" ADD CONSTRAINT "backup_chunks_backup_id_backups_id_fkey" FOREIGN KEY ("backup_id") REFERENCES "backups"("id") ON DELETE CASCADE;--> statement-breakpoint
+ALTER TABLE "backup_schedules" ADD CONSTRAINT "backup_schedules_service_id_services_id_fkey" FOREIGN KEY ("service_id") REFERENCES "services"("id");--> statement-breakpoint
+ALTER TABLE "backups" ADD CONSTRAINT "backups_service_id_services_id_fkey" FOREIGN KEY ("service_id") REFERENCES "services"("id");--> statement-breakpoint
 ALTER TABLE "as2_mic_values" ADD CONSTRAINT "as2_mic_values_agreement_id_agreements_id_fkey" FOREIGN KEY ("agreement_id") REFERENCES "agreements"("id") ON DELETE CASCADE;--> statement-breakpoint
 ALTER TABLE "batch_messages" ADD CONSTRAINT "batch_messages_agreement_id_agreements_id_fkey" FOREIGN KEY ("agreement_id") REFERENCES "agreements"("id") ON DELETE CASCADE;--> statement-breakpoint
 ALTER TABLE "control_numbers" ADD CONSTRAINT "control_numbers_agreement_id_agreements_id_fkey" FOREIGN KEY ("agreement_id") REFERENCES "agreements"("id") ON DELETE CASCADE;

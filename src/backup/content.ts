@@ -1,0 +1,90 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
+import { createGunzip, createGzip } from 'node:zlib';
+import type { Database } from '../db/client.js';
+import type { SecretBox } from '../crypto.js';
+import type { BackupStore } from './store.js';
+
+type Queryable = Pick<Database, 'select' | 'insert' | 'delete'>;
+
+/** Compressed bytes per stored chunk, before encryption. */
+export const CHUNK_BYTES = 1024 * 1024;
+
+const chunkContext = (backupId: string, seq: number) => `backup:${backupId}:chunk:${seq}`;
+
+export interface WrittenContent {
+  sizeBytes: number;
+  storedBytes: number;
+  checksum: string;
+}
+
+/**
+ * Streams NDJSON lines through gzip into encrypted chunks. Each chunk is sealed with AES-256-GCM
+ * bound to its backup and position, so chunks cannot be swapped or reordered unnoticed. The
+ * checksum is the SHA-256 of the uncompressed content.
+ */
+export async function writeContent(db: Queryable, store: BackupStore, box: SecretBox, backupId: string, lines: AsyncIterable<string>): Promise<WrittenContent> {
+  const hash = createHash('sha256');
+  let sizeBytes = 0;
+  const gzip = createGzip();
+  const plain = Readable.from(
+    (async function* () {
+      for await (const line of lines) {
+        const bytes = Buffer.from(line + '\n');
+        hash.update(bytes);
+        sizeBytes += bytes.length;
+        yield bytes;
+      }
+    })(),
+  );
+  const compressed = plain.pipe(gzip);
+  plain.once('error', (error) => gzip.destroy(error));
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let seq = 0;
+  let storedBytes = 0;
+  const flush = async () => {
+    const sealed = box.sealBytes(Buffer.concat(pending), chunkContext(backupId, seq));
+    await store.writeChunk(db, backupId, seq++, sealed);
+    storedBytes += sealed.length;
+    pending = [];
+    pendingBytes = 0;
+  };
+  for await (const data of compressed as AsyncIterable<Buffer>) {
+    pending.push(data);
+    pendingBytes += data.length;
+    if (pendingBytes >= CHUNK_BYTES) await flush();
+  }
+  if (pendingBytes > 0 || seq === 0) await flush();
+  return { sizeBytes, storedBytes, checksum: hash.digest('hex') };
+}
+
+/** Decrypted, decompressed content lines. Throws when a chunk fails authentication. */
+export function readLines(db: Queryable, store: BackupStore, box: SecretBox, backupId: string): AsyncIterable<string> & { checksum(): string; size(): number } {
+  const hash = createHash('sha256');
+  let size = 0;
+  const decrypted = Readable.from(
+    (async function* () {
+      let seq = 0;
+      for await (const chunk of store.readChunks(db, backupId)) yield box.openBytes(chunk, chunkContext(backupId, seq++));
+    })(),
+  );
+  const gunzip = createGunzip();
+  decrypted.once('error', (error) => gunzip.destroy(error));
+  const plain = decrypted.pipe(gunzip);
+  const lines = (async function* () {
+    let rest = '';
+    const decoder = new StringDecoder('utf8'); // a character may span two buffers
+    for await (const data of plain as AsyncIterable<Buffer>) {
+      hash.update(data);
+      size += data.length;
+      const text = rest + decoder.write(data);
+      const parts = text.split('\n');
+      rest = parts.pop()!;
+      yield* parts;
+    }
+    if (rest) yield rest;
+  })();
+  return Object.assign(lines, { checksum: () => hash.digest('hex'), size: () => size });
+}

@@ -1,0 +1,283 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { and, eq } from 'drizzle-orm';
+import { filter, pipe } from 'graphql-yoga';
+import { InvalidStateError, NotFoundError } from '../errors.js';
+import type { BackupStatusChange } from '../events/bus.js';
+import { builder, connectionTypes, edgeType } from '../graphql/builder.js';
+import { localId } from '../graphql/ids.js';
+import { defineMutation } from '../graphql/mutation.js';
+import { Service } from '../service/graphql.js';
+import { backupKinds, backupStatuses, onActiveBatchMessagesChoices, ActiveBatchMessagesError, EditionWithoutBackupError, type BackupStatus } from './rules.js';
+import * as schedule from './schedule.js';
+import * as ops from './service.js';
+import { backups } from './tables.js';
+
+export const BackupStatusEnum = builder.enumType('BackupStatus', {
+  description: 'Where a backup is in its life.',
+  values: {
+    PENDING: { description: 'Recorded; the snapshot has not started yet.' },
+    RUNNING: { description: 'The snapshot is being taken.' },
+    SUCCEEDED: { description: 'Complete and restorable.' },
+    FAILED: { description: 'The snapshot failed (see failureReason); nothing to restore.' },
+    CORRUPT: { description: 'Verification found the stored content damaged; it can never be restored.' },
+  } satisfies Record<(typeof backupStatuses)[number], unknown>,
+});
+
+const BackupKindEnum = builder.enumType('BackupKind', {
+  description: 'Who asked for a backup.',
+  values: {
+    ON_DEMAND: { description: 'Taken by an operator with createBackup.' },
+    SCHEDULED: { description: "Taken by the service's backup schedule; subject to its retention." },
+  } satisfies Record<(typeof backupKinds)[number], unknown>,
+});
+
+const OnActiveBatchMessagesEnum = builder.enumType('OnActiveBatchMessages', {
+  description: 'What a scheduled backup does when batches hold messages (they are never backed up).',
+  values: {
+    SKIP: { description: 'Skip this run and record why.' },
+    BACKUP_ANYWAY: { description: 'Back up without them, recording a warning (they would be lost on restore).' },
+    RELEASE_BATCHES_FIRST: { description: 'Release every batch, then back up.' },
+  } satisfies Record<(typeof onActiveBatchMessagesChoices)[number], unknown>,
+});
+
+const ItemCount = builder.objectRef<{ category: string; count: number }>('ItemCount').implement({
+  description: 'How many items of one category a backup holds.',
+  fields: (t) => ({
+    category: t.exposeString('category', { description: 'Category, e.g. PARTNERS, AGREEMENTS, CONTROL_NUMBERS, AS2_MIC_VALUES.' }),
+    count: t.exposeInt('count', { description: 'Items of that category.' }),
+  }),
+});
+
+export const Backup = builder.drizzleNode('backups', {
+  name: 'Backup',
+  description: "A consistent, compressed and encrypted snapshot of a service's settings, configuration and runtime state. Backups outlive their service.",
+  id: { column: (b) => b.id },
+  fields: (t) => ({
+    serviceName: t.exposeString('serviceName', { description: 'Name of the service it was taken from.' }),
+    edition: t.exposeString('edition', { description: 'Edition of the service when it was taken (a restore needs this edition or higher).' }),
+    region: t.exposeString('region', { description: 'Region of the service when it was taken.' }),
+    kind: t.field({ type: BackupKindEnum, description: 'On demand or scheduled.', resolve: (b) => b.kind }),
+    status: t.field({ type: BackupStatusEnum, description: 'Status.', resolve: (b) => b.status }),
+    label: t.exposeString('label', { nullable: true, description: 'Label given by the operator.' }),
+    failureReason: t.exposeString('failureReason', { nullable: true, description: 'Why it FAILED or is CORRUPT.' }),
+    formatVersion: t.exposeInt('formatVersion', { description: 'Version of the content format.' }),
+    sizeBytes: t.exposeInt('sizeBytes', { nullable: true, description: 'Size of the content before compression, in bytes.' }),
+    storedBytes: t.exposeInt('storedBytes', { nullable: true, description: 'Bytes stored (compressed and encrypted).' }),
+    checksum: t.exposeString('checksum', { nullable: true, description: 'SHA-256 of the content (hex); verifyBackup checks it.' }),
+    pinned: t.exposeBoolean('pinned', { description: 'Pinned backups are never pruned by retention nor deleted.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was asked for.' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true, description: 'When the snapshot started.' }),
+    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true, description: 'When it finished.' }),
+    verifiedAt: t.expose('verifiedAt', { type: 'DateTime', nullable: true, description: 'When verifyBackup last checked it.' }),
+    warnings: t.exposeStringList('warnings', { description: 'Warnings, e.g. batch messages that were not kept.' }),
+    itemCounts: t.field({ type: [ItemCount], description: 'What it holds: categories and how many of each.', resolve: (b) => b.itemCounts }),
+    excluded: t.exposeStringList('excluded', { description: 'What it deliberately leaves out: hybrid connections (named), tracking data, batch messages.' }),
+    service: t.relation('service', { description: 'The service it was taken from (possibly DELETED).' }),
+  }),
+});
+
+builder.drizzleObject('backupSchedules', {
+  name: 'BackupSchedule',
+  description: 'Automated backups of a service.',
+  fields: (t) => ({
+    cron: t.exposeString('cron', { description: 'Cron expression in UTC (5 fields, or 6 with seconds first).' }),
+    keepLast: t.exposeInt('keepLast', { nullable: true, description: 'Keep at most this many scheduled backups (pinned ones aside).' }),
+    keepDays: t.exposeInt('keepDays', { nullable: true, description: 'Remove scheduled backups older than this many days (pinned ones aside).' }),
+    enabled: t.exposeBoolean('enabled', { description: 'Whether the schedule runs.' }),
+    onActiveBatchMessages: t.field({ type: OnActiveBatchMessagesEnum, description: 'What to do when batches hold messages.', resolve: (s) => s.onActiveBatchMessages }),
+    nextRunAt: t.expose('nextRunAt', { type: 'DateTime', nullable: true, description: 'When it runs next.' }),
+    lastRunAt: t.expose('lastRunAt', { type: 'DateTime', nullable: true, description: 'When it last ran.' }),
+    lastOutcome: t.exposeString('lastOutcome', { nullable: true, description: 'What the last run did: SUCCEEDED, SKIPPED or FAILED with the reason.' }),
+    lastBackup: t.field({
+      type: Backup,
+      nullable: true,
+      description: 'The backup the last run made.',
+      select: { columns: { lastBackupId: true } },
+      resolve: async (s, _args, ctx) => (s.lastBackupId ? ((await ctx.db.query.backups.findFirst({ where: { id: s.lastBackupId } })) ?? null) : null),
+    }),
+  }),
+});
+
+builder.drizzleObjectFields(Service, (t) => ({
+  backups: t.relatedConnection('backups', { description: 'Backups of this service, newest first.', totalCount: true, query: { orderBy: { createdAt: 'desc' } } }, connectionTypes('ServiceBackup'), edgeType('ServiceBackup')),
+  lastBackup: t.drizzleField({
+    type: 'backups',
+    nullable: true,
+    description: 'The newest SUCCEEDED backup (one query per service: ask for it on one service, not on long lists).',
+    select: { columns: { id: true } },
+    resolve: async (query, service, _args, ctx) =>
+      (await ctx.db.query.backups.findFirst(query({ where: { serviceId: service.id, status: 'SUCCEEDED' }, orderBy: { completedAt: 'desc', id: 'desc' } }))) ?? null,
+  }),
+  backupSchedule: t.relation('backupSchedule', { nullable: true, description: 'Automated backups, if configured.' }),
+}));
+
+const statusesArg = (t: any) => t.arg({ type: BackupStatusEnum, required: false, description: 'Only backups with this status.' });
+
+builder.queryFields((t) => ({
+  backups: t.drizzleConnection(
+    {
+      type: 'backups',
+      description: 'Backups, newest first, including those of deleted services.',
+      authScopes: { reader: true },
+      args: { serviceName: t.arg.string({ required: false, description: 'Only backups of services with this name.' }), status: statusesArg(t) },
+      totalCount: (_p, args, ctx) => ctx.db.$count(backups, and(args.serviceName ? eq(backups.serviceName, args.serviceName) : undefined, args.status ? eq(backups.status, args.status as BackupStatus) : undefined)),
+      resolve: (query, _p, args, ctx) =>
+        ctx.db.query.backups.findMany(query({ where: { ...(args.serviceName ? { serviceName: args.serviceName } : {}), ...(args.status ? { status: args.status as BackupStatus } : {}) }, orderBy: { createdAt: 'desc' } })),
+    },
+    connectionTypes('Backup'),
+    edgeType('Backup'),
+  ),
+  backup: t.drizzleField({
+    type: 'backups',
+    nullable: true,
+    description: 'One backup by id.',
+    authScopes: { reader: true },
+    args: { id: t.arg.id({ required: true, description: 'Global id of the backup.' }) },
+    resolve: async (query, _root, args, ctx) => {
+      let id: string;
+      try {
+        id = localId(String(args.id), 'Backup', ['id']);
+      } catch {
+        return null;
+      }
+      return (await ctx.db.query.backups.findFirst(query({ where: { id } }))) ?? null;
+    },
+  }),
+}));
+
+const backupOf = (value: string) => localId(value, 'Backup', ['input', 'backupId']);
+const backupResult = (t: any) => ({ backup: t.field({ type: Backup, description: 'The backup.', resolve: (r: any) => r.backup }) });
+
+builder.objectType(ActiveBatchMessagesError, {
+  name: 'ActiveBatchMessagesError',
+  description: 'Batches hold messages that a backup would not keep (code ACTIVE_BATCH_MESSAGES).',
+  interfaces: ['Error' as any],
+  fields: (t) => ({
+    batches: t.field({
+      type: [builder.objectRef<{ agreementId: string; agreementName: string; messageCount: number }>('BatchMessageCount').implement({
+        description: 'Messages waiting in one batch.',
+        fields: (f) => ({
+          agreementId: f.id({ description: 'Global id of the agreement.', resolve: (b) => encodeGlobalID('Agreement', b.agreementId) }),
+          agreementName: f.exposeString('agreementName', { description: 'The agreement.' }),
+          messageCount: f.exposeInt('messageCount', { description: 'Messages waiting.' }),
+        }),
+      })],
+      description: 'Each batch that holds messages, and how many.',
+      resolve: (e) => e.batches,
+    }),
+  }),
+});
+
+builder.objectType(EditionWithoutBackupError, {
+  name: 'EditionWithoutBackupRestoreError',
+  description: "The service's edition does not support backup and restore (code EDITION_WITHOUT_BACKUP_RESTORE).",
+  interfaces: ['Error' as any],
+});
+
+defineMutation('createBackup', {
+  description: 'Backs up a service (ACTIVE, STOPPED or SUSPENDED). Returns at once with a PENDING backup; follow it with backupStatusChanged. Refused with ACTIVE_BATCH_MESSAGES while batches hold messages, unless allowBatchMessageLoss is true.',
+  scope: 'operator',
+  errors: [NotFoundError, InvalidStateError, ActiveBatchMessagesError, EditionWithoutBackupError],
+  input: (t) => ({
+    serviceId: t.id({ required: true, description: 'The service.' }),
+    label: t.string({ description: 'A label to recognise it by, e.g. "before partner migration".' }),
+    allowBatchMessageLoss: t.boolean({ description: 'Back up even though batches hold messages; they are not kept and a warning says so.' }),
+  }),
+  resolve: async (input, ctx) => {
+    if (input.label != null && (input.label.length > 200 || /[\u0000-\u001f]/.test(input.label))) {
+      const { ValidationError } = await import('../errors.js');
+      throw ValidationError.field(['input', 'label'], 'must be at most 200 characters without control characters');
+    }
+    return { backup: await ops.createBackup(ctx.runtime, { serviceId: localId(input.serviceId, 'Service', ['input', 'serviceId']), label: input.label, allowBatchMessageLoss: input.allowBatchMessageLoss }) };
+  },
+  success: backupResult,
+});
+
+defineMutation('verifyBackup', {
+  description: 'Re-reads, decrypts and re-checksums a backup. A mismatch marks it CORRUPT: it can never be restored.',
+  scope: 'operator',
+  errors: [NotFoundError, InvalidStateError],
+  input: (t) => ({ backupId: t.id({ required: true, description: 'The backup.' }) }),
+  resolve: async (input, ctx) => ({ backup: await ops.verifyBackup(ctx.runtime, backupOf(input.backupId)) }),
+  success: backupResult,
+});
+
+defineMutation('pinBackup', {
+  description: 'Pins a backup (never pruned nor deleted) or unpins it.',
+  scope: 'operator',
+  errors: [NotFoundError],
+  input: (t) => ({ backupId: t.id({ required: true, description: 'The backup.' }), pinned: t.boolean({ required: true, description: 'true to pin, false to unpin.' }) }),
+  resolve: async (input, ctx) => ({ backup: await ops.pinBackup(ctx.runtime, backupOf(input.backupId), input.pinned) }),
+  success: backupResult,
+});
+
+defineMutation('deleteBackup', {
+  description: 'Deletes a backup and its content. Refused while pinned, running, or used by an executing restore.',
+  scope: 'operator',
+  errors: [NotFoundError, InvalidStateError],
+  input: (t) => ({ backupId: t.id({ required: true, description: 'The backup.' }) }),
+  resolve: async (input, ctx) => {
+    await ops.deleteBackup(ctx.runtime, backupOf(input.backupId));
+    return { deletedId: input.backupId };
+  },
+  success: (t) => ({ deletedId: t.id({ description: 'Global id of the deleted backup.', resolve: (r) => r.deletedId }) }),
+});
+
+defineMutation('setBackupSchedule', {
+  description: 'Configures automated backups of a service: a UTC cron (5 fields, or 6 with seconds), retention, and what to do with batch messages.',
+  scope: 'operator',
+  errors: [NotFoundError, InvalidStateError, EditionWithoutBackupError],
+  input: (t) => ({
+    serviceId: t.id({ required: true, description: 'The service.' }),
+    cron: t.string({ required: true, description: 'When to back up, e.g. "0 2 * * *" (02:00 UTC daily).' }),
+    keepLast: t.int({ description: 'Keep at most this many scheduled backups.' }),
+    keepDays: t.int({ description: 'Remove scheduled backups older than this many days.' }),
+    enabled: t.boolean({ description: 'Default true.' }),
+    onActiveBatchMessages: t.field({ type: OnActiveBatchMessagesEnum, description: 'Default SKIP.' }),
+  }),
+  resolve: async (input, ctx) => {
+    const row = await schedule.setBackupSchedule(ctx.runtime, { ...input, serviceId: localId(input.serviceId, 'Service', ['input', 'serviceId']) });
+    return { serviceId: row.serviceId };
+  },
+  success: (t) => ({
+    schedule: t.drizzleField({
+      type: 'backupSchedules',
+      description: 'The schedule as it is now.',
+      resolve: async (query, r, _a, ctx) => (await ctx.db.query.backupSchedules.findFirst(query({ where: { serviceId: r.serviceId } })))!,
+    }),
+    service: t.drizzleField({
+      type: 'services',
+      description: 'The service.',
+      resolve: async (query, r, _a, ctx) => (await ctx.db.query.services.findFirst(query({ where: { id: r.serviceId } })))!,
+    }),
+  }),
+});
+
+const BackupStatusChangedEvent = builder.objectRef<BackupStatusChange>('BackupStatusChangedEvent').implement({
+  description: 'A backup moved from one status to another.',
+  fields: (t) => ({
+    backup: t.drizzleField({
+      type: 'backups',
+      description: 'The backup, as it is now.',
+      resolve: async (query, e, _a, ctx) => (await ctx.db.query.backups.findFirst(query({ where: { id: e.backupId } })))!,
+    }),
+    previousStatus: t.field({ type: BackupStatusEnum, nullable: true, description: 'Status before; null for a new backup.', resolve: (e) => e.previousStatus as BackupStatus | null }),
+    status: t.field({ type: BackupStatusEnum, description: 'Status now.', resolve: (e) => e.status as BackupStatus }),
+    at: t.field({ type: 'DateTime', description: 'When it changed.', resolve: (e) => e.at }),
+  }),
+});
+
+builder.subscriptionField('backupStatusChanged', (t) =>
+  t.field({
+    type: BackupStatusChangedEvent,
+    description: 'Status changes of the backups of one service, or of all services when serviceId is left out.',
+    authScopes: { reader: true },
+    args: { serviceId: t.arg.id({ required: false, description: 'Only this service.' }) },
+    subscribe: (_root, args, ctx) => {
+      const id = args.serviceId ? localId(String(args.serviceId), 'Service', ['serviceId']) : null;
+      return pipe(ctx.runtime.events.subscribe('backupStatusChanged'), filter((e: BackupStatusChange) => id === null || e.serviceId === id));
+    },
+    resolve: (e) => e,
+  }),
+);
+

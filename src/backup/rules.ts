@@ -1,0 +1,93 @@
+import { Cron } from 'croner';
+import { DomainError, ValidationError } from '../errors.js';
+
+export const backupKinds = ['ON_DEMAND', 'SCHEDULED'] as const;
+export const backupStatuses = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CORRUPT'] as const;
+export type BackupStatus = (typeof backupStatuses)[number];
+export const onActiveBatchMessagesChoices = ['SKIP', 'BACKUP_ANYWAY', 'RELEASE_BATCHES_FIRST'] as const;
+
+/** Version of the content format; a restore reads the versions it knows. */
+export const FORMAT_VERSION = 1;
+
+export interface ItemCount {
+  category: string;
+  count: number;
+}
+
+/** What a backup holds, in the order it is written (the seed's "What gets backed up" table). */
+export const categories = [
+  'SERVICE_SETTINGS',
+  'SSL_CERTIFICATE',
+  'PARTNERS',
+  'PROFILES',
+  'AGREEMENTS',
+  'CUSTOM_ASSEMBLIES',
+  'BRIDGES',
+  'CERTIFICATES',
+  'TRANSFORMS',
+  'PIPELINES',
+  'TEMPLATES',
+  'X12_MAPPINGS',
+  'CONTROL_NUMBERS',
+  'AS2_MIC_VALUES',
+] as const;
+export type Category = (typeof categories)[number];
+
+/** What a backup deliberately leaves out, said in every backup. */
+export function exclusions(hybridConnectionNames: string[]): string[] {
+  return [
+    hybridConnectionNames.length
+      ? `Hybrid connections (never backed up; recreate them): ${hybridConnectionNames.join(', ')}`
+      : 'Hybrid connections (never backed up; the service had none)',
+    'Tracking data (the tracking database is not backed up; only its connection string is)',
+    'Batch messages (messages waiting in batches are never backed up)',
+  ];
+}
+
+export class ActiveBatchMessagesError extends DomainError {
+  readonly code = 'ACTIVE_BATCH_MESSAGES';
+  constructor(readonly batches: { agreementId: string; agreementName: string; messageCount: number }[]) {
+    const total = batches.reduce((n, b) => n + b.messageCount, 0);
+    super(
+      `${total} message(s) wait in batches (${batches.map((b) => `${b.agreementName}: ${b.messageCount}`).join(', ')}); ` +
+        'release the batches first, or pass allowBatchMessageLoss: true to back up without them (they would be lost on restore)',
+    );
+  }
+}
+
+export class EditionWithoutBackupError extends DomainError {
+  readonly code = 'EDITION_WITHOUT_BACKUP_RESTORE';
+  constructor(edition: string) {
+    super(`The ${edition} edition does not support backup and restore; scale up to DEVELOPER or higher`);
+  }
+}
+
+export function batchLossWarning(count: number): string {
+  return `${count} batch message(s) were not kept: they are lost if this backup is restored`;
+}
+
+/** Parses a 5- or 6-field UTC cron expression; the next run after `from`. */
+export function nextRun(cron: string, from = new Date()): Date {
+  const fields = cron.trim().split(/\s+/).length;
+  if (fields !== 5 && fields !== 6) {
+    throw ValidationError.field(['input', 'cron'], `must have 5 fields (minute hour day month weekday) or 6 (with seconds first), got ${fields}`);
+  }
+  let job: Cron;
+  try {
+    job = new Cron(cron, { timezone: 'UTC', paused: true });
+  } catch (error) {
+    throw ValidationError.field(['input', 'cron'], `is not a valid cron expression: ${(error as Error).message}`);
+  }
+  const next = job.nextRun(from);
+  if (!next) throw ValidationError.field(['input', 'cron'], 'never fires');
+  return next;
+}
+
+/** The scheduled backups retention removes: beyond the newest keepLast, or older than keepDays. */
+export function prunable<T extends { createdAt: Date }>(newestFirst: T[], keepLast: number | null, keepDays: number | null, now = new Date()): T[] {
+  return newestFirst.filter((backup, index) => {
+    const beyondCount = keepLast !== null && index >= keepLast;
+    const tooOld = keepDays !== null && now.getTime() - backup.createdAt.getTime() > keepDays * 86_400_000;
+    return beyondCount || tooOld;
+  });
+}

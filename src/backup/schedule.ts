@@ -1,0 +1,104 @@
+import { and, desc, eq, lte } from 'drizzle-orm';
+import { releaseBatch } from '../edi/service.js';
+import { DomainError, NotFoundError, ValidationError } from '../errors.js';
+import type { Runtime } from '../runtime.js';
+import { assertAllowed, editionInfo } from '../service/rules.js';
+import { services } from '../service/tables.js';
+import { EditionWithoutBackupError, nextRun, prunable } from './rules.js';
+import { activeBatches, deleteBackup, startBackup } from './service.js';
+import { backupSchedules, backups } from './tables.js';
+
+export type ScheduleRow = typeof backupSchedules.$inferSelect;
+
+export interface ScheduleInput {
+  serviceId: string;
+  cron: string;
+  keepLast?: number | null;
+  keepDays?: number | null;
+  enabled?: boolean | null;
+  onActiveBatchMessages?: ScheduleRow['onActiveBatchMessages'] | null;
+}
+
+/** Creates or replaces a service's backup schedule; its next run is computed from now. */
+export async function setBackupSchedule(rt: Runtime, input: ScheduleInput): Promise<ScheduleRow> {
+  const next = nextRun(input.cron);
+  for (const field of ['keepLast', 'keepDays'] as const) {
+    const value = input[field];
+    if (value != null && (!Number.isInteger(value) || value < 1 || value > 100_000)) throw ValidationError.field(['input', field], 'must be a whole number from 1 to 100000, or null for no limit');
+  }
+  const enabled = input.enabled ?? true;
+  return rt.database.db.transaction(async (tx) => {
+    const [service] = await tx.select().from(services).where(eq(services.id, input.serviceId)).for('update');
+    if (!service) throw new NotFoundError('Service', input.serviceId);
+    if (!editionInfo(service.edition).backupRestore) throw new EditionWithoutBackupError(service.edition);
+    assertAllowed('backup', service.state, service.name);
+    const values = {
+      cron: input.cron.trim(),
+      keepLast: input.keepLast ?? null,
+      keepDays: input.keepDays ?? null,
+      enabled,
+      onActiveBatchMessages: input.onActiveBatchMessages ?? 'SKIP',
+      nextRunAt: enabled ? next : null,
+      updatedAt: new Date(),
+    };
+    const [row] = await tx.insert(backupSchedules).values({ serviceId: service.id, ...values }).onConflictDoUpdate({ target: backupSchedules.serviceId, set: values }).returning();
+    return row!;
+  });
+}
+
+/**
+ * Runs every schedule that is due, once: each instance claims a slot by moving its next run time
+ * forward with a compare-and-set UPDATE, so when several instances look at the same moment only one
+ * wins. A slot missed while every instance was down is simply due: it runs once, then the next run
+ * is computed from now.
+ */
+export async function runDueSchedules(rt: Runtime, now = new Date()): Promise<number> {
+  const { db } = rt.database;
+  const due = await db.select().from(backupSchedules).where(and(eq(backupSchedules.enabled, true), lte(backupSchedules.nextRunAt, now)));
+  let ran = 0;
+  for (const schedule of due) {
+    const [claimed] = await db
+      .update(backupSchedules)
+      .set({ nextRunAt: nextRun(schedule.cron, now), lastRunAt: now })
+      .where(and(eq(backupSchedules.serviceId, schedule.serviceId), eq(backupSchedules.nextRunAt, schedule.nextRunAt!)))
+      .returning();
+    if (!claimed) continue; // another instance took this slot
+    ran++;
+    const outcome = await runScheduledBackup(rt, claimed).catch((error) =>
+      error instanceof DomainError ? { text: `FAILED: ${error.message}`, backupId: null } : (rt.log.error({ errorName: (error as Error)?.name }, 'scheduled backup failed'), { text: 'FAILED: internal error', backupId: null }),
+    );
+    await db.update(backupSchedules).set({ lastOutcome: outcome.text, lastBackupId: outcome.backupId }).where(eq(backupSchedules.serviceId, schedule.serviceId));
+  }
+  return ran;
+}
+
+async function runScheduledBackup(rt: Runtime, schedule: ScheduleRow): Promise<{ text: string; backupId: string | null }> {
+  const batches = await activeBatches(rt.database.db, schedule.serviceId);
+  const waiting = batches.reduce((n, b) => n + b.messageCount, 0);
+  if (waiting > 0 && schedule.onActiveBatchMessages === 'SKIP') {
+    return { text: `SKIPPED: ${waiting} message(s) wait in batches (policy SKIP)`, backupId: null };
+  }
+  if (waiting > 0 && schedule.onActiveBatchMessages === 'RELEASE_BATCHES_FIRST') {
+    for (const batch of batches) await releaseBatch(rt, batch.agreementId);
+  }
+  const { done } = await startBackup(rt, { serviceId: schedule.serviceId, kind: 'SCHEDULED', allowBatchMessageLoss: schedule.onActiveBatchMessages === 'BACKUP_ANYWAY' });
+  const backup = await done;
+  if (backup.status !== 'SUCCEEDED') return { text: `FAILED: ${backup.failureReason}`, backupId: backup.id };
+  const pruned = await pruneScheduledBackups(rt, schedule);
+  return { text: `SUCCEEDED${pruned ? `; retention removed ${pruned} older backup(s)` : ''}`, backupId: backup.id };
+}
+
+/** Retention: removes unpinned scheduled backups beyond keepLast or older than keepDays. */
+export async function pruneScheduledBackups(rt: Runtime, schedule: ScheduleRow): Promise<number> {
+  if (schedule.keepLast === null && schedule.keepDays === null) return 0;
+  const candidates = await rt.database.db
+    .select({ id: backups.id, createdAt: backups.createdAt })
+    .from(backups)
+    .where(and(eq(backups.serviceId, schedule.serviceId), eq(backups.kind, 'SCHEDULED'), eq(backups.status, 'SUCCEEDED'), eq(backups.pinned, false)))
+    .orderBy(desc(backups.createdAt));
+  let removed = 0;
+  for (const backup of prunable(candidates, schedule.keepLast, schedule.keepDays)) {
+    await deleteBackup(rt, backup.id).then(() => removed++, () => undefined); // one in use by a restore stays
+  }
+  return removed;
+}

@@ -1,0 +1,184 @@
+import { and, asc, count, eq, inArray, isNull, lt, or } from 'drizzle-orm';
+import { agreements, hybridConnections } from '../artifact/tables.js';
+import { batchMessages } from '../edi/tables.js';
+import { InvalidStateError, NotFoundError } from '../errors.js';
+import type { Runtime } from '../runtime.js';
+import { assertAllowed, editionInfo } from '../service/rules.js';
+import type { Tx } from '../service/service.js';
+import { services } from '../service/tables.js';
+import { readLines, writeContent } from './content.js';
+import { ActiveBatchMessagesError, EditionWithoutBackupError, FORMAT_VERSION, batchLossWarning, exclusions, type BackupStatus, type ItemCount } from './rules.js';
+import { snapshot } from './snapshot.js';
+import { postgresBackupStore } from './store.js';
+import { backups } from './tables.js';
+
+export type BackupRow = typeof backups.$inferSelect;
+
+/** A backup whose heartbeat is older than this was abandoned by an instance that died. */
+const STALE_MS = 90_000;
+const HEARTBEAT_MS = 20_000;
+
+/** Messages waiting in the batches of a service's agreements. */
+export async function activeBatches(db: Pick<Tx, 'select'>, serviceId: string) {
+  return db
+    .select({ agreementId: agreements.id, agreementName: agreements.name, messageCount: count(batchMessages.id) })
+    .from(batchMessages)
+    .innerJoin(agreements, eq(agreements.id, batchMessages.agreementId))
+    .where(eq(agreements.serviceId, serviceId))
+    .groupBy(agreements.id, agreements.name)
+    .orderBy(asc(agreements.name));
+}
+
+async function setStatus(db: Pick<Tx, 'update'>, backupId: string, status: BackupStatus, extra: Partial<BackupRow> = {}) {
+  const [row] = await db.update(backups).set({ status, ...extra }).where(eq(backups.id, backupId)).returning();
+  return row!;
+}
+
+function publish(rt: Runtime, row: BackupRow, previousStatus: BackupStatus | null) {
+  rt.events.publish('backupStatusChanged', { backupId: row.id, serviceId: row.serviceId, previousStatus, status: row.status, at: new Date().toISOString() });
+}
+
+export interface CreateBackupOptions {
+  serviceId: string;
+  label?: string | null;
+  allowBatchMessageLoss?: boolean | null;
+  kind?: 'ON_DEMAND' | 'SCHEDULED';
+}
+
+/**
+ * Checks that the service can be backed up now and records a PENDING backup; the snapshot runs as
+ * background work (see runBackup) and the caller gets the backup at once.
+ */
+export async function createBackup(rt: Runtime, options: CreateBackupOptions): Promise<BackupRow> {
+  return (await startBackup(rt, options)).backup;
+}
+
+/** createBackup, also handing back the promise of the finished backup (for the scheduler). */
+export async function startBackup(rt: Runtime, options: CreateBackupOptions): Promise<{ backup: BackupRow; done: Promise<BackupRow> }> {
+  const row = await rt.database.db.transaction(async (tx) => {
+    const [service] = await tx.select().from(services).where(eq(services.id, options.serviceId));
+    if (!service) throw new NotFoundError('Service', options.serviceId);
+    if (!editionInfo(service.edition).backupRestore) throw new EditionWithoutBackupError(service.edition);
+    assertAllowed('backup', service.state, service.name);
+    const batches = await activeBatches(tx, service.id);
+    if (batches.length && !options.allowBatchMessageLoss) throw new ActiveBatchMessagesError(batches);
+    const [created] = await tx
+      .insert(backups)
+      .values({
+        serviceId: service.id,
+        serviceName: service.name,
+        edition: service.edition,
+        region: service.region,
+        kind: options.kind ?? 'ON_DEMAND',
+        status: 'PENDING',
+        label: options.label ?? null,
+        allowBatchMessageLoss: options.allowBatchMessageLoss ?? false,
+        formatVersion: FORMAT_VERSION,
+        heartbeatAt: new Date(),
+      })
+      .returning();
+    return created!;
+  });
+  publish(rt, row, null);
+  const done = runBackup(rt, row);
+  rt.background.run(`backup ${row.id}`, () => done.then(() => undefined));
+  return { backup: row, done };
+}
+
+/** Takes the snapshot of a PENDING backup: one repeatable-read transaction, streamed into the store. */
+export async function runBackup(rt: Runtime, pending: BackupRow): Promise<BackupRow> {
+  const { db } = rt.database;
+  const running = await setStatus(db, pending.id, 'RUNNING', { startedAt: new Date(), heartbeatAt: new Date() });
+  publish(rt, running, 'PENDING');
+  const heartbeat = setInterval(() => void db.update(backups).set({ heartbeatAt: new Date() }).where(eq(backups.id, pending.id)).catch(() => {}), HEARTBEAT_MS);
+  try {
+    const done = await db.transaction(
+      async (tx) => {
+        const counts: ItemCount[] = [];
+        const hybrid = await tx.select({ name: hybridConnections.name }).from(hybridConnections).where(eq(hybridConnections.serviceId, pending.serviceId)).orderBy(asc(hybridConnections.name));
+        const batches = await activeBatches(tx, pending.serviceId);
+        const lost = batches.reduce((n, b) => n + b.messageCount, 0);
+        const written = await writeContent(tx, postgresBackupStore, rt.secrets, pending.id, snapshot(tx, pending.serviceId, counts));
+        return setStatus(tx, pending.id, 'SUCCEEDED', {
+          ...written,
+          itemCounts: counts,
+          excluded: exclusions(hybrid.map((h) => h.name)),
+          warnings: lost > 0 ? [batchLossWarning(lost)] : [],
+          completedAt: new Date(),
+          heartbeatAt: null,
+        });
+      },
+      { isolationLevel: 'repeatable read' },
+    );
+    publish(rt, done, 'RUNNING');
+    return done;
+  } catch (error) {
+    rt.log.error({ backupId: pending.id, errorName: (error as Error)?.name, message: (error as Error)?.message }, 'backup failed');
+    const failed = await setStatus(db, pending.id, 'FAILED', { failureReason: 'The snapshot could not be written; see the server log', completedAt: new Date(), heartbeatAt: null });
+    publish(rt, failed, 'RUNNING');
+    return failed;
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+/**
+ * Backups left PENDING or RUNNING by an instance that stopped: on the embedded database (one
+ * process) all of them, on PostgreSQL those whose heartbeat went stale.
+ */
+export async function failInterruptedBackups(rt: Runtime, all: boolean): Promise<number> {
+  const stale = new Date(Date.now() - STALE_MS);
+  const rows = await rt.database.db
+    .update(backups)
+    .set({ status: 'FAILED', failureReason: 'Interrupted: the server running it stopped', completedAt: new Date(), heartbeatAt: null })
+    .where(and(inArray(backups.status, ['PENDING', 'RUNNING']), all ? undefined : or(isNull(backups.heartbeatAt), lt(backups.heartbeatAt, stale))))
+    .returning();
+  for (const row of rows) publish(rt, row, 'RUNNING');
+  return rows.length;
+}
+
+/** Re-reads, decrypts and re-checksums a backup; any mismatch marks it CORRUPT for good. */
+export async function verifyBackup(rt: Runtime, backupId: string): Promise<BackupRow> {
+  const { db } = rt.database;
+  const [backup] = await db.select().from(backups).where(eq(backups.id, backupId));
+  if (!backup) throw new NotFoundError('Backup', backupId);
+  if (backup.status !== 'SUCCEEDED' && backup.status !== 'CORRUPT') {
+    throw new InvalidStateError(`Backup is ${backup.status}; only a finished backup can be verified`, backup.status);
+  }
+  let intact = false;
+  try {
+    const lines = readLines(db, postgresBackupStore, rt.secrets, backupId);
+    for await (const _line of lines);
+    intact = lines.checksum() === backup.checksum && lines.size() === backup.sizeBytes;
+  } catch {
+    intact = false; // a chunk that fails authentication or decompression
+  }
+  if (intact && backup.status === 'SUCCEEDED') {
+    const [row] = await db.update(backups).set({ verifiedAt: new Date() }).where(eq(backups.id, backupId)).returning();
+    return row!;
+  }
+  if (backup.status === 'CORRUPT') return backup;
+  const row = await setStatus(db, backup.id, 'CORRUPT', { verifiedAt: new Date(), failureReason: 'Verification failed: the stored content does not match its checksum' });
+  publish(rt, row, 'SUCCEEDED');
+  return row;
+}
+
+export async function pinBackup(rt: Runtime, backupId: string, pinned: boolean): Promise<BackupRow> {
+  const [row] = await rt.database.db.update(backups).set({ pinned }).where(eq(backups.id, backupId)).returning();
+  if (!row) throw new NotFoundError('Backup', backupId);
+  return row;
+}
+
+/** Deletes a backup and its content; refused while pinned or while it runs. */
+export async function deleteBackup(rt: Runtime, backupId: string, guard?: (tx: Tx, backup: BackupRow) => Promise<void>): Promise<BackupRow> {
+  return rt.database.db.transaction(async (tx) => {
+    const [backup] = await tx.select().from(backups).where(eq(backups.id, backupId)).for('update');
+    if (!backup) throw new NotFoundError('Backup', backupId);
+    if (backup.pinned) throw new InvalidStateError('The backup is pinned; unpin it first (pinBackup with pinned: false)', 'PINNED');
+    if (backup.status === 'PENDING' || backup.status === 'RUNNING') throw new InvalidStateError(`The backup is ${backup.status}; wait for it to finish`, backup.status);
+    await guard?.(tx, backup);
+    await postgresBackupStore.deleteChunks(tx, backupId);
+    await tx.delete(backups).where(eq(backups.id, backupId));
+    return backup;
+  });
+}

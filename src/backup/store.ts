@@ -1,0 +1,43 @@
+import { and, asc, eq, gte } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
+import { backupChunks } from './tables.js';
+
+type Queryable = Pick<Database, 'select' | 'insert' | 'delete'>;
+
+/**
+ * Where backup content is kept: numbered chunks of already compressed and encrypted bytes. This one
+ * keeps them in PostgreSQL; an object store can implement the same three operations.
+ */
+export interface BackupStore {
+  writeChunk(db: Queryable, backupId: string, seq: number, data: Buffer): Promise<void>;
+  /** The chunks in order, a few at a time (memory stays bounded). */
+  readChunks(db: Queryable, backupId: string): AsyncIterable<Buffer>;
+  deleteChunks(db: Queryable, backupId: string): Promise<void>;
+}
+
+const READ_BATCH = 4;
+
+export const postgresBackupStore: BackupStore = {
+  async writeChunk(db, backupId, seq, data) {
+    await db.insert(backupChunks).values({ backupId, seq, data });
+  },
+  async *readChunks(db, backupId) {
+    for (let seq = 0; ; ) {
+      const rows = await db
+        .select({ seq: backupChunks.seq, data: backupChunks.data })
+        .from(backupChunks)
+        .where(and(eq(backupChunks.backupId, backupId), gte(backupChunks.seq, seq)))
+        .orderBy(asc(backupChunks.seq))
+        .limit(READ_BATCH);
+      for (const row of rows) {
+        if (row.seq !== seq) throw new Error(`backup chunk ${seq} is missing`);
+        yield row.data;
+        seq++;
+      }
+      if (rows.length < READ_BATCH) return;
+    }
+  },
+  async deleteChunks(db, backupId) {
+    await db.delete(backupChunks).where(eq(backupChunks.backupId, backupId));
+  },
+};

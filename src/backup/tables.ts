@@ -1,0 +1,67 @@
+import { bigint, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { services } from '../service/tables.js';
+import { backupKinds, backupStatuses, onActiveBatchMessagesChoices, type ItemCount } from './rules.js';
+
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (value) => Buffer.from(value),
+});
+const now = () => new Date();
+
+/** A backup's description; its content lives in backup_chunks. Rows outlive their service. */
+export const backups = pgTable(
+  'backups',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    serviceId: uuid('service_id').notNull().references(() => services.id),
+    serviceName: text('service_name').notNull(),
+    edition: text('edition').notNull(),
+    region: text('region').notNull(),
+    kind: text('kind', { enum: backupKinds }).notNull(),
+    status: text('status', { enum: backupStatuses }).notNull(),
+    label: text('label'),
+    failureReason: text('failure_reason'),
+    allowBatchMessageLoss: boolean('allow_batch_message_loss').notNull().default(false),
+    formatVersion: integer('format_version').notNull(),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }),
+    storedBytes: bigint('stored_bytes', { mode: 'number' }),
+    checksum: text('checksum'),
+    itemCounts: jsonb('item_counts').$type<ItemCount[]>().notNull().default([]),
+    excluded: jsonb('excluded').$type<string[]>().notNull().default([]),
+    warnings: jsonb('warnings').$type<string[]>().notNull().default([]),
+    pinned: boolean('pinned').notNull().default(false),
+    /** Set while an instance works on it; a stale heartbeat means the instance died. */
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().$defaultFn(now),
+    startedAt: timestamp('started_at', { withTimezone: true }),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    verifiedAt: timestamp('verified_at', { withTimezone: true }),
+  },
+  (t) => [index('backups_service_idx').on(t.serviceId, t.createdAt), index('backups_status_idx').on(t.status)],
+);
+
+/** Compressed, encrypted content of a backup, in order. */
+export const backupChunks = pgTable(
+  'backup_chunks',
+  {
+    backupId: uuid('backup_id').notNull().references(() => backups.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    data: bytea('data').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.backupId, t.seq] })],
+);
+
+/** Automated backups of one service. */
+export const backupSchedules = pgTable('backup_schedules', {
+  serviceId: uuid('service_id').primaryKey().references(() => services.id),
+  cron: text('cron').notNull(),
+  keepLast: integer('keep_last'),
+  keepDays: integer('keep_days'),
+  enabled: boolean('enabled').notNull().default(true),
+  onActiveBatchMessages: text('on_active_batch_messages', { enum: onActiveBatchMessagesChoices }).notNull(),
+  nextRunAt: timestamp('next_run_at', { withTimezone: true }),
+  lastRunAt: timestamp('last_run_at', { withTimezone: true }),
+  lastOutcome: text('last_outcome'),
+  lastBackupId: uuid('last_backup_id'),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().$defaultFn(now),
+});

@@ -1,0 +1,35 @@
+import { runDueSchedules } from '../backup/schedule.js';
+import { failInterruptedBackups } from '../backup/service.js';
+import type { Runtime } from '../runtime.js';
+
+const SWEEP_EVERY_MS = 30_000;
+
+/** The backup scheduler of this instance: runs due schedules and, on PostgreSQL, sweeps backups abandoned by dead instances. */
+export function startScheduler(rt: Runtime): { stop(): void; tick(): Promise<void> } {
+  let stopped = false;
+  let running: Promise<void> | null = null;
+  let lastSweep = Date.now();
+  const tick = async () => {
+    await runDueSchedules(rt);
+    if (rt.database.kind === 'postgres' && Date.now() - lastSweep > SWEEP_EVERY_MS) {
+      lastSweep = Date.now();
+      await failInterruptedBackups(rt, false);
+    }
+  };
+  const loop = () => {
+    if (stopped || running) return;
+    running = tick()
+      .catch((error) => rt.log.error({ errorName: (error as Error)?.name, message: (error as Error)?.message }, 'scheduler tick failed'))
+      .finally(() => (running = null));
+  };
+  const timer = setInterval(loop, rt.config.schedulerIntervalMs);
+  timer.unref();
+  loop(); // a slot missed while every instance was down runs now, once
+  return {
+    stop: () => {
+      stopped = true;
+      clearInterval(timer);
+    },
+    tick,
+  };
+}

@@ -1,0 +1,259 @@
+import { eq, sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { readLines } from '../src/backup/content.js';
+import { runDueSchedules } from '../src/backup/schedule.js';
+import { postgresBackupStore } from '../src/backup/store.js';
+import { backupChunks, backupSchedules } from '../src/backup/tables.js';
+import { buildService, createService } from './helpers/artifacts.js';
+import { lifecycle } from './helpers/operations.js';
+import { collect, useTestServer } from './helpers/server.js';
+
+const MARKER = 'MARKER-backup-s3cr3t-91';
+const file = useTestServer({ SCHEDULER_INTERVAL_MS: '200' });
+const gql = (q: string, v?: Record<string, unknown>) => file.server.gql(q, v);
+
+const BACKUP_FIELDS = 'id serviceName edition region kind status label sizeBytes storedBytes checksum pinned warnings excluded itemCounts { category count } failureReason verifiedAt';
+const CREATE_BACKUP = `mutation ($input: CreateBackupInput!) { createBackup(input: $input) {
+  __typename
+  ... on CreateBackupSuccess { backup { ${BACKUP_FIELDS} } }
+  ... on Error { code message }
+  ... on ActiveBatchMessagesError { batches { agreementName messageCount } }
+} }`;
+const PROCESS = 'mutation ($id: ID!, $p: String) { processEdiMessage(input: { agreementId: $id, payload: $p }) { __typename } }';
+
+async function backup(id: string) {
+  return (await gql(`query ($id: ID!) { backup(id: $id) { ${BACKUP_FIELDS} } }`, { id })).data.backup;
+}
+
+async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > deadline) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function finishedBackup(input: Record<string, unknown>) {
+  const created = (await gql(CREATE_BACKUP, { input })).data.createBackup;
+  if (!created.backup) return created;
+  return until(() => backup(created.backup.id), (b) => !['PENDING', 'RUNNING'].includes(b.status));
+}
+
+/** The records of a backup, decrypted and decompressed, as a restore would read them. */
+async function records(backupId: string) {
+  const rt = file.server.app.runtime;
+  const out: any[] = [];
+  for await (const line of readLines(rt.database.db, postgresBackupStore, rt.secrets, Buffer.from(backupId, 'base64').toString().split(':')[1]!)) out.push(JSON.parse(line));
+  return out;
+}
+
+async function withSecrets(serviceId: string) {
+  await gql(
+    'mutation ($input: UpdateServiceSettingsInput!) { updateServiceSettings(input: $input) { __typename } }',
+    { input: { serviceId, acsNamespace: 'contoso', acsIssuerKey: `${MARKER}-acs`, trackingDatabaseConnectionString: `Password=${MARKER}`, monitoringStorageConnectionString: `Key=${MARKER}`, sslCertificate: { pfxBase64: Buffer.from(`${MARKER}-pfx`).toString('base64'), password: `${MARKER}-pw` } } },
+  );
+}
+
+describe('createBackup', () => {
+  it('captures everything the seed lists, says what it leaves out, and returns at once', async () => {
+    const built = await buildService(gql, 'backed-up');
+    await withSecrets(built.serviceId);
+    for (let i = 0; i < 3; i++) await gql(PROCESS, { id: built.agreements.as2, p: `as2 message ${i}` });
+    await gql(PROCESS, { id: built.agreements.edifact });
+    const created = (await gql(CREATE_BACKUP, { input: { serviceId: built.serviceId, label: 'before migration' } })).data.createBackup.backup;
+    expect(created).toMatchObject({ status: 'PENDING', kind: 'ON_DEMAND', label: 'before migration', serviceName: 'backed-up', edition: 'STANDARD', region: 'westeurope', pinned: false });
+    const done = await until(() => backup(created.id), (b) => b.status === 'SUCCEEDED');
+    expect(done.itemCounts).toEqual([
+      { category: 'SERVICE_SETTINGS', count: 1 },
+      { category: 'SSL_CERTIFICATE', count: 1 },
+      { category: 'PARTNERS', count: 2 },
+      { category: 'PROFILES', count: 2 },
+      { category: 'AGREEMENTS', count: 3 },
+      { category: 'CUSTOM_ASSEMBLIES', count: 1 },
+      { category: 'BRIDGES', count: 1 },
+      { category: 'CERTIFICATES', count: 1 },
+      { category: 'TRANSFORMS', count: 1 },
+      { category: 'PIPELINES', count: 1 },
+      { category: 'TEMPLATES', count: 1 },
+      { category: 'X12_MAPPINGS', count: 1 },
+      { category: 'CONTROL_NUMBERS', count: 3 },
+      { category: 'AS2_MIC_VALUES', count: 3 },
+    ]);
+    expect(done.excluded).toEqual([
+      'Hybrid connections (never backed up; recreate them): onprem-sql',
+      'Tracking data (the tracking database is not backed up; only its connection string is)',
+      'Batch messages (messages waiting in batches are never backed up)',
+    ]);
+    expect(done.warnings).toEqual([]);
+    expect(done.checksum).toMatch(/^[0-9a-f]{64}$/);
+    expect(done.sizeBytes).toBeGreaterThan(done.storedBytes / 4);
+
+    const content = await records(created.id);
+    expect(content[0]).toMatchObject({ type: 'header', format: 'biztalk-backup', version: 1, service: { name: 'backed-up', edition: 'STANDARD', region: 'westeurope' } });
+    const of = (category: string) => content.filter((r) => r.category === category).map((r) => r.data);
+    expect(of('SERVICE_SETTINGS')[0]).toMatchObject({ edition: 'STANDARD', scaleUnitCount: 1, productVersion: '1.0', region: 'westeurope', acsNamespace: 'contoso' });
+    expect(of('SERVICE_SETTINGS')[0].secrets.map((s: any) => s.kind).sort()).toEqual(['ACS_ISSUER_KEY', 'MONITORING_STORAGE_CONNECTION_STRING', 'TRACKING_DATABASE_CONNECTION_STRING']);
+    expect(of('PROFILES').map((p) => `${p.qualifier}:${p.identifier}`).sort()).toEqual(['ZZ:CONTOSO', 'ZZ:FABRIKAM']);
+    expect(of('CONTROL_NUMBERS').map((c) => c.interchange).sort()).toEqual([0, 1, 3]);
+    expect(of('CUSTOM_ASSEMBLIES')[0]).toMatchObject({ name: 'Contoso.Maps', version: '1.0.0.0', content: Buffer.from('MZ assembly').toString('base64') });
+    expect(JSON.stringify(content)).not.toContain('onprem-sql.contoso'); // hybrid connection hosts are not in it
+    expect(JSON.stringify(content)).not.toContain('sql01.contoso.local');
+  });
+
+  it('keeps secrets encrypted: no plaintext secret in the stored bytes, nor in the decrypted content', async () => {
+    const serviceId = await createService(gql, 'secret-backup', 'PREMIUM');
+    await withSecrets(serviceId);
+    const done = await finishedBackup({ serviceId });
+    const rows = await file.server.app.runtime.database.db.select({ data: backupChunks.data }).from(backupChunks);
+    const stored = Buffer.concat(rows.map((r) => r.data));
+    for (const needle of [MARKER, Buffer.from(`${MARKER}-pfx`).toString('base64')]) {
+      expect(stored.includes(Buffer.from(needle))).toBe(false);
+      expect(JSON.stringify(await records(done.id))).not.toContain(needle);
+    }
+  });
+
+  it('refuses while batches hold messages, naming them, and backs up with a warning when told to', async () => {
+    const built = await buildService(gql, 'batch-guard');
+    await gql(PROCESS, { id: built.agreements.x12 });
+    await gql(PROCESS, { id: built.agreements.x12 });
+    expect((await gql(CREATE_BACKUP, { input: { serviceId: built.serviceId } })).data.createBackup).toEqual({
+      __typename: 'ActiveBatchMessagesError',
+      code: 'ACTIVE_BATCH_MESSAGES',
+      message: '2 message(s) wait in batches (Contoso-Fabrikam X12: 2); release the batches first, or pass allowBatchMessageLoss: true to back up without them (they would be lost on restore)',
+      batches: [{ agreementName: 'Contoso-Fabrikam X12', messageCount: 2 }],
+    });
+    const done = await finishedBackup({ serviceId: built.serviceId, allowBatchMessageLoss: true });
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.warnings).toEqual(['2 batch message(s) were not kept: they are lost if this backup is restored']);
+    expect(JSON.stringify(await records(done.id))).not.toContain('batch_messages');
+  });
+
+  it('refuses a FREE service and a deleted one', async () => {
+    const free = await createService(gql, 'free-backup', 'FREE');
+    expect((await gql(CREATE_BACKUP, { input: { serviceId: free } })).data.createBackup).toEqual({
+      __typename: 'EditionWithoutBackupRestoreError',
+      code: 'EDITION_WITHOUT_BACKUP_RESTORE',
+      message: 'The FREE edition does not support backup and restore; scale up to DEVELOPER or higher',
+    });
+    const gone = await createService(gql, 'gone-backup');
+    await gql(lifecycle('deleteService'), { id: gone });
+    expect((await gql(CREATE_BACKUP, { input: { serviceId: gone } })).data.createBackup).toMatchObject({ code: 'INVALID_STATE', message: 'Cannot backup service "gone-backup" while it is DELETED; allowed in: ACTIVE, STOPPED, SUSPENDED' });
+  });
+
+  it('is the state of one moment even while messages flow during the snapshot', async () => {
+    const built = await buildService(gql, 'busy-service');
+    const send = (n: number) => Promise.all(Array.from({ length: n }, (_, i) => gql(PROCESS, { id: built.agreements.as2, p: `m${i}` })));
+    for (let i = 0; i < 6; i++) await send(100); // enough MIC values for several pages
+    const traffic = send(300);
+    const done = await finishedBackup({ serviceId: built.serviceId });
+    await traffic;
+    const content = await records(done.id);
+    const lineage = content.find((r) => r.category === 'AGREEMENTS' && r.data.protocol === 'AS2').data.id;
+    const interchange = content.find((r) => r.category === 'CONTROL_NUMBERS' && r.data.agreementId === lineage).data.interchange;
+    const mics = content.filter((r) => r.category === 'AS2_MIC_VALUES' && r.data.agreementId === lineage).length;
+    expect(mics).toBe(interchange); // every message adds one MIC and one interchange number atomically
+    expect(interchange).toBeGreaterThanOrEqual(600);
+  });
+
+  it('publishes PENDING, RUNNING and SUCCEEDED on backupStatusChanged', async () => {
+    const serviceId = await createService(gql, 'watched-backup');
+    const sub = collect(file.server.ws(), 'subscription ($id: ID) { backupStatusChanged(serviceId: $id) { previousStatus status backup { serviceName } } }', { id: serviceId }, 3);
+    await sub.ready;
+    await gql(CREATE_BACKUP, { input: { serviceId } });
+    expect((await sub.done).map((e) => e.backupStatusChanged)).toEqual([
+      { previousStatus: null, status: 'PENDING', backup: { serviceName: 'watched-backup' } },
+      { previousStatus: 'PENDING', status: 'RUNNING', backup: { serviceName: 'watched-backup' } },
+      { previousStatus: 'RUNNING', status: 'SUCCEEDED', backup: { serviceName: 'watched-backup' } },
+    ]);
+  });
+});
+
+describe('verify, pin and delete', () => {
+  it('verifies an intact backup, and marks one whose stored bytes changed CORRUPT for good', async () => {
+    const serviceId = await createService(gql, 'tampered');
+    const done = await finishedBackup({ serviceId });
+    const verify = (id: string) => gql(`mutation ($id: ID!) { verifyBackup(input: { backupId: $id }) { ... on VerifyBackupSuccess { backup { status verifiedAt failureReason } } } }`, { id });
+    const intact = (await verify(done.id)).data.verifyBackup.backup;
+    expect(intact).toMatchObject({ status: 'SUCCEEDED', failureReason: null, verifiedAt: expect.any(String) });
+    const id = Buffer.from(done.id, 'base64').toString().split(':')[1]!;
+    await file.server.app.runtime.database.db.execute(sql`update backup_chunks set data = set_byte(data, 40, (get_byte(data, 40) + 1) % 256) where backup_id = ${id} and seq = 0`);
+    expect((await verify(done.id)).data.verifyBackup.backup).toMatchObject({ status: 'CORRUPT', failureReason: 'Verification failed: the stored content does not match its checksum' });
+    await file.server.app.runtime.database.db.execute(sql`update backup_chunks set data = set_byte(data, 40, (get_byte(data, 40) + 255) % 256) where backup_id = ${id} and seq = 0`);
+    expect((await verify(done.id)).data.verifyBackup.backup.status).toBe('CORRUPT'); // never restorable again
+  });
+
+  it('refuses to delete a pinned backup, deletes it once unpinned, and keeps backups of a deleted service', async () => {
+    const serviceId = await createService(gql, 'pinned-backup');
+    const first = await finishedBackup({ serviceId });
+    const second = await finishedBackup({ serviceId });
+    const pin = (id: string, pinned: boolean) => gql('mutation ($id: ID!, $p: Boolean!) { pinBackup(input: { backupId: $id, pinned: $p }) { ... on PinBackupSuccess { backup { pinned } } } }', { id, p: pinned });
+    const remove = (id: string) => gql('mutation ($id: ID!) { deleteBackup(input: { backupId: $id }) { __typename ... on Error { code message } ... on DeleteBackupSuccess { deletedId } } }', { id });
+    expect((await pin(first.id, true)).data.pinBackup.backup.pinned).toBe(true);
+    expect((await remove(first.id)).data.deleteBackup).toEqual({ __typename: 'InvalidStateError', code: 'INVALID_STATE', message: 'The backup is pinned; unpin it first (pinBackup with pinned: false)' });
+    await pin(first.id, false);
+    expect((await remove(first.id)).data.deleteBackup).toEqual({ __typename: 'DeleteBackupSuccess', deletedId: first.id });
+    expect(await backup(first.id)).toBeNull();
+    const chunks = await file.server.app.runtime.database.db.select().from(backupChunks).where(eq(backupChunks.backupId, Buffer.from(first.id, 'base64').toString().split(':')[1]!));
+    expect(chunks).toEqual([]);
+
+    await gql(lifecycle('deleteService'), { id: serviceId });
+    const listed = await gql('{ backups(serviceName: "pinned-backup") { totalCount edges { node { id status service { state } } } } }');
+    expect(listed.data.backups).toEqual({ totalCount: 1, edges: [{ node: { id: second.id, status: 'SUCCEEDED', service: { state: 'DELETED' } } }] });
+    const last = await gql('{ service(name: "pinned-backup") { lastBackup { id } backups { totalCount } } }');
+    expect(last.data.service).toEqual({ lastBackup: { id: second.id }, backups: { totalCount: 1 } });
+  });
+});
+
+describe('backup schedules', () => {
+  const SET = `mutation ($input: SetBackupScheduleInput!) { setBackupSchedule(input: $input) {
+    __typename ... on SetBackupScheduleSuccess { schedule { cron keepLast keepDays enabled onActiveBatchMessages nextRunAt lastOutcome } } ... on Error { code message }
+  } }`;
+
+  it('refuses a bad cron expression with a clear message', async () => {
+    const serviceId = await createService(gql, 'bad-cron');
+    const result = await gql(SET, { input: { serviceId, cron: '61 * * * *' } });
+    expect(result.data.setBackupSchedule).toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(result.data.setBackupSchedule.message).toMatch(/^input\.cron: is not a valid cron expression: /);
+    expect((await gql(SET, { input: { serviceId, cron: '* * *' } })).data.setBackupSchedule.message).toBe('input.cron: must have 5 fields (minute hour day month weekday) or 6 (with seconds first), got 3');
+  });
+
+  it('fires on schedule and prunes unpinned scheduled backups beyond keepLast', async () => {
+    const serviceId = await createService(gql, 'scheduled-svc');
+    const manual = await finishedBackup({ serviceId });
+    const set = await gql(SET, { input: { serviceId, cron: '* * * * * *', keepLast: 2 } });
+    expect(set.data.setBackupSchedule.schedule).toMatchObject({ cron: '* * * * * *', keepLast: 2, keepDays: null, enabled: true, onActiveBatchMessages: 'SKIP', nextRunAt: expect.any(String) });
+    const list = () => gql('{ service(name: "scheduled-svc") { backupSchedule { lastOutcome lastRunAt } backups(first: 50) { edges { node { id kind status } } } } }');
+    const after = await until(list, (r) => r.data.service.backups.edges.filter((e: any) => e.node.kind === 'SCHEDULED').length >= 2 && /retention removed/.test(r.data.service.backupSchedule.lastOutcome ?? ''), 30_000);
+    await gql(SET, { input: { serviceId, cron: '0 0 1 1 *', enabled: false } });
+    const kinds = after.data.service.backups.edges.map((e: any) => e.node.kind);
+    expect(kinds.filter((k: string) => k === 'SCHEDULED').length).toBe(2);
+    expect(after.data.service.backups.edges.map((e: any) => e.node.id)).toContain(manual.id); // on-demand backups are never pruned
+    expect(after.data.service.backupSchedule.lastOutcome).toMatch(/^SUCCEEDED; retention removed \d+ older backup\(s\)$/);
+  });
+
+  it('skips a run while batches hold messages under the SKIP policy, and says why', async () => {
+    const built = await buildService(gql, 'skip-svc');
+    await gql(PROCESS, { id: built.agreements.x12 });
+    await gql(SET, { input: { serviceId: built.serviceId, cron: '* * * * * *' } });
+    const schedule = await until(
+      () => gql('{ service(name: "skip-svc") { backupSchedule { lastOutcome } backups { totalCount } } }'),
+      (r) => r.data.service.backupSchedule.lastOutcome !== null,
+    );
+    await gql(SET, { input: { serviceId: built.serviceId, cron: '* * * * * *', enabled: false } });
+    expect(schedule.data.service).toEqual({ backupSchedule: { lastOutcome: 'SKIPPED: 1 message(s) wait in batches (policy SKIP)' }, backups: { totalCount: 0 } });
+  });
+
+  it('runs a due slot once when two schedulers look at the same time', async () => {
+    const serviceId = await createService(gql, 'contended-svc');
+    await gql(SET, { input: { serviceId, cron: '0 0 1 1 *' } });
+    const id = Buffer.from(serviceId, 'base64').toString().split(':')[1]!;
+    const db = file.server.app.runtime.database.db;
+    await db.update(backupSchedules).set({ nextRunAt: new Date(Date.now() - 3 * 86_400_000) }).where(eq(backupSchedules.serviceId, id));
+    const ran = await Promise.all([runDueSchedules(file.server.app.runtime), runDueSchedules(file.server.app.runtime)]);
+    expect(ran.sort()).toEqual([0, 1]);
+    const result = await gql('{ service(name: "contended-svc") { backups { totalCount } backupSchedule { nextRunAt } } }');
+    expect(result.data.service.backups.totalCount).toBe(1); // a missed slot runs once, not once per missed slot
+    expect(new Date(result.data.service.backupSchedule.nextRunAt).getTime()).toBeGreaterThan(Date.now());
+  });
+});
