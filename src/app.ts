@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { ensureAdminAccess } from './auth/service.js';
@@ -8,6 +9,7 @@ import { openDatabase } from './db/client.js';
 import { createEventBus } from './events/bus.js';
 import { BackgroundWork } from './jobs/background.js';
 import { startScheduler } from './jobs/scheduler.js';
+import { takeOverRestores } from './restore/worker.js';
 import type { Runtime } from './runtime.js';
 import { createHttpServer } from './server.js';
 
@@ -44,7 +46,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const started = Date.now();
   const log = createLogger(config, options.logDestination);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onQuery: options.onQuery });
-  const runtime: Runtime = { config, database, secrets: createSecretBox(config.encryptionKey), events: createEventBus(), log, background: new BackgroundWork(log) };
+  const runtime: Runtime = { config, database, secrets: createSecretBox(config.encryptionKey), events: createEventBus(), log, background: new BackgroundWork(log), instanceId: randomUUID() };
   const http = createHttpServer(runtime);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -55,6 +57,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     const generatedAdminToken = await ensureAdminAccess(runtime);
     const interrupted = await failInterruptedBackups(runtime, database.kind === 'pglite');
     if (interrupted) log.warn({ count: interrupted }, 'backups interrupted by an earlier stop were marked FAILED');
+    // On the embedded database this process is the only one: whatever was running was interrupted.
+    await takeOverRestores(runtime, database.kind === 'pglite');
     const scheduler = startScheduler(runtime);
     http.setReady(true);
     const port = (http.server.address() as AddressInfo).port;

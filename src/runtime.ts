@@ -13,4 +13,6 @@ export interface Runtime {
   events: EventBus;
   log: Logger;
   background: BackgroundWork;
+  /** Identifies this process when it holds a lease on durable work. */
+  instanceId: string;
 }

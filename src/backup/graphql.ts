@@ -4,6 +4,7 @@ import { filter, pipe } from 'graphql-yoga';
 import { InvalidStateError, NotFoundError } from '../errors.js';
 import type { BackupStatusChange } from '../events/bus.js';
 import { builder, connectionTypes, edgeType } from '../graphql/builder.js';
+import { ErrorInterface } from '../graphql/errors.js';
 import { localId } from '../graphql/ids.js';
 import { defineMutation } from '../graphql/mutation.js';
 import { Service } from '../service/graphql.js';
@@ -151,7 +152,7 @@ const backupResult = (t: any) => ({ backup: t.field({ type: Backup, description:
 builder.objectType(ActiveBatchMessagesError, {
   name: 'ActiveBatchMessagesError',
   description: 'Batches hold messages that a backup would not keep (code ACTIVE_BATCH_MESSAGES).',
-  interfaces: ['Error' as any],
+  interfaces: [ErrorInterface],
   fields: (t) => ({
     batches: t.field({
       type: [builder.objectRef<{ agreementId: string; agreementName: string; messageCount: number }>('BatchMessageCount').implement({
@@ -171,7 +172,7 @@ builder.objectType(ActiveBatchMessagesError, {
 builder.objectType(EditionWithoutBackupError, {
   name: 'EditionWithoutBackupRestoreError',
   description: "The service's edition does not support backup and restore (code EDITION_WITHOUT_BACKUP_RESTORE).",
-  interfaces: ['Error' as any],
+  interfaces: [ErrorInterface],
 });
 
 defineMutation('createBackup', {

@@ -8,6 +8,7 @@ import type { Tx } from '../service/service.js';
 import { services } from '../service/tables.js';
 import { readLines, writeContent } from './content.js';
 import { ActiveBatchMessagesError, EditionWithoutBackupError, FORMAT_VERSION, batchLossWarning, exclusions, type BackupStatus, type ItemCount } from './rules.js';
+import { restorePlans } from '../restore/tables.js';
 import { snapshot } from './snapshot.js';
 import { postgresBackupStore } from './store.js';
 import { backups } from './tables.js';
@@ -103,6 +104,7 @@ export async function runBackup(rt: Runtime, pending: BackupRow): Promise<Backup
           ...written,
           itemCounts: counts,
           excluded: exclusions(hybrid.map((h) => h.name)),
+          hybridConnectionNames: hybrid.map((h) => h.name),
           warnings: lost > 0 ? [batchLossWarning(lost)] : [],
           completedAt: new Date(),
           heartbeatAt: null,
@@ -158,7 +160,12 @@ export async function verifyBackup(rt: Runtime, backupId: string): Promise<Backu
     return row!;
   }
   if (backup.status === 'CORRUPT') return backup;
-  const row = await setStatus(db, backup.id, 'CORRUPT', { verifiedAt: new Date(), failureReason: 'Verification failed: the stored content does not match its checksum' });
+  return markCorrupt(rt, backupId);
+}
+
+/** A backup whose content does not match its checksum can never be restored. */
+export async function markCorrupt(rt: Runtime, backupId: string): Promise<BackupRow> {
+  const row = await setStatus(rt.database.db, backupId, 'CORRUPT', { verifiedAt: new Date(), failureReason: 'Verification failed: the stored content does not match its checksum' });
   publish(rt, row, 'SUCCEEDED');
   return row;
 }
@@ -170,13 +177,14 @@ export async function pinBackup(rt: Runtime, backupId: string, pinned: boolean):
 }
 
 /** Deletes a backup and its content; refused while pinned or while it runs. */
-export async function deleteBackup(rt: Runtime, backupId: string, guard?: (tx: Tx, backup: BackupRow) => Promise<void>): Promise<BackupRow> {
+export async function deleteBackup(rt: Runtime, backupId: string): Promise<BackupRow> {
   return rt.database.db.transaction(async (tx) => {
     const [backup] = await tx.select().from(backups).where(eq(backups.id, backupId)).for('update');
     if (!backup) throw new NotFoundError('Backup', backupId);
     if (backup.pinned) throw new InvalidStateError('The backup is pinned; unpin it first (pinBackup with pinned: false)', 'PINNED');
     if (backup.status === 'PENDING' || backup.status === 'RUNNING') throw new InvalidStateError(`The backup is ${backup.status}; wait for it to finish`, backup.status);
-    await guard?.(tx, backup);
+    const [inUse] = await tx.select({ id: restorePlans.id }).from(restorePlans).where(and(eq(restorePlans.backupId, backupId), eq(restorePlans.state, 'RESTORING'))).limit(1);
+    if (inUse) throw new InvalidStateError('A restore from this backup is running; wait for it to finish', 'IN_USE');
     await postgresBackupStore.deleteChunks(tx, backupId);
     await tx.delete(backups).where(eq(backups.id, backupId));
     return backup;

@@ -28,6 +28,7 @@ export const backups = pgTable(
     checksum: text('checksum'),
     itemCounts: jsonb('item_counts').$type<ItemCount[]>().notNull().default([]),
     excluded: jsonb('excluded').$type<string[]>().notNull().default([]),
+    hybridConnectionNames: jsonb('hybrid_connection_names').$type<string[]>().notNull().default([]),
     warnings: jsonb('warnings').$type<string[]>().notNull().default([]),
     pinned: boolean('pinned').notNull().default(false),
     /** Set while an instance works on it; a stale heartbeat means the instance died. */

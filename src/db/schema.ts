@@ -4,14 +4,16 @@ import * as artifact from '../artifact/tables.js';
 import { apiTokens } from '../auth/tables.js';
 import * as backup from '../backup/tables.js';
 import * as edi from '../edi/tables.js';
+import * as restore from '../restore/tables.js';
 import { services, serviceSecrets } from '../service/tables.js';
 
 export * from '../artifact/tables.js';
 export * from '../backup/tables.js';
 export * from '../edi/tables.js';
+export * from '../restore/tables.js';
 export { apiTokens, services, serviceSecrets };
 
-export const tables = { apiTokens, services, serviceSecrets, ...artifact, ...edi, ...backup };
+export const tables = { apiTokens, services, serviceSecrets, ...artifact, ...edi, ...backup, ...restore };
 
 export const relations = defineRelations(tables, (r) => ({
   services: {
@@ -29,6 +31,12 @@ export const relations = defineRelations(tables, (r) => ({
     hybridConnections: r.many.hybridConnections({ from: r.services.id, to: r.hybridConnections.serviceId }),
     backups: r.many.backups({ from: r.services.id, to: r.backups.serviceId }),
     backupSchedule: r.one.backupSchedules({ from: r.services.id, to: r.backupSchedules.serviceId }),
+    restoredFrom: r.one.restorePlans({ from: r.services.id, to: r.restorePlans.serviceId }),
+  },
+  restorePlans: {
+    backup: r.one.backups({ from: r.restorePlans.backupId, to: r.backups.id, optional: false }),
+    service: r.one.services({ from: r.restorePlans.serviceId, to: r.services.id }),
+    events: r.many.restoreEvents({ from: r.restorePlans.id, to: r.restoreEvents.planId }),
   },
   backups: { service: r.one.services({ from: r.backups.serviceId, to: r.services.id, optional: false }) },
   partners: {

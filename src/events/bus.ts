@@ -23,6 +23,8 @@ export function createEventBus() {
   return createPubSub<{
     serviceStateChanged: [ServiceStateChange];
     backupStatusChanged: [BackupStatusChange];
+    /** A restore plan recorded event `sequence` (read it from restore_events). */
+    restoreProgress: [planId: string, event: { planId: string; sequence: number }];
   }>();
 }
 

@@ -8,6 +8,7 @@ import '../artifact/graphql.js';
 import '../artifact/mutations.js';
 import '../edi/graphql.js';
 import '../backup/graphql.js';
+import '../restore/graphql.js';
 
 /** Descriptions of the Relay plumbing that the plugins generate without one. */
 const relayDescriptions: Record<string, string> = {

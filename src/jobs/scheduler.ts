@@ -1,16 +1,18 @@
 import { runDueSchedules } from '../backup/schedule.js';
 import { failInterruptedBackups } from '../backup/service.js';
+import { takeOverRestores } from '../restore/worker.js';
 import type { Runtime } from '../runtime.js';
 
 const SWEEP_EVERY_MS = 30_000;
 
-/** The backup scheduler of this instance: runs due schedules and, on PostgreSQL, sweeps backups abandoned by dead instances. */
+/** This instance's durable-work loop: runs due backup schedules and, on PostgreSQL, takes over restores and backups abandoned by dead instances. */
 export function startScheduler(rt: Runtime): { stop(): void; tick(): Promise<void> } {
   let stopped = false;
   let running: Promise<void> | null = null;
   let lastSweep = Date.now();
   const tick = async () => {
     await runDueSchedules(rt);
+    if (rt.database.kind === 'postgres') await takeOverRestores(rt, false);
     if (rt.database.kind === 'postgres' && Date.now() - lastSweep > SWEEP_EVERY_MS) {
       lastSweep = Date.now();
       await failInterruptedBackups(rt, false);

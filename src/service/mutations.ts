@@ -8,6 +8,8 @@ import { defineMutation } from '../graphql/mutation.js';
 import { EditionEnum, Service, ServiceStateEnum } from './graphql.js';
 import type { LifecycleOperation, SecretKind } from './rules.js';
 import * as operations from './service.js';
+import { resumeService } from '../restore/resume.js';
+import { ChecklistIncompleteError } from '../restore/rules.js';
 
 const serviceId = (id: string) => localId(id, 'Service', ['input', 'serviceId']);
 
@@ -78,15 +80,12 @@ defineMutation('scaleService', {
 });
 
 /** start/stop/restart/suspend/resume/delete share one shape: a service id in, the service out. */
-function lifecycleMutation(name: string, operation: LifecycleOperation, description: string, extra = false) {
+function lifecycleMutation(name: string, operation: LifecycleOperation, description: string) {
   defineMutation(name, {
     description,
     scope: operation === 'delete' ? 'admin' : 'operator',
     errors: [NotFoundError, InvalidStateError],
-    input: (t) => ({
-      serviceId: t.id({ required: true, description: 'The service.' }),
-      ...(extra ? { force: t.boolean({ description: 'Resume even while post-restore checklist items are open.' }) } : {}),
-    }),
+    input: (t) => ({ serviceId: t.id({ required: true, description: 'The service.' }) }),
     resolve: async (input, ctx) => ({
       service: await operations.transitionService(ctx.runtime, serviceId(input.serviceId), operation),
     }),
@@ -98,7 +97,17 @@ lifecycleMutation('startService', 'start', 'Starts a STOPPED service (→ ACTIVE
 lifecycleMutation('stopService', 'stop', 'Stops an ACTIVE service (→ STOPPED).');
 lifecycleMutation('restartService', 'restart', 'Restarts an ACTIVE or STOPPED service (→ ACTIVE).');
 lifecycleMutation('suspendService', 'suspend', 'Suspends an ACTIVE service (→ SUSPENDED).');
-lifecycleMutation('resumeService', 'resume', 'Resumes a SUSPENDED service (→ ACTIVE), e.g. after a restore.', true);
+defineMutation('resumeService', {
+  description: 'Resumes a SUSPENDED service (→ ACTIVE). For a restored service this completes its restore plan (→ ACTIVE); refused with CHECKLIST_INCOMPLETE while an FTP source conflict is open, unless force is true.',
+  scope: 'operator',
+  errors: [NotFoundError, InvalidStateError, ChecklistIncompleteError],
+  input: (t) => ({
+    serviceId: t.id({ required: true, description: 'The service.' }),
+    force: t.boolean({ description: 'Resume even while FTP source conflicts of the post-restore checklist are open.' }),
+  }),
+  resolve: async (input, ctx) => ({ service: await resumeService(ctx.runtime, serviceId(input.serviceId), input.force ?? false) }),
+  success: (t) => ({ service: t.field({ type: Service, description: 'The service in its new state.', resolve: (r) => r.service }) }),
+});
 lifecycleMutation(
   'deleteService',
   'delete',

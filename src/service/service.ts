@@ -18,6 +18,7 @@ import {
   type Edition,
   type LifecycleOperation,
   type SecretKind,
+  type ServiceState,
 } from './rules.js';
 import { serviceSecrets, services } from './tables.js';
 
@@ -29,30 +30,32 @@ export interface NameAvailability {
   available: boolean;
   reason: string | null;
   availableAt: Date | null;
+  /** State of the live service that has the name, if one does. */
+  holderState: ServiceState | null;
 }
 
 /** Whether `name` can be given to a new service now, and if not why and until when. */
 export async function nameAvailability(rt: Runtime, db: Database | Tx, name: string): Promise<NameAvailability> {
   const problem = nameProblem(name);
-  if (problem) return { name, available: false, reason: `Not a valid service name: it ${problem}`, availableAt: null };
+  if (problem) return { name, available: false, reason: `Not a valid service name: it ${problem}`, availableAt: null, holderState: null };
   const [holder] = await db
     .select({ state: services.state, deletedAt: services.deletedAt })
     .from(services)
     .where(eq(services.name, name))
     .orderBy(sql`${services.deletedAt} desc nulls first`)
     .limit(1);
-  if (!holder) return { name, available: true, reason: null, availableAt: null };
+  if (!holder) return { name, available: true, reason: null, availableAt: null, holderState: null };
   if (holder.state !== 'DELETED') {
-    return { name, available: false, reason: `A ${holder.state} service has this name; delete it first or pick another name`, availableAt: null };
+    return { name, available: false, reason: `A ${holder.state} service has this name; delete it first or pick another name`, availableAt: null, holderState: holder.state };
   }
   const availableAt = nameHoldEnds(holder.deletedAt!, rt.config.nameHoldSeconds);
   if (availableAt > new Date()) {
-    return { name, available: false, reason: `The name is on hold after its service was deleted; it becomes free at ${availableAt.toISOString()}`, availableAt };
+    return { name, available: false, reason: `The name is on hold after its service was deleted; it becomes free at ${availableAt.toISOString()}`, availableAt, holderState: null };
   }
-  return { name, available: true, reason: null, availableAt: null };
+  return { name, available: true, reason: null, availableAt: null, holderState: null };
 }
 
-function publish(rt: Runtime, change: ServiceStateChange): void {
+export function publishStateChange(rt: Runtime, change: ServiceStateChange): void {
   rt.events.publish('serviceStateChanged', change);
 }
 
@@ -88,7 +91,7 @@ export async function createService(rt: Runtime, input: CreateServiceInput): Pro
       throw error;
     }
   });
-  publish(rt, { serviceId: row.id, previousState: null, state: row.state, at: row.createdAt.toISOString() });
+  publishStateChange(rt, { serviceId: row.id, previousState: null, state: row.state, at: row.createdAt.toISOString() });
   return row;
 }
 
@@ -99,9 +102,18 @@ export async function lockService(tx: Tx, id: string): Promise<ServiceRow> {
   return row;
 }
 
-/** A state-machine transition: start, stop, restart, suspend, resume or delete. */
-export async function transitionService(rt: Runtime, id: string, operation: LifecycleOperation): Promise<ServiceRow> {
-  const [before, after] = await rt.database.db.transaction(async (tx) => {
+/**
+ * A state-machine transition: start, stop, restart, suspend, resume or delete. `inTx` lets another
+ * slice check or change its own rows in the same transaction (a restore's checklist and plan on
+ * resume); what it returns runs after the commit.
+ */
+export async function transitionService(
+  rt: Runtime,
+  id: string,
+  operation: LifecycleOperation,
+  inTx?: (tx: Tx, before: ServiceRow, after: ServiceRow) => Promise<(() => void) | void>,
+): Promise<ServiceRow> {
+  const [before, after, afterCommit] = await rt.database.db.transaction(async (tx) => {
     const row = await lockService(tx, id);
     assertAllowed(operation, row.state, row.name);
     const now = new Date();
@@ -110,9 +122,10 @@ export async function transitionService(rt: Runtime, id: string, operation: Life
       .set({ state: nextState(operation, row.state), updatedAt: now, ...(operation === 'delete' ? { deletedAt: now } : {}) })
       .where(eq(services.id, id))
       .returning();
-    return [row, updated!] as const;
+    return [row, updated!, await inTx?.(tx, row, updated!)] as const;
   });
-  publish(rt, { serviceId: id, previousState: before.state, state: after.state, at: after.updatedAt.toISOString() });
+  publishStateChange(rt, { serviceId: id, previousState: before.state, state: after.state, at: after.updatedAt.toISOString() });
+  afterCommit?.();
   return after;
 }
 

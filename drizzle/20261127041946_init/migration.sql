@@ -195,6 +195,7 @@ CREATE TABLE "backups" (
 	"checksum" text,
 	"item_counts" jsonb DEFAULT '[]' NOT NULL,
 	"excluded" jsonb DEFAULT '[]' NOT NULL,
+	"hybrid_connection_names" jsonb DEFAULT '[]' NOT NULL,
 	"warnings" jsonb DEFAULT '[]' NOT NULL,
 	"pinned" boolean DEFAULT false NOT NULL,
 	"heartbeat_at" timestamp with time zone,
@@ -237,6 +238,46 @@ CREATE TABLE "control_numbers" (
 	"updated_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "checklist_items" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	"service_id" uuid NOT NULL,
+	"kind" text NOT NULL,
+	"message" text NOT NULL,
+	"agreement_id" uuid,
+	"source_ftp_folder" text,
+	"completed_at" timestamp with time zone,
+	"position" integer NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "restore_events" (
+	"plan_id" uuid,
+	"sequence" integer,
+	"state" text NOT NULL,
+	"previous_state" text,
+	"message" text NOT NULL,
+	"progress" jsonb,
+	"at" timestamp with time zone NOT NULL,
+	CONSTRAINT "restore_events_pkey" PRIMARY KEY("plan_id","sequence")
+);
+--> statement-breakpoint
+CREATE TABLE "restore_plans" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	"backup_id" uuid NOT NULL,
+	"target_name" text NOT NULL,
+	"target_edition" text NOT NULL,
+	"target_region" text NOT NULL,
+	"control_number_policy" text NOT NULL,
+	"state" text NOT NULL,
+	"checks" jsonb NOT NULL,
+	"service_id" uuid,
+	"failure_reason" text,
+	"lease_owner" text,
+	"lease_expires_at" timestamp with time zone,
+	"attempts" integer DEFAULT 0 NOT NULL,
+	"created_at" timestamp with time zone NOT NULL,
+	"updated_at" timestamp with time zone NOT NULL
+);
+--> statement-breakpoint
 CREATE UNIQUE INDEX "services_live_name_key" ON "services" ("name") WHERE state <> 'DELETED';--> statement-breakpoint
 CREATE INDEX "services_name_idx" ON "services" ("name","deleted_at");--> statement-breakpoint
 CREATE INDEX "agreements_host_profile_idx" ON "agreements" ("host_profile_id");--> statement-breakpoint
@@ -247,6 +288,10 @@ CREATE INDEX "backups_service_idx" ON "backups" ("service_id","created_at");--> 
 CREATE INDEX "backups_status_idx" ON "backups" ("status");--> statement-breakpoint
 CREATE INDEX "as2_mic_values_agreement_idx" ON "as2_mic_values" ("agreement_id","created_at");--> statement-breakpoint
 CREATE INDEX "batch_messages_agreement_idx" ON "batch_messages" ("agreement_id");--> statement-breakpoint
+CREATE INDEX "checklist_items_service_idx" ON "checklist_items" ("service_id");--> statement-breakpoint
+CREATE INDEX "restore_plans_state_idx" ON "restore_plans" ("state");--> statement-breakpoint
+CREATE INDEX "restore_plans_service_idx" ON "restore_plans" ("service_id");--> statement-breakpoint
+CREATE INDEX "restore_plans_backup_idx" ON "restore_plans" ("backup_id");--> statement-breakpoint
 ALTER TABLE "service_secrets" ADD CONSTRAINT "service_secrets_service_id_services_id_fkey" FOREIGN KEY ("service_id") REFERENCES "services"("id") ON DELETE CASCADE;--> statement-breakpoint
 ALTER TABLE "agreements" ADD CONSTRAINT "agreements_service_id_services_id_fkey" FOREIGN KEY ("service_id") REFERENCES "services"("id") ON DELETE CASCADE;--> statement-breakpoint
 ALTER TABLE "agreements" ADD CONSTRAINT "agreements_host_profile_id_profiles_id_fkey" FOREIGN KEY ("host_profile_id") REFERENCES "profiles"("id");--> statement-breakpoint
@@ -267,4 +312,8 @@ ALTER TABLE "backup_schedules" ADD CONSTRAINT "backup_schedules_service_id_servi
 ALTER TABLE "backups" ADD CONSTRAINT "backups_service_id_services_id_fkey" FOREIGN KEY ("service_id") REFERENCES "services"("id");--> statement-breakpoint
 ALTER TABLE "as2_mic_values" ADD CONSTRAINT "as2_mic_values_agreement_id_agreements_id_fkey" FOREIGN KEY ("agreement_id") REFERENCES "agreements"("id") ON DELETE CASCADE;--> statement-breakpoint
 ALTER TABLE "batch_messages" ADD CONSTRAINT "batch_messages_agreement_id_agreements_id_fkey" FOREIGN KEY ("agreement_id") REFERENCES "agreements"("id") ON DELETE CASCADE;--> statement-breakpoint
-ALTER TABLE "control_numbers" ADD CONSTRAINT "control_numbers_agreement_id_agreements_id_fkey" FOREIGN KEY ("agreement_id") REFERENCES "agreements"("id") ON DELETE CASCADE;
+ALTER TABLE "control_numbers" ADD CONSTRAINT "control_numbers_agreement_id_agreements_id_fkey" FOREIGN KEY ("agreement_id") REFERENCES "agreements"("id") ON DELETE CASCADE;--> statement-breakpoint
+ALTER TABLE "checklist_items" ADD CONSTRAINT "checklist_items_service_id_services_id_fkey" FOREIGN KEY ("service_id") REFERENCES "services"("id") ON DELETE CASCADE;--> statement-breakpoint
+ALTER TABLE "restore_events" ADD CONSTRAINT "restore_events_plan_id_restore_plans_id_fkey" FOREIGN KEY ("plan_id") REFERENCES "restore_plans"("id") ON DELETE CASCADE;--> statement-breakpoint
+ALTER TABLE "restore_plans" ADD CONSTRAINT "restore_plans_backup_id_backups_id_fkey" FOREIGN KEY ("backup_id") REFERENCES "backups"("id");--> statement-breakpoint
+ALTER TABLE "restore_plans" ADD CONSTRAINT "restore_plans_service_id_services_id_fkey" FOREIGN KEY ("service_id") REFERENCES "services"("id") ON DELETE SET NULL;

@@ -1,0 +1,68 @@
+// Backup of the PREMIUM 8-unit benchmark service (2,000 agreements, 20,000 profiles, 100,000 MIC
+// values) plus 500 custom assemblies of 128 KiB, against pg_dump --data-only of the same rows,
+// measured in the same run. Target: backup time at most 1.5x pg_dump's; server peak RSS < 300 MB.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { fill } from './fill.js';
+import { gql, pool, stats } from './lib.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const ASSEMBLIES = Math.round(500 * Number(process.env.BENCH_SCALE ?? 1));
+export const SERVICE_TABLES = ['services', 'service_secrets', 'partners', 'profiles', 'agreements', 'custom_assemblies', 'bridges', 'certificates', 'transforms', 'pipelines', 'templates', 'x12_mappings', 'control_numbers', 'as2_mic_values'];
+
+export async function backupBench() {
+  const { server, databaseUrl, serviceId } = await fill('bench-premium', true);
+  const started = performance.now();
+  await pool(ASSEMBLIES, 8, (i) =>
+    gql(server.url, 'mutation ($s: ID!, $n: String!, $c: String!) { createCustomAssembly(input: { serviceId: $s, name: $n, version: "1.0.0.0", contentBase64: $c }) { __typename } }', {
+      s: serviceId,
+      n: `Assembly${i}`,
+      c: randomBytes(128 * 1024).toString('base64'),
+    }),
+  );
+  console.log(`assemblies (${ASSEMBLIES} x 128 KiB): ${Math.round(performance.now() - started)} ms`);
+
+  const backupMs: number[] = [];
+  let last: any;
+  for (let run = 0; run < RUNS + 1; run++) {
+    const created = await gql(server.url, 'mutation ($s: ID!) { createBackup(input: { serviceId: $s }) { ... on CreateBackupSuccess { backup { id } } } }', { s: serviceId });
+    const id = created.createBackup.backup.id;
+    for (;;) {
+      last = (await gql(server.url, 'query ($id: ID!) { backup(id: $id) { status startedAt completedAt sizeBytes storedBytes itemCounts { category count } } }', { id })).backup;
+      if (!['PENDING', 'RUNNING'].includes(last.status)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (last.status !== 'SUCCEEDED') throw new Error(`backup ${last.status}`);
+    const ms = Date.parse(last.completedAt) - Date.parse(last.startedAt);
+    if (run > 0) backupMs.push(ms); // the first run warms up
+    console.log(`backup run ${run}${run === 0 ? ' (warm-up)' : ''}: ${ms} ms, ${last.sizeBytes} bytes of content, ${last.storedBytes} stored`);
+  }
+  const dumpMs: number[] = [];
+  for (let run = 0; run < RUNS + 1; run++) {
+    const t = performance.now();
+    execFileSync('pg_dump', ['--data-only', '-Fc', ...SERVICE_TABLES.flatMap((table) => ['-t', table]), '-f', '/tmp/bench-backup.dump', databaseUrl]);
+    const ms = Math.round(performance.now() - t);
+    if (run > 0) dumpMs.push(ms);
+    console.log(`pg_dump run ${run}${run === 0 ? ' (warm-up)' : ''}: ${ms} ms`);
+  }
+  const peak = server.peakRssMiB();
+  await server.stop();
+  const backup = stats(backupMs);
+  const dump = stats(dumpMs);
+  const result = {
+    name: 'backup',
+    backupMs: backup,
+    pgDumpMs: dump,
+    ratio: { min: backup.min / dump.max, median: backup.median / dump.median, max: backup.max / dump.min },
+    target: 'median ratio <= 1.5 and peak RSS < 300 MiB',
+    serverPeakRssMiB: Math.round(peak),
+    itemCounts: last.itemCounts,
+  };
+  console.log(JSON.stringify(result, null, 2));
+  return result;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  writeFileSync('bench/results-backup.json', JSON.stringify(await backupBench(), null, 2));
+}

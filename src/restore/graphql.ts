@@ -1,0 +1,265 @@
+import { and, asc, eq, gt } from 'drizzle-orm';
+import { InvalidStateError, NameUnavailableError, NotFoundError } from '../errors.js';
+import { EditionEnum, Service } from '../service/graphql.js';
+import { builder, connectionTypes, edgeType } from '../graphql/builder.js';
+import { ErrorInterface } from '../graphql/errors.js';
+import { localId } from '../graphql/ids.js';
+import { defineMutation } from '../graphql/mutation.js';
+import { checklist, completeChecklistItem } from './checklist.js';
+import * as plans from './plan.js';
+import { ChecklistIncompleteError, PlanBlockedError, checklistKinds, controlNumberPolicies, restoreStates, severities, terminalStates, type RestoreCheck, type RestoreState } from './rules.js';
+import { restoreEvents } from './tables.js';
+import { runRestore } from './worker.js';
+
+const RestoreStateEnum = builder.enumType('RestoreState', {
+  description: 'Where a restore plan is: PLANNED → RESTORING → SUSPENDED → ACTIVE, or FAILED / CANCELLED.',
+  values: {
+    PLANNED: { description: 'Checked, not executed.' },
+    RESTORING: { description: 'The target service exists in state RESTORING and is being filled.' },
+    SUSPENDED: { description: 'Restored; the service is SUSPENDED for review of its post-restore checklist.' },
+    ACTIVE: { description: 'The restored service was resumed and is ACTIVE.' },
+    FAILED: { description: 'The restore failed and was rolled back: no service remains and the name is free.' },
+    CANCELLED: { description: 'Cancelled by an operator (rolled back if it had started).' },
+  } satisfies Record<(typeof restoreStates)[number], unknown>,
+});
+
+const CheckSeverityEnum = builder.enumType('CheckSeverity', {
+  description: 'How much a check matters.',
+  values: {
+    BLOCKER: { description: 'The plan cannot execute until this is resolved.' },
+    WARNING: { description: 'A risk to understand before executing.' },
+    INFO: { description: 'Good to know.' },
+  } satisfies Record<(typeof severities)[number], unknown>,
+});
+
+const ControlNumberPolicyEnum = builder.enumType('ControlNumberPolicy', {
+  description: 'Which EDI control numbers restored agreements continue from.',
+  values: {
+    ADVANCE_PAST_ISSUED: { description: 'Past the highest number ever issued on each agreement lineage: no number is sent twice (default).' },
+    RESTORE_FROM_BACKUP: { description: "The backup's numbers: numbers issued after the backup will be sent again (duplicates)." },
+  } satisfies Record<(typeof controlNumberPolicies)[number], unknown>,
+});
+
+const ChecklistItemKindEnum = builder.enumType('ChecklistItemKind', {
+  description: 'Post-restore checklist items (from "After restoring a backup").',
+  values: {
+    REVIEW_ACS_CREDENTIALS: { description: 'SDK applications may need the restored environment\'s ACS credentials (complete it by hand).' },
+    RESOLVE_FTP_SOURCE_CONFLICT: { description: "Two agreements pull from one FTP folder; changing the restored agreement's sourceFtpFolder resolves it." },
+    CONFIRM_TARGET_ENVIRONMENT: { description: 'Make sure tools and applications target the right environment (complete it by hand).' },
+    CONFIGURE_AUTOMATED_BACKUPS: { description: 'Configure automated backups; setting a schedule completes it.' },
+  } satisfies Record<(typeof checklistKinds)[number], unknown>,
+});
+
+const ChecklistItemStatusEnum = builder.enumType('ChecklistItemStatus', {
+  description: 'Whether a checklist item is done.',
+  values: { OPEN: { description: 'Still to do.' }, DONE: { description: 'Done.' } },
+});
+
+const RestoreCheckType = builder.objectRef<RestoreCheck>('RestoreCheck').implement({
+  description: 'One finding of a restore plan, with what to do about it.',
+  fields: (t) => ({
+    code: t.exposeString('code', { description: 'Stable code, e.g. NAME_ON_HOLD or CONTROL_NUMBER_DRIFT.' }),
+    severity: t.field({ type: CheckSeverityEnum, description: 'BLOCKER, WARNING or INFO.', resolve: (c) => c.severity }),
+    message: t.exposeString('message', { description: 'What was found and what to do.' }),
+  }),
+});
+
+const RestoreProgressType = builder.objectRef<{ category: string; done: number; total: number }>('RestoreProgress').implement({
+  description: 'How far the restore of one category has come.',
+  fields: (t) => ({
+    category: t.exposeString('category', { description: 'Category being restored, e.g. PROFILES.' }),
+    done: t.exposeInt('done', { description: 'Items restored so far.' }),
+    total: t.exposeInt('total', { description: 'Items of that category in the backup.' }),
+  }),
+});
+
+const ChecklistItem = builder.objectRef<{ kind: (typeof checklistKinds)[number]; status: 'OPEN' | 'DONE'; message: string }>('ChecklistItem').implement({
+  description: 'One item of the post-restore checklist.',
+  fields: (t) => ({
+    kind: t.field({ type: ChecklistItemKindEnum, description: 'What to do.', resolve: (i) => i.kind }),
+    status: t.field({ type: ChecklistItemStatusEnum, description: 'OPEN or DONE.', resolve: (i) => i.status }),
+    message: t.exposeString('message', { description: 'The item, for this service.' }),
+  }),
+});
+
+const RestoreEvent = builder.drizzleObject('restoreEvents', {
+  name: 'RestoreEvent',
+  description: "One step of a restore plan's history: a transition or progress.",
+  fields: (t) => ({
+    sequence: t.exposeInt('sequence', { description: 'Position in the history: 1, 2, 3… strictly increasing, no gaps.' }),
+    state: t.field({ type: RestoreStateEnum, description: 'Plan state after this event.', resolve: (e) => e.state }),
+    previousState: t.field({ type: RestoreStateEnum, nullable: true, description: 'Plan state before it; null for the first event.', resolve: (e) => e.previousState }),
+    message: t.exposeString('message', { description: 'What happened.' }),
+    progress: t.field({ type: RestoreProgressType, nullable: true, description: 'Progress of the category being restored.', resolve: (e) => e.progress }),
+    at: t.expose('at', { type: 'DateTime', description: 'When it happened.' }),
+    plan: t.drizzleField({
+      type: 'restorePlans',
+      description: 'The plan.',
+      select: { columns: { planId: true } },
+      resolve: async (query, e, _a, ctx) => (await ctx.db.query.restorePlans.findFirst(query({ where: { id: e.planId } })))!,
+    }),
+  }),
+});
+
+export const RestorePlan = builder.drizzleNode('restorePlans', {
+  name: 'RestorePlan',
+  description: 'A plan to restore one backup into a new service: its checks, its state and its history.',
+  id: { column: (p) => p.id },
+  fields: (t) => ({
+    backup: t.relation('backup', { description: 'The backup to restore.' }),
+    targetName: t.exposeString('targetName', { description: 'Name of the service to restore into.' }),
+    targetEdition: t.field({ type: EditionEnum, description: "Edition of the restored service (the backup's or higher).", resolve: (p) => p.targetEdition as never }),
+    targetRegion: t.exposeString('targetRegion', { description: 'Region of the restored service.' }),
+    controlNumberPolicy: t.field({ type: ControlNumberPolicyEnum, description: 'Which control numbers restored agreements continue from.', resolve: (p) => p.controlNumberPolicy }),
+    checks: t.field({ type: [RestoreCheckType], description: 'Findings, as of planning or the last execute attempt.', resolve: (p) => p.checks }),
+    state: t.field({ type: RestoreStateEnum, description: 'State.', resolve: (p) => p.state }),
+    failureReason: t.exposeString('failureReason', { nullable: true, description: 'Why it FAILED.' }),
+    service: t.relation('service', { nullable: true, description: 'The restored service, once executing created it.' }),
+    history: t.relation('events', { description: 'Every event so far, in order.', query: { orderBy: { sequence: 'asc' } } }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was planned.' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When it last changed.' }),
+  }),
+});
+
+builder.drizzleObjectFields(Service, (t) => ({
+  restoredFrom: t.relation('restoredFrom', { nullable: true, description: 'The restore plan that created this service, if it was restored.' }),
+  postRestoreChecklist: t.field({
+    type: [ChecklistItem],
+    description: 'What to do before resuming a restored service; empty for a service that was not restored.',
+    select: { columns: { id: true } },
+    resolve: (s, _a, ctx) => checklist(ctx.db, s.id),
+  }),
+}));
+
+builder.objectType(PlanBlockedError, {
+  name: 'PlanBlockedError',
+  description: 'The plan has blockers (code PLAN_BLOCKED); nothing was changed.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ blockers: t.field({ type: [RestoreCheckType], description: 'The blocking checks.', resolve: (e) => e.blockers }) }),
+});
+
+builder.objectType(ChecklistIncompleteError, {
+  name: 'ChecklistIncompleteError',
+  description: 'Post-restore checklist items block resuming (code CHECKLIST_INCOMPLETE); resume with force: true to override.',
+  interfaces: [ErrorInterface],
+  fields: (t) => ({ openItems: t.field({ type: [ChecklistItem], description: 'The blocking items.', resolve: (e) => e.openItems.map((i) => ({ ...i, status: 'OPEN' as const })) }) }),
+});
+
+builder.queryFields((t) => ({
+  restorePlans: t.drizzleConnection(
+    {
+      type: 'restorePlans',
+      description: 'Restore plans, newest first.',
+      authScopes: { reader: true },
+      args: { state: t.arg({ type: RestoreStateEnum, required: false, description: 'Only plans in this state.' }) },
+      resolve: (query, _p, args, ctx) => ctx.db.query.restorePlans.findMany(query({ where: args.state ? { state: args.state } : {}, orderBy: { createdAt: 'desc' } })),
+    },
+    connectionTypes('RestorePlan'),
+    edgeType('RestorePlan'),
+  ),
+  restorePlan: t.drizzleField({
+    type: 'restorePlans',
+    nullable: true,
+    description: 'One restore plan by id.',
+    authScopes: { reader: true },
+    args: { id: t.arg.id({ required: true, description: 'Global id of the plan.' }) },
+    resolve: async (query, _r, args, ctx) => {
+      let id: string;
+      try {
+        id = localId(String(args.id), 'RestorePlan', ['id']);
+      } catch {
+        return null;
+      }
+      return (await ctx.db.query.restorePlans.findFirst(query({ where: { id } }))) ?? null;
+    },
+  }),
+}));
+
+const planOf = (value: string) => localId(value, 'RestorePlan', ['input', 'planId']);
+const planResult = (t: any) => ({ plan: t.field({ type: RestorePlan, description: 'The plan.', resolve: (r: any) => r.plan }) });
+
+defineMutation('createRestorePlan', {
+  description: 'Plans a restore of a backup into a new service and runs every check (blockers, warnings, information). Nothing changes until executeRestorePlan.',
+  scope: 'operator',
+  errors: [NotFoundError],
+  input: (t) => ({
+    backupId: t.id({ required: true, description: 'The backup to restore.' }),
+    targetName: t.string({ required: true, description: 'Name of the new service (a deleted service\'s name once its hold has passed).' }),
+    targetEdition: t.field({ type: EditionEnum, description: "Default: the backup's edition. Only the same or a higher edition." }),
+    targetRegion: t.string({ description: "Default: the backup's region." }),
+    controlNumberPolicy: t.field({ type: ControlNumberPolicyEnum, description: 'Default ADVANCE_PAST_ISSUED.' }),
+  }),
+  resolve: async (input, ctx) => ({ plan: await plans.createRestorePlan(ctx.runtime, { ...input, backupId: localId(input.backupId, 'Backup', ['input', 'backupId']) }) }),
+  success: planResult,
+});
+
+defineMutation('executeRestorePlan', {
+  description: 'Re-checks the plan and starts the restore: returns at once (state RESTORING); follow it with restoreProgress. Fails with PLAN_BLOCKED listing any blocker.',
+  scope: 'operator',
+  errors: [NotFoundError, InvalidStateError, PlanBlockedError, NameUnavailableError],
+  input: (t) => ({ planId: t.id({ required: true, description: 'The plan.' }) }),
+  resolve: async (input, ctx) => ({
+    plan: await plans.executeRestorePlan(ctx.runtime, planOf(input.planId), (plan) => ctx.runtime.background.run(`restore ${plan.id}`, () => runRestore(ctx.runtime, plan))),
+  }),
+  success: planResult,
+});
+
+defineMutation('cancelRestorePlan', {
+  description: 'Cancels a PLANNED or RESTORING plan; a started restore is rolled back (no service remains, the name is free).',
+  scope: 'operator',
+  errors: [NotFoundError, InvalidStateError],
+  input: (t) => ({ planId: t.id({ required: true, description: 'The plan.' }) }),
+  resolve: async (input, ctx) => ({ plan: await plans.cancelRestorePlan(ctx.runtime, planOf(input.planId)) }),
+  success: planResult,
+});
+
+defineMutation('completeChecklistItem', {
+  description: 'Marks a manual post-restore checklist item (REVIEW_ACS_CREDENTIALS, CONFIRM_TARGET_ENVIRONMENT) done; the others complete by themselves.',
+  scope: 'operator',
+  errors: [NotFoundError, InvalidStateError],
+  input: (t) => ({
+    serviceId: t.id({ required: true, description: 'The restored service.' }),
+    kind: t.field({ type: ChecklistItemKindEnum, required: true, description: 'The item.' }),
+  }),
+  resolve: async (input, ctx) => {
+    const serviceId = localId(input.serviceId, 'Service', ['input', 'serviceId']);
+    await completeChecklistItem(ctx.runtime, serviceId, input.kind);
+    return { serviceId };
+  },
+  success: (t) => ({
+    service: t.drizzleField({ type: 'services', description: 'The service with its checklist.', resolve: async (query, r, _a, ctx) => (await ctx.db.query.services.findFirst(query({ where: { id: r.serviceId } })))! }),
+  }),
+});
+
+builder.subscriptionField('restoreProgress', (t) =>
+  t.field({
+    type: RestoreEvent,
+    description: "A plan's events: first its whole history, then live ones; completes after ACTIVE, FAILED or CANCELLED. `sequence` is strictly increasing: a late or reconnecting subscriber misses nothing and sees nothing twice.",
+    authScopes: { reader: true },
+    args: { planId: t.arg.id({ required: true, description: 'The plan.' }) },
+    subscribe: async function* (_root, args, ctx) {
+      const planId = localId(String(args.planId), 'RestorePlan', ['planId']);
+      if (!(await ctx.db.query.restorePlans.findFirst({ where: { id: planId }, columns: { id: true } }))) throw new NotFoundError('RestorePlan', String(args.planId));
+      // Listen first, then read: an event recorded in between is read from the database, never lost.
+      const live = ctx.runtime.events.subscribe('restoreProgress', planId)[Symbol.asyncIterator]();
+      let ping = live.next();
+      try {
+        let last = 0;
+        for (;;) {
+          const rows = await ctx.db.select().from(restoreEvents).where(and(eq(restoreEvents.planId, planId), gt(restoreEvents.sequence, last))).orderBy(asc(restoreEvents.sequence));
+          for (const row of rows) {
+            yield row;
+            last = row.sequence;
+            if (terminalStates.includes(row.state as RestoreState)) return;
+          }
+          if ((await ping).done) return;
+          ping = live.next();
+        }
+      } finally {
+        await live.return?.();
+      }
+    },
+    resolve: (event) => event,
+  }),
+);
+

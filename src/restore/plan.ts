@@ -1,0 +1,209 @@
+import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { agreements } from '../artifact/tables.js';
+import { readLines } from '../backup/content.js';
+import { markCorrupt } from '../backup/service.js';
+import { postgresBackupStore } from '../backup/store.js';
+import { backups } from '../backup/tables.js';
+import { controlNumberHighWater } from '../edi/tables.js';
+import { InvalidStateError, NameUnavailableError, NotFoundError, isUniqueViolation } from '../errors.js';
+import type { Runtime } from '../runtime.js';
+import { validateName, validateRegion, type Edition } from '../service/rules.js';
+import { nameAvailability, publishStateChange, type Tx } from '../service/service.js';
+import { services } from '../service/tables.js';
+import { PlanBlockedError, blockers, planChecks, type ControlNumberPolicy, type RestoreProgress, type RestoreState } from './rules.js';
+import { restoreEvents, restorePlans } from './tables.js';
+
+export type PlanRow = typeof restorePlans.$inferSelect;
+export const LEASE_MS = 15_000;
+
+/** What a backup holds that the checks need, read (and checksummed) in one pass. */
+export interface BackupInspection {
+  intact: boolean;
+  agreements: { id: string; name: string; lineageId: string; sourceFtpFolder: string | null; interchange: number }[];
+  hasArchiving: boolean;
+}
+
+export async function inspectBackup(rt: Runtime, backup: typeof backups.$inferSelect): Promise<BackupInspection> {
+  const found: BackupInspection = { intact: false, agreements: [], hasArchiving: false };
+  if (backup.status !== 'SUCCEEDED') return found;
+  const interchange = new Map<string, number>();
+  try {
+    const lines = readLines(rt.database.db, postgresBackupStore, rt.secrets, backup.id);
+    for await (const line of lines) {
+      const record = JSON.parse(line);
+      if (record.category === 'AGREEMENTS') found.agreements.push({ ...record.data, interchange: 0 });
+      else if (record.category === 'CONTROL_NUMBERS') interchange.set(record.data.agreementId, record.data.interchange);
+      else if (record.category === 'SERVICE_SETTINGS') found.hasArchiving = record.data.secrets.some((s: { kind: string }) => s.kind === 'ARCHIVING_STORAGE_CONNECTION_STRING');
+    }
+    found.intact = lines.checksum() === backup.checksum && lines.size() === backup.sizeBytes;
+  } catch {
+    found.intact = false;
+  }
+  if (!found.intact) await markCorrupt(rt, backup.id);
+  for (const a of found.agreements) a.interchange = interchange.get(a.id) ?? 0;
+  return found;
+}
+
+export interface PlanInput {
+  backupId: string;
+  targetName: string;
+  targetEdition?: Edition | null;
+  targetRegion?: string | null;
+  controlNumberPolicy?: ControlNumberPolicy | null;
+}
+
+/** Gathers the facts and computes every check of a plan. */
+async function check(rt: Runtime, backup: typeof backups.$inferSelect, target: { name: string; edition: Edition; policy: ControlNumberPolicy }) {
+  const { db } = rt.database;
+  const inspection = await inspectBackup(rt, backup);
+  const availability = await nameAvailability(rt, db, target.name);
+  const lineages = inspection.agreements.map((a) => a.lineageId);
+  const highWater = lineages.length
+    ? await db.select({ lineageId: controlNumberHighWater.lineageId, interchange: controlNumberHighWater.interchange }).from(controlNumberHighWater).where(inArray(controlNumberHighWater.lineageId, lineages))
+    : [];
+  const drift = inspection.agreements
+    .map((a) => ({ agreementName: a.name, issuedSince: (highWater.find((h) => h.lineageId === a.lineageId)?.interchange ?? 0) - a.interchange }))
+    .filter((d) => d.issuedSince > 0);
+  const folders = [...new Set(inspection.agreements.map((a) => a.sourceFtpFolder).filter((f): f is string => !!f))];
+  const others = folders.length
+    ? await db
+        .select({ folder: agreements.sourceFtpFolder, otherAgreement: agreements.name, otherService: services.name })
+        .from(agreements)
+        .innerJoin(services, eq(services.id, agreements.serviceId))
+        .where(and(inArray(agreements.sourceFtpFolder, folders), ne(services.state, 'DELETED')))
+    : [];
+  const ftpConflicts = inspection.agreements.flatMap((a) =>
+    others.filter((o) => o.folder === a.sourceFtpFolder).map((o) => ({ agreementName: a.name, folder: a.sourceFtpFolder!, otherService: o.otherService, otherAgreement: o.otherAgreement })),
+  );
+  const [source] = await db.select({ state: services.state }).from(services).where(eq(services.id, backup.serviceId));
+  return planChecks({
+    backup: {
+      status: backup.status,
+      edition: backup.edition as Edition,
+      intact: inspection.intact,
+      warnings: backup.warnings,
+      hybridConnectionNames: backup.hybridConnectionNames,
+      serviceName: backup.serviceName,
+      sourceServiceLive: !!source && source.state !== 'DELETED',
+    },
+    targetName: target.name,
+    targetEdition: target.edition,
+    policy: target.policy,
+    nameHolder: availability.holderState ? { state: availability.holderState } : null,
+    nameFreeAt: availability.available ? null : availability.availableAt,
+    drift,
+    ftpConflicts,
+    archivingLost: inspection.hasArchiving && !['DEVELOPER', 'PREMIUM'].includes(target.edition),
+  });
+}
+
+/** Appends an event to a plan's history (the caller holds the plan row lock) and returns its sequence. */
+export async function appendEvent(tx: Tx, planId: string, state: RestoreState, previousState: RestoreState | null, message: string, progress: RestoreProgress | null = null): Promise<number> {
+  const [row] = await tx
+    .insert(restoreEvents)
+    .values({
+      planId,
+      sequence: sql`(select coalesce(max(${restoreEvents.sequence}), 0) + 1 from ${restoreEvents} where ${restoreEvents.planId} = ${planId})`,
+      state,
+      previousState,
+      message,
+      progress,
+    })
+    .returning({ sequence: restoreEvents.sequence });
+  return row!.sequence;
+}
+
+export function publishEvent(rt: Runtime, planId: string, sequence: number): void {
+  rt.events.publish('restoreProgress', planId, { planId, sequence });
+}
+
+export async function lockPlan(tx: Tx, planId: string): Promise<PlanRow> {
+  const [plan] = await tx.select().from(restorePlans).where(eq(restorePlans.id, planId)).for('update');
+  if (!plan) throw new NotFoundError('RestorePlan', planId);
+  return plan;
+}
+
+export async function createRestorePlan(rt: Runtime, input: PlanInput): Promise<PlanRow> {
+  validateName(input.targetName, ['input', 'targetName']);
+  const [backup] = await rt.database.db.select().from(backups).where(eq(backups.id, input.backupId));
+  if (!backup) throw new NotFoundError('Backup', input.backupId);
+  const targetRegion = input.targetRegion ?? backup.region;
+  validateRegion(targetRegion, ['input', 'targetRegion']);
+  const target = { name: input.targetName, edition: (input.targetEdition ?? backup.edition) as Edition, policy: input.controlNumberPolicy ?? 'ADVANCE_PAST_ISSUED' };
+  const checks = await check(rt, backup, target);
+  const found = blockers(checks).length;
+  const [plan, sequence] = await rt.database.db.transaction(async (tx) => {
+    const [plan] = await tx
+      .insert(restorePlans)
+      .values({ backupId: backup.id, targetName: target.name, targetEdition: target.edition, targetRegion, controlNumberPolicy: target.policy, state: 'PLANNED', checks })
+      .returning();
+    const message = found ? `Planned with ${found} blocker(s): resolve them before executing` : `Planned: ${checks.filter((c) => c.severity === 'WARNING').length} warning(s) to review, no blocker`;
+    return [plan!, await appendEvent(tx, plan!.id, 'PLANNED', null, message)] as const;
+  });
+  publishEvent(rt, plan.id, sequence);
+  return plan;
+}
+
+/**
+ * Re-validates the plan (things change between planning and executing), then creates the target
+ * service in state RESTORING and starts the restore as durable background work. The live-name
+ * unique index makes two plans racing for one name end with one winner.
+ */
+export async function executeRestorePlan(rt: Runtime, planId: string, start: (plan: PlanRow) => void): Promise<PlanRow> {
+  const { db } = rt.database;
+  const [existing] = await db.select().from(restorePlans).where(eq(restorePlans.id, planId));
+  if (!existing) throw new NotFoundError('RestorePlan', planId);
+  if (existing.state !== 'PLANNED') throw new InvalidStateError(`The plan is ${existing.state}; only a PLANNED plan can be executed`, existing.state);
+  const [backup] = await db.select().from(backups).where(eq(backups.id, existing.backupId));
+  const checks = await check(rt, backup!, { name: existing.targetName, edition: existing.targetEdition as Edition, policy: existing.controlNumberPolicy });
+  const blocking = blockers(checks);
+  const outcome = await db
+    .transaction(async (tx) => {
+      const plan = await lockPlan(tx, planId);
+      if (plan.state !== 'PLANNED') throw new InvalidStateError(`The plan is ${plan.state}; only a PLANNED plan can be executed`, plan.state);
+      if (blocking.length) {
+        await tx.update(restorePlans).set({ checks, updatedAt: new Date() }).where(eq(restorePlans.id, planId));
+        return { blocked: true as const };
+      }
+      const [service] = await tx
+        .insert(services)
+        .values({ name: plan.targetName, edition: plan.targetEdition as Edition, region: plan.targetRegion, scaleUnitCount: 1, productVersion: '1.0', state: 'RESTORING' })
+        .returning();
+      const [updated] = await tx
+        .update(restorePlans)
+        .set({ state: 'RESTORING', checks, serviceId: service!.id, leaseOwner: rt.instanceId, leaseExpiresAt: new Date(Date.now() + LEASE_MS), attempts: 1, updatedAt: new Date() })
+        .where(eq(restorePlans.id, planId))
+        .returning();
+      const sequence = await appendEvent(tx, planId, 'RESTORING', 'PLANNED', `Restoring into new service "${plan.targetName}" (${plan.targetEdition}, ${plan.targetRegion})`);
+      return { blocked: false as const, plan: updated!, service: service!, sequence };
+    })
+    .catch((error) => {
+      if (isUniqueViolation(error)) throw new NameUnavailableError(`Another service took the name "${existing.targetName}" just now`, existing.targetName, null);
+      throw error;
+    });
+  if (outcome.blocked) {
+    // A name taken since planning lost a race to another plan or a create: say so, as the unique index would.
+    const nameCodes = ['NAME_IN_USE', 'NAME_ON_HOLD'];
+    const raced = blocking.every((b) => nameCodes.includes(b.code)) && !existing.checks.some((c) => nameCodes.includes(c.code));
+    if (raced) throw new NameUnavailableError(`Another service took the name "${existing.targetName}" since this plan was made`, existing.targetName, null);
+    throw new PlanBlockedError(blocking);
+  }
+  publishStateChange(rt, { serviceId: outcome.service.id, previousState: null, state: 'RESTORING', at: outcome.service.createdAt.toISOString() });
+  publishEvent(rt, planId, outcome.sequence);
+  start(outcome.plan);
+  return outcome.plan;
+}
+
+/** Cancels a plan before or during RESTORING; a started restore is rolled back at once. */
+export async function cancelRestorePlan(rt: Runtime, planId: string): Promise<PlanRow> {
+  const [plan, sequence] = await rt.database.db.transaction(async (tx) => {
+    const plan = await lockPlan(tx, planId);
+    if (plan.state !== 'PLANNED' && plan.state !== 'RESTORING') throw new InvalidStateError(`The plan is ${plan.state}; only a PLANNED or RESTORING plan can be cancelled`, plan.state);
+    if (plan.serviceId) await tx.delete(services).where(eq(services.id, plan.serviceId));
+    const [updated] = await tx.update(restorePlans).set({ state: 'CANCELLED', serviceId: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: new Date() }).where(eq(restorePlans.id, planId)).returning();
+    const message = plan.state === 'RESTORING' ? `Cancelled; the partly restored service "${plan.targetName}" was removed and its name is free` : 'Cancelled before it started';
+    return [updated!, await appendEvent(tx, planId, 'CANCELLED', plan.state, message)] as const;
+  });
+  publishEvent(rt, planId, sequence);
+  return plan;
+}

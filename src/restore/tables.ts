@@ -1,0 +1,62 @@
+import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { backups } from '../backup/tables.js';
+import { services } from '../service/tables.js';
+import { checklistKinds, controlNumberPolicies, restoreStates, type RestoreCheck, type RestoreProgress } from './rules.js';
+
+const now = () => new Date();
+
+export const restorePlans = pgTable(
+  'restore_plans',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    backupId: uuid('backup_id').notNull().references(() => backups.id),
+    targetName: text('target_name').notNull(),
+    targetEdition: text('target_edition').notNull(),
+    targetRegion: text('target_region').notNull(),
+    controlNumberPolicy: text('control_number_policy', { enum: controlNumberPolicies }).notNull(),
+    state: text('state', { enum: restoreStates }).notNull(),
+    checks: jsonb('checks').$type<RestoreCheck[]>().notNull(),
+    /** The restored service, once executing created it. */
+    serviceId: uuid('service_id').references(() => services.id, { onDelete: 'set null' }),
+    failureReason: text('failure_reason'),
+    /** Durable work: the instance restoring it holds a lease; an expired lease is taken over. */
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().$defaultFn(now),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().$defaultFn(now),
+  },
+  (t) => [index('restore_plans_state_idx').on(t.state), index('restore_plans_service_idx').on(t.serviceId), index('restore_plans_backup_idx').on(t.backupId)],
+);
+
+/** Every transition and progress step of a plan, numbered; subscribers replay it. */
+export const restoreEvents = pgTable(
+  'restore_events',
+  {
+    planId: uuid('plan_id').notNull().references(() => restorePlans.id, { onDelete: 'cascade' }),
+    sequence: integer('sequence').notNull(),
+    state: text('state', { enum: restoreStates }).notNull(),
+    previousState: text('previous_state', { enum: restoreStates }),
+    message: text('message').notNull(),
+    progress: jsonb('progress').$type<RestoreProgress>(),
+    at: timestamp('at', { withTimezone: true }).notNull().$defaultFn(now),
+  },
+  (t) => [primaryKey({ columns: [t.planId, t.sequence] })],
+);
+
+/** Post-restore checklist of a restored service. */
+export const checklistItems = pgTable(
+  'checklist_items',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    serviceId: uuid('service_id').notNull().references(() => services.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: checklistKinds }).notNull(),
+    message: text('message').notNull(),
+    /** For an FTP conflict: the restored agreement and the folder it shares. */
+    agreementId: uuid('agreement_id'),
+    sourceFtpFolder: text('source_ftp_folder'),
+    completedAt: timestamp('completed_at', { withTimezone: true }),
+    position: integer('position').notNull(),
+  },
+  (t) => [index('checklist_items_service_idx').on(t.serviceId)],
+);
