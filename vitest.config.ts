@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // --expose-gc: the fuzz test measures memory after a collection.
+    execArgv: ['--expose-gc'],
   },
 });

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { GraphQLError, Kind, type DocumentNode, type ExecutionArgs } from 'graphql';
-import { createYoga, type Plugin } from 'graphql-yoga';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
+import { createLRUCache, createYoga, type Plugin } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { bearerToken, type Viewer } from './auth/rules.js';
@@ -56,6 +58,19 @@ function operationLog(rt: Runtime): Plugin<Context> {
   };
 }
 
+/** Audit records of refused mutations are written before the response leaves. */
+function awaitRefusalAudits(): Plugin<Context> {
+  return {
+    onExecute: ({ executeFn, setExecuteFn }) => {
+      setExecuteFn(async (args) => {
+        const result = await executeFn(args);
+        await Promise.all((args.contextValue as Context).pendingAudit);
+        return result;
+      });
+    },
+  };
+}
+
 export interface HttpServer {
   server: Server;
   /** Serve GraphQL once the database is migrated; until then /readyz answers 503. */
@@ -87,15 +102,25 @@ export function createHttpServer(rt: Runtime): HttpServer {
     landingPage: false,
     graphiql: config.graphiql ? { title: 'BizTalk Backup', subscriptionsProtocol: 'SSE' } : false,
     maskedErrors: { maskError, errorMessage: 'Internal error.' },
+    // A cached document holds its AST, validation result and plans (tens of KB): clients send a few
+    // hundred distinct operations at most, and a bounded cache keeps random documents from costing memory.
+    parserAndValidationCache: { documentCache: createLRUCache({ max: 256 }), errorCache: createLRUCache({ max: 64 }) },
     // Off: yoga's own error lines quote the operation text, which may hold secrets; maskError logs instead.
     logging: false,
-    plugins: [...abuseLimitPlugins(config.limits), requireViewer(), operationLog(rt)],
+    plugins: [
+      useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'authorization'] }),
+      ...(config.graphiql ? [] : [useDisableIntrospection()]),
+      ...abuseLimitPlugins(config.limits),
+      requireViewer(),
+      awaitRefusalAudits(),
+      operationLog(rt),
+    ],
     context: async (initial): Promise<Context> => {
       const viewer =
         initial.viewer !== undefined
           ? initial.viewer
           : await authenticate(rt, bearerToken(initial.request?.headers.get('authorization')));
-      return { db: rt.database.db, runtime: rt, viewer, requestId: randomUUID() };
+      return { db: rt.database.db, runtime: rt, viewer, requestId: randomUUID(), pendingAudit: [] };
     },
   });
 
@@ -131,6 +156,11 @@ export function createHttpServer(rt: Runtime): HttpServer {
         const viewer = await authenticate(rt, bearerToken(typeof header === 'string' ? header : null));
         if (!viewer) return false; // graphql-ws closes with 4403 Forbidden
         ctx.extra.viewer = viewer;
+        if (viewer.tokenId) {
+          const set = socketsByToken.get(viewer.tokenId) ?? new Set();
+          socketsByToken.set(viewer.tokenId, set.add(ctx.extra.socket));
+          ctx.extra.socket.once('close', () => set.delete(ctx.extra.socket));
+        }
         return true;
       },
       onSubscribe: async (ctx, _id, params) => {
@@ -164,6 +194,16 @@ export function createHttpServer(rt: Runtime): HttpServer {
     wss,
   );
 
+  // A revoked token's open WebSocket subscriptions are closed at once (4403 Forbidden).
+  const socketsByToken = new Map<string, Set<import('ws').WebSocket>>();
+  const revocations = rt.events.subscribe('tokenRevoked');
+  void (async () => {
+    for await (const { tokenId } of revocations) {
+      for (const socket of socketsByToken.get(tokenId) ?? []) socket.close(4403, 'Token revoked');
+      socketsByToken.delete(tokenId);
+    }
+  })();
+
   const sockets = new Set<Socket>();
   server.on('connection', (socket) => {
     sockets.add(socket);
@@ -185,6 +225,7 @@ export function createHttpServer(rt: Runtime): HttpServer {
       // What remains is idle keep-alive or long-lived (SSE) connections: end them.
       for (const socket of sockets) socket.destroy();
       wss.close();
+      await revocations.return?.();
       await stopped;
       await yoga.dispose();
     },

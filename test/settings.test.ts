@@ -111,3 +111,36 @@ describe('service settings and secrets', () => {
     expect(JSON.stringify(stored)).not.toContain(Buffer.from(MARKER).toString('base64').slice(0, 12));
   });
 });
+
+describe('no secret ever leaves the server', () => {
+  it('keeps a marker set in every secret field out of responses, logs, the audit log, errors and stored backups', async () => {
+    const id = await premiumService('leak-check');
+    await gql(SETTINGS, { input: { serviceId: id, acsNamespace: 'leakns', ...allSecrets(MARKER) } });
+    const certificate = await gql(
+      'mutation ($input: CreateCertificateInput!) { createCertificate(input: $input) { __typename ... on CreateCertificateSuccess { certificate { name privateKey { isSet fingerprint } } } } }',
+      { input: { serviceId: id, name: 'signing', contentBase64: Buffer.from('cert').toString('base64'), privateKeyBase64: Buffer.from(`${MARKER}-private-key`).toString('base64') } },
+    );
+    expect(certificate.data.createCertificate.certificate.privateKey.isSet).toBe(true);
+    // Errors with the marker in their input do not echo it.
+    await gql(SETTINGS, { input: { serviceId: id, sslCertificate: { pfxBase64: `${MARKER}!`, password: MARKER } } });
+    await gql(SETTINGS, { input: { serviceId: 'U2VydmljZTpub3BlPQ==', acsIssuerKey: MARKER } });
+    const backup = await gql('mutation ($id: ID!) { createBackup(input: { serviceId: $id }) { ... on CreateBackupSuccess { backup { id } } } }', { id });
+    const backupId = backup.data.createBackup.backup.id;
+    for (let i = 0; i < 100; i++) {
+      if ((await gql('query ($id: ID!) { backup(id: $id) { status } }', { id: backupId })).data.backup.status === 'SUCCEEDED') break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const db = file.server.app.runtime.database.db;
+    const needles = [MARKER, Buffer.from(`${MARKER}-pfx`).toString('base64'), Buffer.from(`${MARKER}-private-key`).toString('base64')];
+    const audit = JSON.stringify(await db.execute(sql`select * from audit_log`));
+    const chunks = await db.execute<{ data: Buffer }>(sql`select data from backup_chunks`);
+    const stored = Buffer.concat(((chunks as any).rows ?? chunks).map((r: any) => Buffer.from(r.data)));
+    for (const needle of needles) {
+      for (const body of bodies) expect(body).not.toContain(needle);
+      for (const line of file.server.logs) expect(line).not.toContain(needle);
+      expect(audit).not.toContain(needle);
+      expect(stored.includes(Buffer.from(needle))).toBe(false);
+    }
+    expect(audit).toContain('updateServiceSettings');
+  });
+});

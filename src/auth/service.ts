@@ -1,8 +1,9 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import { ConfigError } from '../config.js';
 import { generateToken, hashToken, sameHash } from '../crypto.js';
 import type { Runtime } from '../runtime.js';
-import type { Viewer } from './rules.js';
+import { NameUnavailableError, NotFoundError, ValidationError, isUniqueViolation } from '../errors.js';
+import type { Role, Viewer } from './rules.js';
 import { apiTokens } from './tables.js';
 
 /** The viewer a bearer token stands for, or null when it is unknown or revoked. */
@@ -40,4 +41,31 @@ export async function ensureAdminAccess(rt: Runtime): Promise<string | null> {
     .insert(apiTokens)
     .values({ name: `bootstrap-admin-${Date.now()}`, role: 'ADMIN', tokenHash: hashToken(secret) });
   return secret;
+}
+
+/** A new API token; its secret is returned once and only its hash is stored. */
+export async function createApiToken(rt: Runtime, name: string, role: Role): Promise<{ token: typeof apiTokens.$inferSelect; secret: string }> {
+  if (name.length < 1 || name.length > 100 || name.trim() !== name || /[\u0000-\u001f]/.test(name)) {
+    throw ValidationError.field(['input', 'name'], 'must be 1 to 100 characters, without leading or trailing spaces or control characters');
+  }
+  const secret = generateToken();
+  try {
+    const [token] = await rt.database.db.insert(apiTokens).values({ name, role, tokenHash: hashToken(secret) }).returning();
+    return { token: token!, secret };
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new NameUnavailableError(`A token named "${name}" already exists`, name, null);
+    throw error;
+  }
+}
+
+/** Revokes a token at once: requests with it are refused and its open WebSocket subscriptions closed. */
+export async function revokeApiToken(rt: Runtime, tokenId: string): Promise<typeof apiTokens.$inferSelect> {
+  const [token] = await rt.database.db
+    .update(apiTokens)
+    .set({ revokedAt: sql`coalesce(${apiTokens.revokedAt}, now())` })
+    .where(eq(apiTokens.id, tokenId))
+    .returning();
+  if (!token) throw new NotFoundError('ApiToken', tokenId);
+  rt.events.publish('tokenRevoked', { tokenId });
+  return token;
 }

@@ -1,6 +1,7 @@
 // Every slice's tables, and the relations between them. drizzle-kit reads this file.
 import { defineRelations } from 'drizzle-orm';
 import * as artifact from '../artifact/tables.js';
+import { auditLog } from '../audit/tables.js';
 import { apiTokens } from '../auth/tables.js';
 import * as backup from '../backup/tables.js';
 import * as edi from '../edi/tables.js';
@@ -11,9 +12,9 @@ export * from '../artifact/tables.js';
 export * from '../backup/tables.js';
 export * from '../edi/tables.js';
 export * from '../restore/tables.js';
-export { apiTokens, services, serviceSecrets };
+export { apiTokens, auditLog, services, serviceSecrets };
 
-export const tables = { apiTokens, services, serviceSecrets, ...artifact, ...edi, ...backup, ...restore };
+export const tables = { apiTokens, auditLog, services, serviceSecrets, ...artifact, ...edi, ...backup, ...restore };
 
 export const relations = defineRelations(tables, (r) => ({
   services: {

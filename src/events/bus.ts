@@ -23,6 +23,8 @@ export function createEventBus() {
   return createPubSub<{
     serviceStateChanged: [ServiceStateChange];
     backupStatusChanged: [BackupStatusChange];
+    /** A token was revoked: close what it has open. */
+    tokenRevoked: [{ tokenId: string }];
     /** A restore plan recorded event `sequence` (read it from restore_events). */
     restoreProgress: [planId: string, event: { planId: string; sequence: number }];
   }>();

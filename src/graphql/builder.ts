@@ -4,8 +4,10 @@ import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { getTableConfig } from 'drizzle-orm/pg-core';
-import { GraphQLError, Kind } from 'graphql';
+import { GraphQLError, Kind, getArgumentValues } from 'graphql';
+import { recordRefusal } from '../audit/service.js';
 import { hasRole } from '../auth/rules.js';
+import { ForbiddenError } from '../errors.js';
 import { relations } from '../db/schema.js';
 import type { Context } from './context.js';
 
@@ -23,7 +25,8 @@ export const builder = new SchemaBuilder<{
     JSON: { Input: unknown; Output: unknown };
   };
 }>({
-  plugins: [ScopeAuthPlugin, ErrorsPlugin, RelayPlugin, DrizzlePlugin],
+  // Errors before ScopeAuth: a refused mutation then returns the FORBIDDEN error type of its result union.
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, RelayPlugin, DrizzlePlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,
@@ -32,10 +35,14 @@ export const builder = new SchemaBuilder<{
       operator: hasRole(ctx.viewer, 'OPERATOR'),
       admin: hasRole(ctx.viewer, 'ADMIN'),
     }),
-    unauthorizedError: (_parent, _ctx, info) =>
-      new GraphQLError(`Your token's role may not use ${info.parentType.name}.${info.fieldName}`, {
-        extensions: { code: 'FORBIDDEN' },
-      }),
+    unauthorizedError: (_parent, ctx, info) => {
+      const message = `Your token's role may not use ${info.parentType.name}.${info.fieldName}`;
+      if (info.parentType.name !== 'Mutation') return new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
+      const field = info.parentType.getFields()[info.fieldName]!;
+      const input = getArgumentValues(field, info.fieldNodes[0]!, info.variableValues).input as Record<string, unknown> | undefined;
+      ctx.pendingAudit.push(recordRefusal(ctx.db, ctx.viewer, info.fieldName, input ?? null));
+      return new ForbiddenError(message);
+    },
   },
   errors: {
     directResult: true,

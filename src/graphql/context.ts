@@ -8,4 +8,6 @@ export interface Context {
   viewer: Viewer | null;
   runtime: Runtime;
   requestId: string;
+  /** Audit records of refused mutations, written before the response is sent. */
+  pendingAudit: Promise<void>[];
 }

@@ -1,5 +1,6 @@
 import type { InputFieldMap, InputShapeFromFields, SchemaTypes } from '@pothos/core';
 import { ForbiddenError, ValidationError, type DomainError } from '../errors.js';
+import { auditEntry, audited } from '../audit/service.js';
 import { builder } from './builder.js';
 import type { Context } from './context.js';
 
@@ -47,7 +48,8 @@ export function defineMutation<Fields extends InputFieldMap, Shape extends objec
         types: [ValidationError, ForbiddenError, ...options.errors],
         union: { description: `${typeName}Success, or one of the errors \`${name}\` can meet.` },
       },
-      resolve: (_root: unknown, args: { input: InputShapeFromFields<Fields> }, ctx: Context) => options.resolve(args.input, ctx),
+      resolve: (_root: unknown, args: { input: InputShapeFromFields<Fields> }, ctx: Context) =>
+        audited(ctx.db, auditEntry(ctx.viewer, name, args.input as Record<string, unknown>), () => options.resolve(args.input, ctx)),
     } as any),
   );
 }

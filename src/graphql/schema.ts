@@ -9,6 +9,8 @@ import '../artifact/mutations.js';
 import '../edi/graphql.js';
 import '../backup/graphql.js';
 import '../restore/graphql.js';
+import '../auth/graphql.js';
+import '../audit/graphql.js';
 
 /** Descriptions of the Relay plumbing that the plugins generate without one. */
 const relayDescriptions: Record<string, string> = {

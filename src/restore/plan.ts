@@ -161,10 +161,7 @@ export async function executeRestorePlan(rt: Runtime, planId: string, start: (pl
     .transaction(async (tx) => {
       const plan = await lockPlan(tx, planId);
       if (plan.state !== 'PLANNED') throw new InvalidStateError(`The plan is ${plan.state}; only a PLANNED plan can be executed`, plan.state);
-      if (blocking.length) {
-        await tx.update(restorePlans).set({ checks, updatedAt: new Date() }).where(eq(restorePlans.id, planId));
-        return { blocked: true as const };
-      }
+      if (blocking.length) return { blocked: true as const };
       const [service] = await tx
         .insert(services)
         .values({ name: plan.targetName, edition: plan.targetEdition as Edition, region: plan.targetRegion, scaleUnitCount: 1, productVersion: '1.0', state: 'RESTORING' })

@@ -7,6 +7,17 @@ CREATE TABLE "api_tokens" (
 	"revoked_at" timestamp with time zone
 );
 --> statement-breakpoint
+CREATE TABLE "audit_log" (
+	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+	"at" timestamp with time zone NOT NULL,
+	"token_id" uuid,
+	"token_name" text NOT NULL,
+	"operation" text NOT NULL,
+	"target_id" text,
+	"service_id" uuid,
+	"outcome" text NOT NULL
+);
+--> statement-breakpoint
 CREATE TABLE "service_secrets" (
 	"service_id" uuid,
 	"kind" text,
@@ -278,6 +289,8 @@ CREATE TABLE "restore_plans" (
 	"updated_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint
+CREATE INDEX "audit_log_at_idx" ON "audit_log" ("at");--> statement-breakpoint
+CREATE INDEX "audit_log_service_idx" ON "audit_log" ("service_id","at");--> statement-breakpoint
 CREATE UNIQUE INDEX "services_live_name_key" ON "services" ("name") WHERE state <> 'DELETED';--> statement-breakpoint
 CREATE INDEX "services_name_idx" ON "services" ("name","deleted_at");--> statement-breakpoint
 CREATE INDEX "agreements_host_profile_idx" ON "agreements" ("host_profile_id");--> statement-breakpoint
