@@ -10,7 +10,7 @@ import { openDatabase } from './db/client.js';
 import { createEventBus } from './events/bus.js';
 import { BackgroundWork } from './jobs/background.js';
 import { startScheduler } from './jobs/scheduler.js';
-import { takeOverRestores } from './restore/worker.js';
+import { handBackWork, takeOverRestores } from './restore/worker.js';
 import type { Runtime } from './runtime.js';
 import { createHttpServer } from './server.js';
 
@@ -48,7 +48,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const log = createLogger(config, options.logDestination);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onQuery: options.onQuery });
   auditTransactions(database.db);
-  const runtime: Runtime = { config, database, secrets: createSecretBox(config.encryptionKey), events: createEventBus(), log, background: new BackgroundWork(log), instanceId: randomUUID() };
+  const runtime: Runtime = { config, database, secrets: createSecretBox(config.encryptionKey), events: await createEventBus(database, log), log, background: new BackgroundWork(log), instanceId: randomUUID() };
   const http = createHttpServer(runtime);
   try {
     await new Promise<void>((resolve, reject) => {
@@ -75,8 +75,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         (stopping ??= (async () => {
           log.info('shutting down');
           scheduler.stop();
+          runtime.background.stopping = true;
           await http.close(graceMs);
           await runtime.background.drain(graceMs ?? 10_000);
+          await handBackWork(runtime);
+          await runtime.events.close();
           await database.close();
           log.info('stopped');
         })()),

@@ -20,6 +20,10 @@ export interface DatabaseHandle {
   migrate(): Promise<void>;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
+  /** LISTEN on a channel; returns a function that stops listening. */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /** NOTIFY a channel (delivered to every listener of every instance once committed). */
+  notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,6 +49,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
         await migratePostgres(db, { migrationsFolder });
       },
       ping: async () => client`select 1`.then(() => true, () => false),
+      listen: async (channel, onPayload) => {
+        // postgres.js keeps one connection for LISTEN and re-listens after reconnecting.
+        const { unlisten } = await client.listen(channel, onPayload);
+        return unlisten;
+      },
+      notify: async (channel, payload) => {
+        await client.notify(channel, payload);
+      },
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -59,6 +71,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       await migratePglite(db, { migrationsFolder });
     },
     ping: async () => client.query('select 1').then(() => true, () => false),
+    listen: (channel, onPayload) => client.listen(channel, onPayload).then((unlisten) => () => unlisten()),
+    notify: async (channel, payload) => {
+      await client.query('select pg_notify($1, $2)', [channel, payload]);
+    },
     close: () => client.close(),
   };
 }

@@ -1,4 +1,6 @@
+import type { Logger } from 'pino';
 import { createPubSub } from 'graphql-yoga';
+import type { DatabaseHandle } from '../db/client.js';
 import type { ServiceState } from '../service/rules.js';
 
 /** A service moved from one state to another (payloads stay small: ids and states). */
@@ -18,16 +20,51 @@ export interface BackupStatusChange {
   at: string;
 }
 
-/** The one event bus: typed topics over yoga's pub/sub (in-process transport for now). */
-export function createEventBus() {
-  return createPubSub<{
+type Topics = {
     serviceStateChanged: [ServiceStateChange];
     backupStatusChanged: [BackupStatusChange];
     /** A token was revoked: close what it has open. */
     tokenRevoked: [{ tokenId: string }];
     /** A restore plan recorded event `sequence` (read it from restore_events). */
     restoreProgress: [planId: string, event: { planId: string; sequence: number }];
-  }>();
+};
+
+const CHANNEL = 'biztalk_backup_events';
+/** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; ours carry ids only. */
+const MAX_PAYLOAD = 7900;
+
+/**
+ * The one event bus: typed topics over yoga's pub/sub, carried by PostgreSQL LISTEN/NOTIFY so that
+ * an event published on one instance reaches the subscribers of every instance (on the embedded
+ * database the same path runs inside the one process). Every event, local ones included, arrives
+ * through LISTEN, so each subscriber sees each event once. Payloads stay small: ids, states and
+ * sequence numbers; subscribers read the rest from the database.
+ */
+export async function createEventBus(database: DatabaseHandle, log: Logger) {
+  const local = new EventTarget();
+  const stop = await database.listen(CHANNEL, (payload) => {
+    try {
+      const { topic, data } = JSON.parse(payload) as { topic: string; data: unknown };
+      local.dispatchEvent(new CustomEvent(topic, { detail: data }));
+    } catch {
+      log.warn('ignored a malformed event notification');
+    }
+  });
+  const target = {
+    addEventListener: local.addEventListener.bind(local),
+    removeEventListener: local.removeEventListener.bind(local),
+    dispatchEvent(event: Event) {
+      const payload = JSON.stringify({ topic: event.type, data: (event as CustomEvent).detail });
+      if (payload.length > MAX_PAYLOAD) {
+        log.error({ topic: event.type, bytes: payload.length }, 'event too large for NOTIFY; not published');
+        return false;
+      }
+      database.notify(CHANNEL, payload).catch((error) => log.error({ topic: event.type, errorName: (error as Error)?.name }, 'event not published'));
+      return true;
+    },
+  };
+  const bus = createPubSub<Topics>({ eventTarget: target as never });
+  return Object.assign(bus, { close: stop });
 }
 
-export type EventBus = ReturnType<typeof createEventBus>;
+export type EventBus = Awaited<ReturnType<typeof createEventBus>>;

@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
  */
 export class BackgroundWork {
   private readonly running = new Set<Promise<void>>();
+  /** Set at shutdown: long work (restores) stops at its next step and is handed to another instance. */
+  stopping = false;
   constructor(private readonly log: Logger) {}
 
   run(name: string, work: () => Promise<void>): void {

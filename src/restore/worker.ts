@@ -79,7 +79,7 @@ function toRow(category: keyof typeof tables, data: Record<string, any>, m: Mapp
 async function step(rt: Runtime, planId: string, work: (tx: Tx, plan: PlanRow) => Promise<string | null>, progress?: { category: string; done: number; total: number }) {
   const sequence = await rt.database.db.transaction(async (tx) => {
     const plan = await lockPlan(tx, planId);
-    if (plan.state !== 'RESTORING' || plan.leaseOwner !== rt.instanceId) throw new NotOurs();
+    if (plan.state !== 'RESTORING' || plan.leaseOwner !== rt.instanceId || rt.background.stopping) throw new NotOurs();
     const message = await work(tx, plan);
     await tx.update(restorePlans).set({ leaseExpiresAt: new Date(Date.now() + LEASE_MS) }).where(eq(restorePlans.id, planId));
     return message ? appendEvent(tx, planId, 'RESTORING', 'RESTORING', message, progress ?? null) : null;
@@ -241,4 +241,12 @@ export async function takeOverRestores(rt: Runtime, all: boolean): Promise<numbe
     rt.background.run(`restore ${orphan.id}`, () => runRestore(rt, claimed.plan));
   }
   return taken;
+}
+
+/** At shutdown: restores this instance holds are released, so another instance (or the next start) takes them over at once. */
+export async function handBackWork(rt: Runtime): Promise<void> {
+  await rt.database.db
+    .update(restorePlans)
+    .set({ leaseOwner: null, leaseExpiresAt: new Date(0) })
+    .where(and(eq(restorePlans.state, 'RESTORING'), eq(restorePlans.leaseOwner, rt.instanceId)));
 }
