@@ -1,42 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildService } from './helpers/artifacts.js';
 import { freshDatabase, type TestDatabase } from './helpers/database.js';
-import { ADMIN_TOKEN, ENCRYPTION_KEY, startServer } from './helpers/server.js';
+import { spawnServer } from './helpers/process.js';
+import { startServer } from './helpers/server.js';
 
 const MIC_ROWS = 40_000;
-
-interface Running {
-  child: ChildProcess;
-  url: string;
-}
-
-async function spawnServer(env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'warn', ADMIN_TOKEN, ENCRYPTION_KEY, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = /localhost:(\d+)\/graphql/.exec(output);
-      if (match) {
-        clearInterval(timer);
-        resolve(Number(match[1]));
-      }
-    }, 20);
-    child.once('exit', (code) => reject(new Error(`exited with ${code}: ${output}`)));
-  });
-  return { child, url: `http://127.0.0.1:${port}/graphql` };
-}
-
-async function gql(url: string, query: string, variables?: Record<string, unknown>) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ query, variables }) });
-  return ((await response.json()) as any).data;
-}
 
 const PLAN = 'query ($id: ID!) { restorePlan(id: $id) { state failureReason service { name state agreements { edges { node { name as2MicValues { totalCount } } } } } history { sequence state progress { category done } } } }';
 
@@ -67,31 +36,27 @@ describe('a restore interrupted by a crash', () => {
 
     // Execute in a real server process, and kill it mid-restore.
     const first = await spawnServer(database.env);
-    const planned = await gql(first.url, 'mutation ($b: ID!) { createRestorePlan(input: { backupId: $b, targetName: "crash-copy" }) { ... on CreateRestorePlanSuccess { plan { id } } } }', { b: backupId });
+    const planned = await first.gql('mutation ($b: ID!) { createRestorePlan(input: { backupId: $b, targetName: "crash-copy" }) { ... on CreateRestorePlanSuccess { plan { id } } } }', { b: backupId });
     const planId = planned.createRestorePlan.plan.id;
-    await gql(first.url, 'mutation ($id: ID!) { executeRestorePlan(input: { planId: $id }) { __typename } }', { id: planId });
+    await first.gql('mutation ($id: ID!) { executeRestorePlan(input: { planId: $id }) { __typename } }', { id: planId });
     for (let i = 0; i < 600; i++) {
-      const plan = (await gql(first.url, PLAN, { id: planId })).restorePlan;
+      const plan = (await first.gql(PLAN, { id: planId })).restorePlan;
       if (plan.history.some((e: any) => e.progress?.category === 'AS2_MIC_VALUES' && e.progress.done >= 5000)) break;
       expect(plan.state).toBe('RESTORING');
       await new Promise((r) => setTimeout(r, 20));
     }
-    const killed = new Promise((r) => first.child.once('exit', r));
-    first.child.kill('SIGKILL');
-    await killed;
+    await first.stop('SIGKILL');
 
     // The next start takes the restore over and finishes it.
     const second = await spawnServer({ ...database.env, SCHEDULER_INTERVAL_MS: '200' });
     let plan: any;
     for (let i = 0; i < 1200; i++) {
-      plan = (await gql(second.url, PLAN, { id: planId })).restorePlan;
+      plan = (await second.gql(PLAN, { id: planId })).restorePlan;
       if (['SUSPENDED', 'FAILED'].includes(plan.state)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const services = await gql(second.url, '{ services(states: [ACTIVE, STOPPED, SUSPENDED, RESTORING]) { edges { node { name state } } } }');
-    const exited = new Promise((r) => second.child.once('exit', r));
-    second.child.kill('SIGTERM');
-    await exited;
+    const services = await second.gql('{ services(states: [ACTIVE, STOPPED, SUSPENDED, RESTORING]) { edges { node { name state } } } }');
+    await second.stop();
 
     expect(plan.state).toBe('SUSPENDED');
     expect(plan.history.some((e: any) => e.state === 'RESTORING' && e.progress === null && e.sequence > 2)).toBe(true); // the takeover is in the history

@@ -1,56 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from './helpers/database.js';
+import { spawnServer } from './helpers/process.js';
 import { ADMIN_TOKEN, ENCRYPTION_KEY } from './helpers/server.js';
 
 const embedded = !process.env.TEST_DATABASE_URL;
 
-interface Running {
-  child: ChildProcess;
-  output: () => string;
-  port: number;
-  readyMs: number;
-}
-
-/** `npm start` as an operator runs it: a separate process, configured by environment only. */
-async function start(env: Record<string, string>): Promise<Running> {
+async function start(env: Record<string, string>) {
   const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  child.stderr!.on('data', (d) => (output += d));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = /"port":(\d+).*"msg":"ready"/.exec(output);
-      if (match) {
-        clearInterval(timer);
-        resolve(Number(match[1]));
-      }
-    }, 20);
-    child.once('exit', (code) => {
-      clearInterval(timer);
-      reject(new Error(`exited with ${code}: ${output}`));
-    });
-  });
-  return { child, output: () => output, port, readyMs: Date.now() - started };
+  const running = await spawnServer({ LOG_LEVEL: 'info', ADMIN_TOKEN: '', ENCRYPTION_KEY: '', ...env });
+  return { ...running, readyMs: Date.now() - started };
 }
 
-function stop(running: Running, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
-  return new Promise((resolve) => {
-    running.child.once('exit', (code) => resolve(code));
-    running.child.kill(signal);
-  });
-}
-
-async function query(port: number, token: string, body: string) {
-  const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query: body }),
-  });
+async function query(url: string, token: string, body: string) {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: body }) });
   return response.json();
 }
 
@@ -67,28 +29,28 @@ describe('the server process', () => {
     const first = await start(database.env);
     const token = /^\s+(btb_[A-Za-z0-9_-]+)$/m.exec(first.output())?.[1];
     expect(token).toMatch(/^btb_[A-Za-z0-9_-]{43}$/);
-    const created = await query(first.port, token!, 'mutation { createService(input: { name: "from-process", edition: BASIC, region: "westus" }) { __typename } }');
+    const created = await query(first.url, token!, 'mutation { createService(input: { name: "from-process", edition: BASIC, region: "westus" }) { __typename } }');
     expect(created).toEqual({ data: { createService: { __typename: 'CreateServiceSuccess' } } });
-    expect(await stop(first)).toBe(0);
+    expect(await first.stop()).toBe(0);
     expect(first.output()).toContain('"msg":"stopped"');
     expect(first.output().split(token!).length - 1).toBe(1); // printed once, never logged
 
     const second = await start(database.env);
     expect(second.output()).not.toMatch(/btb_/);
-    expect(await query(second.port, token!, '{ service(name: "from-process") { state } }')).toEqual({ data: { service: { state: 'ACTIVE' } } });
-    expect(await stop(second, 'SIGINT')).toBe(0);
+    expect(await query(second.url, token!, '{ service(name: "from-process") { state } }')).toEqual({ data: { service: { state: 'ACTIVE' } } });
+    expect(await second.stop('SIGINT')).toBe(0);
     console.log(`embedded start-up to ready: first ${first.readyMs} ms, second ${second.readyMs} ms`);
   });
 
   it('shuts down cleanly on SIGTERM, closing open WebSocket subscriptions', async () => {
     const running = await start({ ...database.env, ADMIN_TOKEN, ENCRYPTION_KEY });
     const { default: WebSocket } = await import('ws');
-    const socket = new WebSocket(`ws://127.0.0.1:${running.port}/graphql`, 'graphql-transport-ws');
+    const socket = new WebSocket(running.url.replace('http', 'ws'), 'graphql-transport-ws');
     await new Promise((resolve) => socket.once('open', resolve));
     socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${ADMIN_TOKEN}` } }));
     await new Promise((resolve) => socket.once('message', resolve));
     const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
-    expect(await stop(running)).toBe(0);
+    expect(await running.stop()).toBe(0);
     expect(await closed).toBe(1001);
   });
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, lte } from 'drizzle-orm';
+import { and, desc, eq, lte, sql } from 'drizzle-orm';
 import { releaseBatch } from '../edi/service.js';
 import { DomainError, NotFoundError, ValidationError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
@@ -60,7 +60,8 @@ export async function runDueSchedules(rt: Runtime, now = new Date()): Promise<nu
     const [claimed] = await db
       .update(backupSchedules)
       .set({ nextRunAt: nextRun(schedule.cron, now), lastRunAt: now })
-      .where(and(eq(backupSchedules.serviceId, schedule.serviceId), eq(backupSchedules.nextRunAt, schedule.nextRunAt!)))
+      // Compared at millisecond precision: the value read back into JavaScript has no microseconds.
+      .where(and(eq(backupSchedules.serviceId, schedule.serviceId), sql`date_trunc('milliseconds', ${backupSchedules.nextRunAt}) = ${schedule.nextRunAt!.toISOString()}::timestamptz`))
       .returning();
     if (!claimed) continue; // another instance took this slot
     ran++;
