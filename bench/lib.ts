@@ -1,9 +1,10 @@
 // Shared pieces of the benchmarks: a real server process, a GraphQL client, a bounded pool.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
+import { ADMIN_TOKEN } from '../test/helpers/credentials.js';
+import { spawnServer } from '../test/helpers/process.js';
 
-export const ADMIN_TOKEN = 'bench-admin-token-0123456789abcdef';
+export { ADMIN_TOKEN };
 export const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** A new, empty PostgreSQL database for one benchmark. */
@@ -17,40 +18,16 @@ export async function freshPostgres(name: string): Promise<string> {
   return url.toString();
 }
 
-export interface ServerProcess {
-  url: string;
-  child: ChildProcess;
-  /** Peak resident memory of the server process so far (VmHWM), in MiB. */
-  peakRssMiB(): number;
-  stop(): Promise<void>;
-}
-
-export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'warn', ADMIN_TOKEN, ENCRYPTION_KEY: Buffer.alloc(32, 9).toString('base64'), ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let output = '';
-  child.stdout!.on('data', (d) => (output += d));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setInterval(() => {
-      const match = /localhost:(\d+)\/graphql/.exec(output);
-      if (match) {
-        clearInterval(timer);
-        resolve(Number(match[1]));
-      }
-    }, 20);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
-  });
+/** A server process (the tests' helper) that also reports its peak resident memory. */
+export async function startServerProcess(env: Record<string, string>) {
+  const server = await spawnServer({ ADMIN_TOKEN, ...env });
   return {
-    url: `http://127.0.0.1:${port}/graphql`,
-    child,
-    peakRssMiB: () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+    ...server,
+    /** Peak resident memory of the server process so far (VmHWM), in MiB. */
+    peakRssMiB: () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))![1]) / 1024,
+    stop: async () => {
+      await server.stop();
+    },
   };
 }
 

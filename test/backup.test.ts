@@ -7,6 +7,7 @@ import { backupChunks, backupSchedules } from '../src/backup/tables.js';
 import { buildService, createService } from './helpers/artifacts.js';
 import { lifecycle } from './helpers/operations.js';
 import { collect, useTestServer } from './helpers/server.js';
+import { until } from './helpers/wait.js';
 
 const MARKER = 'MARKER-backup-s3cr3t-91';
 const file = useTestServer({ SCHEDULER_INTERVAL_MS: '200' });
@@ -25,14 +26,6 @@ async function backup(id: string) {
   return (await gql(`query ($id: ID!) { backup(id: $id) { ${BACKUP_FIELDS} } }`, { id })).data.backup;
 }
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function finishedBackup(input: Record<string, unknown>) {
   const created = (await gql(CREATE_BACKUP, { input })).data.createBackup;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildService, createService, mutate } from './helpers/artifacts.js';
 import { lifecycle } from './helpers/operations.js';
 import { collect, useTestServer } from './helpers/server.js';
+import { until } from './helpers/wait.js';
 
 const MARKER = 'MARKER-restore-s3cr3t-55';
 const file = useTestServer({ NAME_HOLD_SECONDS: '2' });
@@ -14,14 +15,6 @@ const EXECUTE = `mutation ($id: ID!) { executeRestorePlan(input: { planId: $id }
 const PROGRESS = 'subscription ($id: ID!) { restoreProgress(planId: $id) { sequence state previousState message progress { category done total } } }';
 const RESUME = 'mutation ($id: ID!, $force: Boolean) { resumeService(input: { serviceId: $id, force: $force }) { __typename ... on ResumeServiceSuccess { service { state } } ... on Error { code message } ... on ChecklistIncompleteError { openItems { kind } } } }';
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 30_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function backupOf(serviceId: string, extra: Record<string, unknown> = {}) {
   const created = (await gql('mutation ($input: CreateBackupInput!) { createBackup(input: $input) { ... on CreateBackupSuccess { backup { id } } ... on Error { code message } } }', { input: { serviceId, ...extra } })).data.createBackup;

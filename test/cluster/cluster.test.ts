@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from '../helpers/database.js';
 import { spawnServer, type ServerProcess } from '../helpers/process.js';
 import { collect } from '../helpers/server.js';
+import { until } from '../helpers/wait.js';
 
 // Several real server processes on one PostgreSQL database (needs TEST_DATABASE_URL; CI sets it).
 const cluster = !!process.env.TEST_DATABASE_URL;
@@ -10,14 +11,6 @@ const cluster = !!process.env.TEST_DATABASE_URL;
 let database: TestDatabase;
 let servers: ServerProcess[] = [];
 
-async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 60_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    if (done(value) || Date.now() > deadline) return value;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function serviceWithBackup(on: ServerProcess, name: string, micRows = 0) {
   const created = await on.gql(`mutation { createService(input: { name: "${name}", edition: STANDARD, region: "westus" }) { ... on CreateServiceSuccess { service { id } } } }`);

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { ADMIN_TOKEN, ENCRYPTION_KEY } from './server.js';
+import { ADMIN_TOKEN, ENCRYPTION_KEY } from './credentials.js';
 
 /** A server started as an operator starts it: `node src/main.ts` in its own process, configured by environment. */
 export interface ServerProcess {

@@ -6,8 +6,9 @@ import WebSocket from 'ws';
 import { startApp, type App } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 
-export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
-export const ENCRYPTION_KEY = Buffer.alloc(32, 7).toString('base64');
+import { ADMIN_TOKEN, ENCRYPTION_KEY } from './credentials.js';
+
+export { ADMIN_TOKEN, ENCRYPTION_KEY };
 
 export interface GraphQLResponse<T = any> {
   status: number;
