@@ -1,5 +1,6 @@
 import { startApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { seedDemo } from './demo.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -10,6 +11,10 @@ async function main(): Promise<void> {
       `\nAn admin token was generated for this data directory. Keep it; it is not shown again:\n\n  ${app.generatedAdminToken}\n\n` +
         `Use it as the header  Authorization: Bearer <token>\n\n`,
     );
+  }
+  if (process.argv.includes('--demo')) {
+    const token = await seedDemo(app);
+    process.stdout.write(`\nThe demo environment is ready. A demo admin token (shown once):\n\n  ${token}\n\nIn GraphiQL, open Headers and paste:  {"Authorization": "Bearer ${token}"}\n\n`);
   }
   process.stdout.write(`BizTalk Backup is ready: GraphiQL at http://localhost:${app.port}/graphql\n`);
   const shutdown = (signal: string) => {

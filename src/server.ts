@@ -11,8 +11,10 @@ import { bearerToken, type Viewer } from './auth/rules.js';
 import { authenticate } from './auth/service.js';
 import { DomainError } from './errors.js';
 import type { Context } from './graphql/context.js';
+import { exampleOperations } from './graphql/examples.js';
 import { abuseLimitPlugins, tooComplex } from './graphql/limits.js';
 import { schema } from './graphql/schema.js';
+import { createMetrics } from './metrics.js';
 import type { Runtime } from './runtime.js';
 
 const ENDPOINT = '/graphql';
@@ -81,6 +83,7 @@ export interface HttpServer {
 
 export function createHttpServer(rt: Runtime): HttpServer {
   const { config, log } = rt;
+  const metrics = createMetrics(rt);
   let ready = false;
   let closing = false;
   let inFlight = 0;
@@ -100,7 +103,9 @@ export function createHttpServer(rt: Runtime): HttpServer {
     schema,
     graphqlEndpoint: ENDPOINT,
     landingPage: false,
-    graphiql: config.graphiql ? { title: 'BizTalk Backup', subscriptionsProtocol: 'SSE' } : false,
+    graphiql: config.graphiql ? { title: 'BizTalk Backup', subscriptionsProtocol: 'SSE', defaultQuery: exampleOperations } : false,
+    // GraphiQL served from this server (no CDN): it works offline and behind firewalls. Loaded on first use.
+    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     maskedErrors: { maskError, errorMessage: 'Internal error.' },
     // A cached document holds its AST, validation result and plans (tens of KB): clients send a few
     // hundred distinct operations at most, and a bounded cache keeps random documents from costing memory.
@@ -114,6 +119,7 @@ export function createHttpServer(rt: Runtime): HttpServer {
       requireViewer(),
       awaitRefusalAudits(),
       operationLog(rt),
+      metrics.plugin,
     ],
     context: async (initial): Promise<Context> => {
       const viewer =
@@ -131,6 +137,12 @@ export function createHttpServer(rt: Runtime): HttpServer {
       const answer = (ok: boolean) => void res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : 'not ready\n');
       if (!ready || closing) return answer(false);
       return void rt.database.ping().then(answer);
+    }
+    if (path === '/metrics') {
+      return void metrics.render().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+        () => res.writeHead(503, { 'content-type': 'text/plain' }).end('metrics unavailable\n'),
+      );
     }
     if (path !== ENDPOINT) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     if (!ready) return void res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify({ errors: [{ message: 'Starting up: database migrations are running', extensions: { code: 'NOT_READY' } }] }));

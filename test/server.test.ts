@@ -80,6 +80,16 @@ describe('health', () => {
     expect([ready.status, await ready.text()]).toEqual([200, 'ready\n']);
   });
 
+  it('exposes Prometheus metrics at /metrics', async () => {
+    await file.server.gql('query CountServices { services { totalCount } }');
+    const text = await (await fetch(file.server.url.replace('/graphql', '/metrics'))).text();
+    expect(text).toMatch(/^biztalk_backup_graphql_operations_total\{operation="CountServices",type="query",outcome="ok"\} 1$/m);
+    expect(text).toMatch(/^biztalk_backup_graphql_operation_duration_seconds_count\{operation="CountServices",type="query"\} 1$/m);
+    expect(text).toMatch(/^biztalk_backup_database_up 1$/m);
+    expect(text).toMatch(/^biztalk_backup_job_queue_depth 0$/m);
+    expect(text).toMatch(/^biztalk_backup_active_subscriptions 0$/m);
+  });
+
   it('serves GraphiQL to a browser', async () => {
     const response = await fetch(file.server.url, { headers: { accept: 'text/html' } });
     expect(response.status).toBe(200);
