@@ -1,0 +1,82 @@
+// Query path: a page of 50 services, each with 10 backups and its agreements (nested connections), on
+// a database of 500 services; against a baseline that produces the same JSON with one hand-written
+// SQL query (postgres.js, json_agg) behind the same yoga server stack. Targets: throughput at least
+// 0.8x the baseline, at most 3 SQL statements per request; service(name:) p99 under 10 ms at 50
+// concurrent connections.
+import { spawn } from 'node:child_process';
+import autocannon from 'autocannon';
+import { startApp } from '../src/app.js';
+import { loadConfig } from '../src/config.js';
+import { ADMIN_TOKEN } from '../test/helpers/credentials.js';
+import { freshPostgres, startServerProcess, stats } from './lib.js';
+import { seedServices } from './seed.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+export const PAGE_QUERY = '{ services(first: 50) { edges { node { name edition backups(first: 10) { edges { node { id status createdAt } } } agreements(first: 10) { edges { node { name protocol } } } } } } }';
+
+async function load(url: string, body: string, connections: number, token = true) {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections,
+    duration: SECONDS,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${ADMIN_TOKEN}` } : {}) },
+    body,
+  });
+  if (result.non2xx || result.errors) throw new Error(`load failed: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return { rps: result.requests.average, p99: result.latency.p99, p50: result.latency.p50 };
+}
+
+/** Statements the product sends for one page: counted through drizzle's logger on an in-process server. */
+async function statementsPerPage(databaseUrl: string): Promise<number> {
+  const queries: string[] = [];
+  const app = await startApp(loadConfig({ PORT: '0', DATABASE_URL: databaseUrl, ADMIN_TOKEN, ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'), LOG_LEVEL: 'silent', SCHEDULER_INTERVAL_MS: '3600000' }), { onQuery: (q) => queries.push(q) });
+  await new Promise((r) => setTimeout(r, 300)); // let start-up work settle
+  queries.length = 0;
+  const response = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ query: PAGE_QUERY }) });
+  const body = (await response.json()) as { data: { services: { edges: unknown[] } } };
+  if (body.data.services.edges.length !== 50) throw new Error('unexpected page');
+  const count = queries.length;
+  await app.stop(100);
+  return count;
+}
+
+export async function queryBench() {
+  const databaseUrl = await freshPostgres('bench_query');
+  const product = await startServerProcess({ DATABASE_URL: databaseUrl });
+  await seedServices(databaseUrl, 500, 10, 3);
+  const baseline = spawn(process.execPath, ['--import', 'tsx', 'bench/baseline-server.ts'], { env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const baselineUrl = await new Promise<string>((resolve) => baseline.stdout!.on('data', (d) => /(http:\/\/\S+)/.test(String(d)) && resolve(/(http:\/\/\S+)/.exec(String(d))![1]!)));
+  try {
+    const statements = await statementsPerPage(databaseUrl);
+    const pageBody = JSON.stringify({ query: PAGE_QUERY });
+    const baselineBody = JSON.stringify({ query: '{ page }' });
+    await load(product.url, pageBody, 10);
+    await load(baselineUrl, baselineBody, 10); // warm-up both
+    const productRps: number[] = [];
+    const baselineRps: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      productRps.push((await load(product.url, pageBody, 10)).rps);
+      baselineRps.push((await load(baselineUrl, baselineBody, 10, false)).rps);
+    }
+    const single = [];
+    for (let run = 0; run < RUNS; run++) single.push(await load(product.url, JSON.stringify({ query: '{ service(name: "svc-0042") { id name edition state region scaleUnitCount } }' }), 50));
+    const p = stats(productRps);
+    const b = stats(baselineRps);
+    const result = {
+      name: 'query',
+      pageThroughput: { product: p, baseline: b, ratio: p.median / b.median, target: '>= 0.8' },
+      statementsPerPage: { value: statements, target: '<= 3' },
+      singleObjectP99Ms: { ...stats(single.map((s) => s.p99)), target: '< 10 at 50 connections' },
+      singleObjectRps: stats(single.map((s) => s.rps)),
+    };
+    console.log(JSON.stringify(result, null, 2));
+    return result;
+  } finally {
+    baseline.kill();
+    await product.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await queryBench();
