@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import { GraphQLError, Kind, type DocumentNode, type ExecutionArgs } from 'graphql';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { createLRUCache, createYoga, type Plugin } from 'graphql-yoga';
+import { Repeater, createLRUCache, createYoga, type Plugin } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { bearerToken, type Viewer } from './auth/rules.js';
@@ -57,6 +57,37 @@ function operationLog(rt: Runtime): Plugin<Context> {
         },
       };
     },
+  };
+}
+
+/** A subscription ends as soon as the token that opened it is revoked (SSE and WebSocket alike). */
+function endOnRevocation(rt: Runtime): Plugin<Context> {
+  return {
+    onSubscribe: ({ args }) => ({
+      onSubscribeResult: ({ result, setResult }) => {
+        const tokenId = (args.contextValue as Context).viewer?.tokenId;
+        if (!tokenId || !(Symbol.asyncIterator in result)) return;
+        const source = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
+        setResult(
+          new Repeater(async (push, stop) => {
+            const revocations = rt.events.subscribe('tokenRevoked');
+            void (async () => {
+              for await (const revoked of revocations) if (revoked.tokenId === tokenId) return stop();
+            })();
+            void stop.then(() => {
+              void revocations.return();
+              void source.return?.();
+            });
+            for (;;) {
+              const next = await Promise.race([source.next(), stop.then(() => ({ done: true as const, value: undefined }))]);
+              if (next.done) break;
+              await push(next.value);
+            }
+            stop();
+          }) as never,
+        );
+      },
+    }),
   };
 }
 
@@ -117,6 +148,7 @@ export function createHttpServer(rt: Runtime): HttpServer {
       ...(config.graphiql ? [] : [useDisableIntrospection()]),
       ...abuseLimitPlugins(config.limits),
       requireViewer(),
+      endOnRevocation(rt),
       awaitRefusalAudits(),
       operationLog(rt),
       metrics.plugin,

@@ -118,6 +118,23 @@ describe('API tokens', () => {
     expect([after.status, after.errors![0]!.extensions!.code]).toEqual([401, 'UNAUTHENTICATED']);
   });
 
+  it('ends an open SSE subscription when its token is revoked', async () => {
+    const created = await gql('mutation { createApiToken(input: { name: "sse-token", role: READER }) { ... on CreateApiTokenSuccess { secret token { id } } } }');
+    const { secret, token: t } = created.data.createApiToken;
+    const response = await fetch(file.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${secret}` },
+      body: JSON.stringify({ query: 'subscription { serviceStateChanged { state } }' }),
+    });
+    expect(response.status).toBe(200);
+    const body = response.text(); // resolves when the server ends the stream
+    await new Promise((r) => setTimeout(r, 300));
+    await gql('mutation ($id: ID!) { revokeApiToken(input: { tokenId: $id }) { __typename } }', { id: t.id });
+    const text = await Promise.race([body, new Promise<string>((r) => setTimeout(() => r('still open'), 5000))]);
+    expect(text).not.toBe('still open');
+    expect(text).toContain('event: complete');
+  });
+
   it('refuses a second token with the same name', async () => {
     await token('twice', 'READER');
     const again = await gql('mutation { createApiToken(input: { name: "twice", role: ADMIN }) { __typename ... on Error { code message } } }');

@@ -1,4 +1,5 @@
 import { and, asc, eq, gt } from 'drizzle-orm';
+import type { Database } from '../db/client.js';
 import { InvalidStateError, NameUnavailableError, NotFoundError } from '../errors.js';
 import { EditionEnum, Service } from '../service/graphql.js';
 import { builder, connectionTypes, edgeType } from '../graphql/builder.js';
@@ -231,6 +232,23 @@ defineMutation('completeChecklistItem', {
   }),
 });
 
+/**
+ * A plan's events after a sequence number. When event `notified` arrives, every subscriber of the
+ * plan asks for the same rows: they share one query, started after that event was committed (the
+ * key includes it, so no subscriber reuses a read that began before the event it was told about).
+ */
+const inFlight = new Map<string, Promise<(typeof restoreEvents.$inferSelect)[]>>();
+function eventsAfter(db: Database, planId: string, after: number, notified: number) {
+  const key = `${planId}:${after}:${notified}`;
+  let rows = inFlight.get(key);
+  if (!rows) {
+    rows = db.select().from(restoreEvents).where(and(eq(restoreEvents.planId, planId), gt(restoreEvents.sequence, after))).orderBy(asc(restoreEvents.sequence));
+    inFlight.set(key, rows);
+    void rows.finally(() => inFlight.delete(key)).catch(() => {});
+  }
+  return rows;
+}
+
 builder.subscriptionField('restoreProgress', (t) =>
   t.field({
     type: RestoreEvent,
@@ -245,14 +263,17 @@ builder.subscriptionField('restoreProgress', (t) =>
       let ping = live.next();
       try {
         let last = 0;
+        let notified = 0; // the history read is this subscriber's own
         for (;;) {
-          const rows = await ctx.db.select().from(restoreEvents).where(and(eq(restoreEvents.planId, planId), gt(restoreEvents.sequence, last))).orderBy(asc(restoreEvents.sequence));
+          const rows = notified ? await eventsAfter(ctx.db, planId, last, notified) : await ctx.db.select().from(restoreEvents).where(and(eq(restoreEvents.planId, planId), gt(restoreEvents.sequence, last))).orderBy(asc(restoreEvents.sequence));
           for (const row of rows) {
             yield row;
             last = row.sequence;
             if (terminalStates.includes(row.state as RestoreState)) return;
           }
-          if ((await ping).done) return;
+          const next = await ping;
+          if (next.done) return;
+          notified = next.value.sequence;
           ping = live.next();
         }
       } finally {
