@@ -1,11 +1,12 @@
 // Backup of the PREMIUM 8-unit benchmark service (2,000 agreements, 20,000 profiles, 100,000 MIC
 // values) plus 500 custom assemblies of 128 KiB, against pg_dump --data-only of the same rows,
 // measured in the same run. Target: backup time at most 1.5x pg_dump's; server peak RSS < 300 MB.
+// Then the restore of that backup against pg_restore of the dump (target: at most 1.5x).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { openDatabase } from '../src/db/client.js';
 import { fill } from './fill.js';
-import { gql, pool, stats } from './lib.js';
+import { freshPostgres, gql, pool, stats } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ASSEMBLIES = Math.round(500 * Number(process.env.BENCH_SCALE ?? 1));
@@ -25,9 +26,11 @@ export async function backupBench() {
 
   const backupMs: number[] = [];
   let last: any;
+  let lastBackupId = '';
   for (let run = 0; run < RUNS + 1; run++) {
     const created = await gql(server.url, 'mutation ($s: ID!) { createBackup(input: { serviceId: $s }) { ... on CreateBackupSuccess { backup { id } } } }', { s: serviceId });
     const id = created.createBackup.backup.id;
+    lastBackupId = id;
     for (;;) {
       last = (await gql(server.url, 'query ($id: ID!) { backup(id: $id) { status startedAt completedAt sizeBytes storedBytes itemCounts { category count } } }', { id })).backup;
       if (!['PENDING', 'RUNNING'].includes(last.status)) break;
@@ -46,16 +49,51 @@ export async function backupBench() {
     if (run > 0) dumpMs.push(ms);
     console.log(`pg_dump run ${run}${run === 0 ? ' (warm-up)' : ''}: ${ms} ms`);
   }
+  // Restore of the same backup into new services, against pg_restore of the dump into empty tables.
+  const restoreMs: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const planned = await gql(server.url, 'mutation ($b: ID!, $n: String!) { createRestorePlan(input: { backupId: $b, targetName: $n, targetEdition: PREMIUM }) { ... on CreateRestorePlanSuccess { plan { id } } } }', { b: lastBackupId, n: `bench-restored-${run}` });
+    const planId = planned.createRestorePlan.plan.id;
+    await gql(server.url, 'mutation ($id: ID!) { executeRestorePlan(input: { planId: $id }) { __typename } }', { id: planId });
+    let plan: any;
+    for (;;) {
+      plan = (await gql(server.url, 'query ($id: ID!) { restorePlan(id: $id) { state history { state at } } }', { id: planId })).restorePlan;
+      if (!['PLANNED', 'RESTORING'].includes(plan.state)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    if (plan.state !== 'SUSPENDED') throw new Error(`restore ${plan.state}`);
+    const started = Date.parse(plan.history.find((e: any) => e.state === 'RESTORING').at);
+    const ended = Date.parse(plan.history.find((e: any) => e.state === 'SUSPENDED').at);
+    restoreMs.push(ended - started);
+    console.log(`restore run ${run}: ${ended - started} ms`);
+  }
+  const pgRestoreMs: number[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const target = await freshPostgres('bench_restore_target');
+    const database = await openDatabase({ databaseUrl: target, dataDir: '/tmp' });
+    await database.migrate();
+    await database.close();
+    const t = performance.now();
+    execFileSync('pg_restore', ['--data-only', '-d', target, '/tmp/bench-backup.dump']);
+    pgRestoreMs.push(Math.round(performance.now() - t));
+    console.log(`pg_restore run ${run}: ${pgRestoreMs[run]} ms`);
+  }
   const peak = server.peakRssMiB();
   await server.stop();
   const backup = stats(backupMs);
   const dump = stats(dumpMs);
+  const restored = stats(restoreMs);
+  const pgRestore = stats(pgRestoreMs);
   const result = {
     name: 'backup',
     backupMs: backup,
     pgDumpMs: dump,
     ratio: { min: backup.min / dump.max, median: backup.median / dump.median, max: backup.max / dump.min },
     target: 'median ratio <= 1.5 and peak RSS < 300 MiB',
+    restoreMs: restored,
+    pgRestoreMs: pgRestore,
+    restoreRatio: { min: restored.min / pgRestore.max, median: restored.median / pgRestore.median, max: restored.max / pgRestore.min },
+    restoreTarget: 'median ratio <= 1.5',
     serverPeakRssMiB: Math.round(peak),
     itemCounts: last.itemCounts,
   };
@@ -63,6 +101,4 @@ export async function backupBench() {
   return result;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  writeFileSync('bench/results-backup.json', JSON.stringify(await backupBench(), null, 2));
-}
+if (import.meta.url === `file://${process.argv[1]}`) await backupBench();

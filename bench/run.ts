@@ -2,10 +2,12 @@
 // baseline measured in the same run; prints the figures and writes bench/results.json.
 import { writeFileSync } from 'node:fs';
 import { backupBench } from './backup.js';
+import { fanoutBench } from './fanout.js';
 import { mutationBench } from './mutation.js';
 import { queryBench } from './query.js';
 
-const benchmarks: Record<string, () => Promise<unknown>> = { query: queryBench, mutation: mutationBench, backup: backupBench };
+// backup also measures the restore of that backup against pg_restore (one fill serves both).
+const benchmarks: Record<string, () => Promise<unknown>> = { query: queryBench, mutation: mutationBench, fanout: fanoutBench, backup: backupBench };
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = chosen.filter((name) => !(name in benchmarks));
 if (unknown.length) {
