@@ -1,7 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { and, eq } from 'drizzle-orm';
 import { filter, pipe } from 'graphql-yoga';
-import { InvalidStateError, NotFoundError } from '../errors.js';
+import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
 import type { BackupStatusChange } from '../events/bus.js';
 import { builder, connectionTypes, edgeType } from '../graphql/builder.js';
 import { ErrorInterface } from '../graphql/errors.js';
@@ -186,7 +186,6 @@ defineMutation('createBackup', {
   }),
   resolve: async (input, ctx) => {
     if (input.label != null && (input.label.length > 200 || /[\u0000-\u001f]/.test(input.label))) {
-      const { ValidationError } = await import('../errors.js');
       throw ValidationError.field(['input', 'label'], 'must be at most 200 characters without control characters');
     }
     return { backup: await ops.createBackup(ctx.runtime, { serviceId: localId(input.serviceId, 'Service', ['input', 'serviceId']), label: input.label, allowBatchMessageLoss: input.allowBatchMessageLoss }) };
