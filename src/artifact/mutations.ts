@@ -1,192 +1,12 @@
+// Deployed artifacts: custom assemblies, bridges, certificates, transforms, pipelines, templates,
+// X12 mappings and hybrid connections.
 import { createHash } from 'node:crypto';
-import { and, eq, inArray } from 'drizzle-orm';
-import { InvalidStateError, LimitExceededError, NameUnavailableError, NotFoundError, ValidationError } from '../errors.js';
-import { builder } from '../graphql/builder.js';
-import { localId } from '../graphql/ids.js';
+import { LimitExceededError, ValidationError } from '../errors.js';
 import { defineMutation } from '../graphql/mutation.js';
-import { Service } from '../service/graphql.js';
-import * as edi from '../edi/service.js';
 import * as graphql from './graphql.js';
+import { defineDelete, definedOnly, errors, id, serviceOf, successFields } from './mutation-kit.js';
 import * as rules from './rules.js';
 import * as ops from './service.js';
-import { agreements, profiles } from './tables.js';
-
-const errors = [NotFoundError, InvalidStateError, NameUnavailableError];
-const id = (value: string, typename: string, field: string) => localId(value, typename, ['input', field]);
-const serviceOf = (value: string) => id(value, 'Service', 'serviceId');
-
-/** create<Kind>/update<Kind>/delete<Kind> results carry the artifact (or the deleted id) and its service. */
-function successFields(field: string, type: any) {
-  return (t: any) => ({
-    [field]: t.field({ type, description: `The ${field} as it is now.`, resolve: (r: any) => r.row }),
-  });
-}
-
-function defineDelete(kind: ops.Kind, field: string, guard?: Parameters<typeof ops.deleteArtifact>[3]) {
-  defineMutation(`delete${kind.typename}`, {
-    description: `Deletes a ${kind.label}.`,
-    scope: 'operator',
-    errors,
-    input: (t) => ({ [`${field}Id`]: t.id({ required: true, description: `The ${kind.label}.` }) }),
-    resolve: async (input: Record<string, string>, ctx) => {
-      const deleted = await ops.deleteArtifact(ctx.runtime, kind, id(input[`${field}Id`]!, kind.typename, `${field}Id`), guard);
-      const service = await ctx.db.query.services.findFirst({ where: { id: deleted.serviceId } });
-      return { deletedId: input[`${field}Id`]!, service: service! };
-    },
-    success: (t) => ({
-      deletedId: t.id({ description: `Global id of the deleted ${kind.label}.`, resolve: (r) => r.deletedId }),
-      service: t.field({ type: Service, description: 'The service it was deleted from.', resolve: (r) => r.service }),
-    }),
-  });
-}
-
-// Partners and profiles
-defineMutation('createPartner', {
-  description: 'Adds a trading partner to a service.',
-  scope: 'operator',
-  errors,
-  input: (t) => ({ serviceId: t.id({ required: true, description: 'The service.' }), name: t.string({ required: true, description: 'Partner name, unique within the service.' }) }),
-  resolve: async (input, ctx) => {
-    rules.validateArtifactName(input.name, ['input', 'name']);
-    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.partner, serviceOf(input.serviceId), { name: input.name }) };
-  },
-  success: successFields('partner', graphql.Partner),
-});
-defineMutation('updatePartner', {
-  description: 'Renames a trading partner.',
-  scope: 'operator',
-  errors,
-  input: (t) => ({ partnerId: t.id({ required: true, description: 'The partner.' }), name: t.string({ required: true, description: 'New name.' }) }),
-  resolve: async (input, ctx) => {
-    rules.validateArtifactName(input.name, ['input', 'name']);
-    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.partner, id(input.partnerId, 'Partner', 'partnerId'), () => ({ name: input.name })) };
-  },
-  success: successFields('partner', graphql.Partner),
-});
-defineDelete(ops.kinds.partner, 'partner', async (tx, row) => {
-  const own = await tx.select({ id: profiles.id }).from(profiles).where(eq(profiles.partnerId, row.id as string));
-  await ops.assertProfilesUnused(tx, own.map((p) => p.id), `partner "${row.name}" (one of its profiles)`);
-});
-
-defineMutation('createProfile', {
-  description: 'Adds a business profile (EDI identity) to a partner.',
-  scope: 'operator',
-  errors,
-  input: (t) => ({
-    partnerId: t.id({ required: true, description: 'The partner.' }),
-    name: t.string({ required: true, description: 'Profile name, unique within the service.' }),
-    qualifier: t.string({ required: true, description: 'ID qualifier, e.g. ZZ or 01.' }),
-    identifier: t.string({ required: true, description: 'Identifier; qualifier + identifier are unique within the service.' }),
-  }),
-  resolve: async (input, ctx) => {
-    rules.validateArtifactName(input.name, ['input', 'name']);
-    rules.validateProfileIdentity(input.qualifier, input.identifier);
-    const partnerId = id(input.partnerId, 'Partner', 'partnerId');
-    const partner = await ctx.db.query.partners.findFirst({ where: { id: partnerId }, columns: { serviceId: true } });
-    if (!partner) throw new NotFoundError('Partner', input.partnerId);
-    const { name, qualifier, identifier } = input;
-    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.profile, partner.serviceId, { partnerId, name, qualifier, identifier }) };
-  },
-  success: successFields('profile', graphql.Profile),
-});
-defineMutation('updateProfile', {
-  description: "Changes a profile's name or EDI identity.",
-  scope: 'operator',
-  errors,
-  input: (t) => ({
-    profileId: t.id({ required: true, description: 'The profile.' }),
-    name: t.string({ description: 'New name.' }),
-    qualifier: t.string({ description: 'New ID qualifier.' }),
-    identifier: t.string({ description: 'New identifier.' }),
-  }),
-  resolve: async (input, ctx) => {
-    if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
-    rules.validateProfileIdentity(input.qualifier ?? undefined, input.identifier ?? undefined);
-    const values = definedOnly({ name: input.name, qualifier: input.qualifier, identifier: input.identifier });
-    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.profile, id(input.profileId, 'Profile', 'profileId'), () => values) };
-  },
-  success: successFields('profile', graphql.Profile),
-});
-defineDelete(ops.kinds.profile, 'profile', (tx, row) => ops.assertProfilesUnused(tx, [row.id as string], `profile "${row.name}"`));
-
-// Agreements
-const ControlNumbersInput = builder.inputType('ControlNumbersInput', {
-  description: 'Last-issued control numbers to continue from (0–999999999); the next message gets each plus one.',
-  fields: (t) => ({
-    interchange: t.int({ required: true, description: 'Last interchange control number issued (ISA13 / UNB5).' }),
-    group: t.int({ required: true, description: 'Last group control number issued (GS06 / UNG5).' }),
-    transactionSet: t.int({ required: true, description: 'Last transaction set control number issued (ST02 / UNH1).' }),
-  }),
-});
-
-defineMutation('createAgreement', {
-  description: 'Creates an EDI/AS2 agreement between two profiles of the service. Counts one agreement and two bridges against the edition limits.',
-  scope: 'operator',
-  errors: [...errors, LimitExceededError],
-  input: (t) => ({
-    serviceId: t.id({ required: true, description: 'The service.' }),
-    name: t.string({ required: true, description: 'Agreement name, unique within the service.' }),
-    hostProfileId: t.id({ required: true, description: 'Profile of the hosting partner.' }),
-    guestProfileId: t.id({ required: true, description: 'Profile of the guest partner (another partner).' }),
-    protocol: t.field({ type: graphql.ProtocolEnum, required: true, description: 'X12, EDIFACT or AS2.' }),
-    sourceFtpFolder: t.string({ description: 'ftp:// or ftps:// URL the inbound transport pulls from.' }),
-    batching: t.boolean({ description: 'Hold outbound messages in a batch until released (default false).' }),
-  }),
-  resolve: async (input, ctx) => {
-    rules.validateArtifactName(input.name, ['input', 'name']);
-    if (input.sourceFtpFolder != null) rules.validateFtpFolder(input.sourceFtpFolder, ['input', 'sourceFtpFolder']);
-    const serviceId = serviceOf(input.serviceId);
-    const host = id(input.hostProfileId, 'Profile', 'hostProfileId');
-    const guest = id(input.guestProfileId, 'Profile', 'guestProfileId');
-    const row = await ops.createArtifact(
-      ctx.runtime,
-      ops.kinds.agreement,
-      serviceId,
-      { name: input.name, hostProfileId: host, guestProfileId: guest, protocol: input.protocol, sourceFtpFolder: input.sourceFtpFolder ?? null, batching: input.batching ?? false },
-      {
-        before: async (tx, service) => {
-          const found = await tx
-            .select({ id: profiles.id, partnerId: profiles.partnerId })
-            .from(profiles)
-            .where(and(eq(profiles.serviceId, service.id), inArray(profiles.id, [host, guest])));
-          const [h, g] = [found.find((p) => p.id === host), found.find((p) => p.id === guest)];
-          if (!h) throw ValidationError.field(['input', 'hostProfileId'], 'is not a profile of this service');
-          if (!g) throw ValidationError.field(['input', 'guestProfileId'], 'is not a profile of this service');
-          if (h.partnerId === g.partnerId) throw ValidationError.field(['input', 'guestProfileId'], 'must belong to another partner than the host profile');
-          await ops.assertCapacity(tx, service, { agreements: 1 });
-        },
-        after: (tx, created: typeof agreements.$inferSelect) => edi.startControlNumbers(tx, created.id),
-      },
-    );
-    return { row };
-  },
-  success: successFields('agreement', graphql.Agreement),
-});
-defineMutation('updateAgreement', {
-  description: "Changes an agreement's name, source FTP folder (null removes it), batching, or the control numbers it continues from.",
-  scope: 'operator',
-  errors,
-  input: (t) => ({
-    agreementId: t.id({ required: true, description: 'The agreement.' }),
-    name: t.string({ description: 'New name.' }),
-    sourceFtpFolder: t.string({ description: 'New source FTP folder URL; null removes it.' }),
-    batching: t.boolean({ description: 'Turn batching on or off (off only while the batch is empty).' }),
-    controlNumbers: t.field({ type: ControlNumbersInput, description: 'Continue from these last-issued control numbers.' }),
-  }),
-  resolve: async (input, ctx) => {
-    if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
-    if (input.sourceFtpFolder != null) rules.validateFtpFolder(input.sourceFtpFolder, ['input', 'sourceFtpFolder']);
-    const agreementId = id(input.agreementId, 'Agreement', 'agreementId');
-    const row = await ops.updateArtifact<typeof agreements.$inferSelect>(ctx.runtime, ops.kinds.agreement, agreementId, async (current, tx) => {
-      if (input.controlNumbers) await edi.setControlNumbers(tx, current, input.controlNumbers);
-      if (input.batching === false && current.batching) await edi.assertBatchEmpty(tx, agreementId);
-      return definedOnly({ name: input.name ?? undefined, sourceFtpFolder: input.sourceFtpFolder, batching: input.batching ?? undefined });
-    });
-    return { row };
-  },
-  success: successFields('agreement', graphql.Agreement),
-});
-defineDelete(ops.kinds.agreement, 'agreement', (tx, row) => edi.assertBatchEmpty(tx, row.id as string));
 
 // Custom assemblies
 defineMutation('createCustomAssembly', {
@@ -418,11 +238,6 @@ defineMutation('updateHybridConnection', {
 });
 defineDelete(ops.kinds.hybridConnection, 'hybridConnection');
 
-/** Leaves out what the caller did not send (undefined); null stays (it clears). */
-function definedOnly<T extends Record<string, unknown>>(values: T): Partial<T> {
-  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
 function validateVersion(version: string): void {
   if (!/^\d+(\.\d+){0,3}$/.test(version)) throw ValidationError.field(['input', 'version'], 'must be a version such as 1.0.0.0');
 }
@@ -446,4 +261,3 @@ function privateKey(rt: { secrets: { seal(v: Buffer): string; fingerprint(v: Buf
   const key = rules.decodeBase64(base64, ['input', 'privateKeyBase64'], 64 * 1024);
   return { privateKeySealed: rt.secrets.seal(key), privateKeyFingerprint: rt.secrets.fingerprint(key) };
 }
-

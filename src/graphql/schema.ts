@@ -6,6 +6,7 @@ import '../service/graphql.js';
 import '../service/mutations.js';
 import '../artifact/graphql.js';
 import '../artifact/mutations.js';
+import '../artifact/partner-mutations.js';
 import '../edi/graphql.js';
 import '../backup/graphql.js';
 import '../restore/graphql.js';

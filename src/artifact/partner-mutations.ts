@@ -1,0 +1,159 @@
+// Trading partners: partners, their profiles, and the agreements between profiles.
+import { and, eq, inArray } from 'drizzle-orm';
+import * as edi from '../edi/service.js';
+import { LimitExceededError, NotFoundError, ValidationError } from '../errors.js';
+import { builder } from '../graphql/builder.js';
+import { defineMutation } from '../graphql/mutation.js';
+import * as graphql from './graphql.js';
+import { defineDelete, definedOnly, errors, id, serviceOf, successFields } from './mutation-kit.js';
+import * as rules from './rules.js';
+import * as ops from './service.js';
+import { agreements, profiles } from './tables.js';
+
+// Partners and profiles
+defineMutation('createPartner', {
+  description: 'Adds a trading partner to a service.',
+  scope: 'operator',
+  errors,
+  input: (t) => ({ serviceId: t.id({ required: true, description: 'The service.' }), name: t.string({ required: true, description: 'Partner name, unique within the service.' }) }),
+  resolve: async (input, ctx) => {
+    rules.validateArtifactName(input.name, ['input', 'name']);
+    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.partner, serviceOf(input.serviceId), { name: input.name }) };
+  },
+  success: successFields('partner', graphql.Partner),
+});
+defineMutation('updatePartner', {
+  description: 'Renames a trading partner.',
+  scope: 'operator',
+  errors,
+  input: (t) => ({ partnerId: t.id({ required: true, description: 'The partner.' }), name: t.string({ required: true, description: 'New name.' }) }),
+  resolve: async (input, ctx) => {
+    rules.validateArtifactName(input.name, ['input', 'name']);
+    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.partner, id(input.partnerId, 'Partner', 'partnerId'), () => ({ name: input.name })) };
+  },
+  success: successFields('partner', graphql.Partner),
+});
+defineDelete(ops.kinds.partner, 'partner', async (tx, row) => {
+  const own = await tx.select({ id: profiles.id }).from(profiles).where(eq(profiles.partnerId, row.id as string));
+  await ops.assertProfilesUnused(tx, own.map((p) => p.id), `partner "${row.name}" (one of its profiles)`);
+});
+
+defineMutation('createProfile', {
+  description: 'Adds a business profile (EDI identity) to a partner.',
+  scope: 'operator',
+  errors,
+  input: (t) => ({
+    partnerId: t.id({ required: true, description: 'The partner.' }),
+    name: t.string({ required: true, description: 'Profile name, unique within the service.' }),
+    qualifier: t.string({ required: true, description: 'ID qualifier, e.g. ZZ or 01.' }),
+    identifier: t.string({ required: true, description: 'Identifier; qualifier + identifier are unique within the service.' }),
+  }),
+  resolve: async (input, ctx) => {
+    rules.validateArtifactName(input.name, ['input', 'name']);
+    rules.validateProfileIdentity(input.qualifier, input.identifier);
+    const partnerId = id(input.partnerId, 'Partner', 'partnerId');
+    const partner = await ctx.db.query.partners.findFirst({ where: { id: partnerId }, columns: { serviceId: true } });
+    if (!partner) throw new NotFoundError('Partner', input.partnerId);
+    const { name, qualifier, identifier } = input;
+    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.profile, partner.serviceId, { partnerId, name, qualifier, identifier }) };
+  },
+  success: successFields('profile', graphql.Profile),
+});
+defineMutation('updateProfile', {
+  description: "Changes a profile's name or EDI identity.",
+  scope: 'operator',
+  errors,
+  input: (t) => ({
+    profileId: t.id({ required: true, description: 'The profile.' }),
+    name: t.string({ description: 'New name.' }),
+    qualifier: t.string({ description: 'New ID qualifier.' }),
+    identifier: t.string({ description: 'New identifier.' }),
+  }),
+  resolve: async (input, ctx) => {
+    if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
+    rules.validateProfileIdentity(input.qualifier ?? undefined, input.identifier ?? undefined);
+    const values = definedOnly({ name: input.name, qualifier: input.qualifier, identifier: input.identifier });
+    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.profile, id(input.profileId, 'Profile', 'profileId'), () => values) };
+  },
+  success: successFields('profile', graphql.Profile),
+});
+defineDelete(ops.kinds.profile, 'profile', (tx, row) => ops.assertProfilesUnused(tx, [row.id as string], `profile "${row.name}"`));
+
+// Agreements
+const ControlNumbersInput = builder.inputType('ControlNumbersInput', {
+  description: 'Last-issued control numbers to continue from (0–999999999); the next message gets each plus one.',
+  fields: (t) => ({
+    interchange: t.int({ required: true, description: 'Last interchange control number issued (ISA13 / UNB5).' }),
+    group: t.int({ required: true, description: 'Last group control number issued (GS06 / UNG5).' }),
+    transactionSet: t.int({ required: true, description: 'Last transaction set control number issued (ST02 / UNH1).' }),
+  }),
+});
+
+defineMutation('createAgreement', {
+  description: 'Creates an EDI/AS2 agreement between two profiles of the service. Counts one agreement and two bridges against the edition limits.',
+  scope: 'operator',
+  errors: [...errors, LimitExceededError],
+  input: (t) => ({
+    serviceId: t.id({ required: true, description: 'The service.' }),
+    name: t.string({ required: true, description: 'Agreement name, unique within the service.' }),
+    hostProfileId: t.id({ required: true, description: 'Profile of the hosting partner.' }),
+    guestProfileId: t.id({ required: true, description: 'Profile of the guest partner (another partner).' }),
+    protocol: t.field({ type: graphql.ProtocolEnum, required: true, description: 'X12, EDIFACT or AS2.' }),
+    sourceFtpFolder: t.string({ description: 'ftp:// or ftps:// URL the inbound transport pulls from.' }),
+    batching: t.boolean({ description: 'Hold outbound messages in a batch until released (default false).' }),
+  }),
+  resolve: async (input, ctx) => {
+    rules.validateArtifactName(input.name, ['input', 'name']);
+    if (input.sourceFtpFolder != null) rules.validateFtpFolder(input.sourceFtpFolder, ['input', 'sourceFtpFolder']);
+    const serviceId = serviceOf(input.serviceId);
+    const host = id(input.hostProfileId, 'Profile', 'hostProfileId');
+    const guest = id(input.guestProfileId, 'Profile', 'guestProfileId');
+    const row = await ops.createArtifact(
+      ctx.runtime,
+      ops.kinds.agreement,
+      serviceId,
+      { name: input.name, hostProfileId: host, guestProfileId: guest, protocol: input.protocol, sourceFtpFolder: input.sourceFtpFolder ?? null, batching: input.batching ?? false },
+      {
+        before: async (tx, service) => {
+          const found = await tx
+            .select({ id: profiles.id, partnerId: profiles.partnerId })
+            .from(profiles)
+            .where(and(eq(profiles.serviceId, service.id), inArray(profiles.id, [host, guest])));
+          const [h, g] = [found.find((p) => p.id === host), found.find((p) => p.id === guest)];
+          if (!h) throw ValidationError.field(['input', 'hostProfileId'], 'is not a profile of this service');
+          if (!g) throw ValidationError.field(['input', 'guestProfileId'], 'is not a profile of this service');
+          if (h.partnerId === g.partnerId) throw ValidationError.field(['input', 'guestProfileId'], 'must belong to another partner than the host profile');
+          await ops.assertCapacity(tx, service, { agreements: 1 });
+        },
+        after: (tx, created: typeof agreements.$inferSelect) => edi.startControlNumbers(tx, created.id),
+      },
+    );
+    return { row };
+  },
+  success: successFields('agreement', graphql.Agreement),
+});
+defineMutation('updateAgreement', {
+  description: "Changes an agreement's name, source FTP folder (null removes it), batching, or the control numbers it continues from.",
+  scope: 'operator',
+  errors,
+  input: (t) => ({
+    agreementId: t.id({ required: true, description: 'The agreement.' }),
+    name: t.string({ description: 'New name.' }),
+    sourceFtpFolder: t.string({ description: 'New source FTP folder URL; null removes it.' }),
+    batching: t.boolean({ description: 'Turn batching on or off (off only while the batch is empty).' }),
+    controlNumbers: t.field({ type: ControlNumbersInput, description: 'Continue from these last-issued control numbers.' }),
+  }),
+  resolve: async (input, ctx) => {
+    if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
+    if (input.sourceFtpFolder != null) rules.validateFtpFolder(input.sourceFtpFolder, ['input', 'sourceFtpFolder']);
+    const agreementId = id(input.agreementId, 'Agreement', 'agreementId');
+    const row = await ops.updateArtifact<typeof agreements.$inferSelect>(ctx.runtime, ops.kinds.agreement, agreementId, async (current, tx) => {
+      if (input.controlNumbers) await edi.setControlNumbers(tx, current, input.controlNumbers);
+      if (input.batching === false && current.batching) await edi.assertBatchEmpty(tx, agreementId);
+      return definedOnly({ name: input.name ?? undefined, sourceFtpFolder: input.sourceFtpFolder, batching: input.batching ?? undefined });
+    });
+    return { row };
+  },
+  success: successFields('agreement', graphql.Agreement),
+});
+defineDelete(ops.kinds.agreement, 'agreement', (tx, row) => edi.assertBatchEmpty(tx, row.id as string));
