@@ -15,8 +15,8 @@ import { LEASE_MS, appendEvent, lockPlan, publishEvent, type PlanRow } from './p
 import { restoredPosition } from './rules.js';
 import { restorePlans } from './tables.js';
 
-/** Rows per insert; binary rows are flushed by size instead. */
-const PAGE_ROWS = 500;
+/** Rows per insert (and per progress event); binary rows are flushed by size instead. */
+const PAGE_ROWS = 2000;
 const PAGE_BYTES = 4 * 1024 * 1024;
 const MAX_ATTEMPTS = 3;
 
