@@ -15,6 +15,7 @@ import { exampleOperations } from './graphql/examples.js';
 import { abuseLimitPlugins, tooComplex } from './graphql/limits.js';
 import { schema } from './graphql/schema.js';
 import { createMetrics } from './metrics.js';
+import { describeError } from './log.js';
 import type { Runtime } from './runtime.js';
 
 const ENDPOINT = '/graphql';
@@ -203,7 +204,10 @@ export function createHttpServer(rt: Runtime): HttpServer {
         if (viewer.tokenId) {
           const set = socketsByToken.get(viewer.tokenId) ?? new Set();
           socketsByToken.set(viewer.tokenId, set.add(ctx.extra.socket));
-          ctx.extra.socket.once('close', () => set.delete(ctx.extra.socket));
+          ctx.extra.socket.once('close', () => {
+            set.delete(ctx.extra.socket);
+            if (!set.size) socketsByToken.delete(viewer.tokenId!);
+          });
         }
         return true;
       },
@@ -281,17 +285,4 @@ function bodyTooLarge(req: IncomingMessage, max: number): GraphQLError | null {
   const length = req.headers['content-length'];
   if (length === undefined) return req.headers['transfer-encoding'] ? tooComplex('Send a Content-Length header with the request body', 411) : null;
   return Number(length) > max ? tooComplex(`The request body of ${length} bytes is larger than the limit of ${max} bytes (MAX_BODY_BYTES)`, 413) : null;
-}
-
-/** What can be logged of an unexpected error: never a query's parameters, which may be secrets. */
-function describeError(error: unknown) {
-  const e = error as Error & { query?: string; cause?: Error & { code?: string; constraint_name?: string } };
-  const fromDatabase = e?.query !== undefined; // drizzle's DrizzleQueryError quotes the parameters in its message
-  return {
-    errorName: e?.name,
-    message: fromDatabase ? e.cause?.message : e?.message,
-    pgCode: e?.cause?.code,
-    constraint: e?.cause?.constraint_name,
-    stack: e?.stack?.split('\n').slice(1, 6).join('\n'),
-  };
 }

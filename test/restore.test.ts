@@ -206,6 +206,18 @@ describe('plans and their checks', () => {
     expect((await gql(EXECUTE, { id: p.id })).data.executeRestorePlan).toMatchObject({ code: 'INVALID_STATE' });
   });
 
+  it('keeps a finished plan when its backup is deleted, but refuses to delete the backup of a PLANNED plan', async () => {
+    const serviceId = await createService(gql, 'history-src');
+    const backupId = await backupOf(serviceId);
+    const planned = (await plan({ backupId, targetName: 'history-copy' })).plan;
+    const remove = () => gql('mutation ($id: ID!) { deleteBackup(input: { backupId: $id }) { __typename ... on Error { code message } } }', { id: backupId });
+    expect((await remove()).data.deleteBackup).toEqual({ __typename: 'InvalidStateError', code: 'INVALID_STATE', message: 'A PLANNED restore plan uses this backup; execute or cancel it first' });
+    await gql('mutation ($id: ID!) { cancelRestorePlan(input: { planId: $id }) { __typename } }', { id: planned.id });
+    expect((await remove()).data.deleteBackup.__typename).toBe('DeleteBackupSuccess');
+    const after = await gql('query ($id: ID!) { restorePlan(id: $id) { state backup { id } history { state } } }', { id: planned.id });
+    expect(after.data.restorePlan).toEqual({ state: 'CANCELLED', backup: null, history: [{ state: 'PLANNED' }, { state: 'CANCELLED' }] });
+  });
+
   it('refuses to restore a CORRUPT backup', async () => {
     const serviceId = await createService(gql, 'corrupt-src');
     const backupId = await backupOf(serviceId);

@@ -88,3 +88,12 @@ export function readLines(db: Queryable, store: BackupStore, box: SecretBox, bac
   })();
   return Object.assign(lines, { checksum: () => hash.digest('hex'), size: () => size });
 }
+
+/**
+ * Whether reading a backup failed because its content is damaged (a chunk that fails authentication
+ * or decompression, or is missing) rather than because the database could not be read.
+ */
+export function isContentDamage(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  return (typeof e?.code === 'string' && e.code.startsWith('Z_')) || /unable to authenticate|unexpected end of file|chunk \d+ is missing|unknown format/i.test(e?.message ?? '');
+}

@@ -10,6 +10,8 @@ import { readLines, writeContent } from './content.js';
 import { ActiveBatchMessagesError, EditionWithoutBackupError, FORMAT_VERSION, batchLossWarning, exclusions, type BackupStatus, type ItemCount } from './rules.js';
 import { restorePlans } from '../restore/tables.js';
 import { snapshot } from './snapshot.js';
+import { describeError } from '../log.js';
+import { isContentDamage } from './content.js';
 import { postgresBackupStore } from './store.js';
 import { backups } from './tables.js';
 
@@ -93,29 +95,34 @@ export async function runBackup(rt: Runtime, pending: BackupRow): Promise<Backup
   publish(rt, running, 'PENDING');
   const heartbeat = setInterval(() => void db.update(backups).set({ heartbeatAt: new Date() }).where(eq(backups.id, pending.id)).catch(() => {}), HEARTBEAT_MS);
   try {
-    const done = await db.transaction(
+    // The snapshot and its chunks commit together; the status is written after, by itself, because the
+    // heartbeat updates the same row meanwhile and a repeatable-read update of it would fail.
+    const outcome = await db.transaction(
       async (tx) => {
         const counts: ItemCount[] = [];
         const hybrid = await tx.select({ name: hybridConnections.name }).from(hybridConnections).where(eq(hybridConnections.serviceId, pending.serviceId)).orderBy(asc(hybridConnections.name));
         const batches = await activeBatches(tx, pending.serviceId);
         const lost = batches.reduce((n, b) => n + b.messageCount, 0);
+        if (lost > 0 && !pending.allowBatchMessageLoss) return { refused: new ActiveBatchMessagesError(batches) };
         const written = await writeContent(tx, postgresBackupStore, rt.secrets, pending.id, snapshot(tx, pending.serviceId, counts));
-        return setStatus(tx, pending.id, 'SUCCEEDED', {
+        return {
           ...written,
           itemCounts: counts,
           excluded: exclusions(hybrid.map((h) => h.name)),
           hybridConnectionNames: hybrid.map((h) => h.name),
           warnings: lost > 0 ? [batchLossWarning(lost)] : [],
-          completedAt: new Date(),
-          heartbeatAt: null,
-        });
+        };
       },
       { isolationLevel: 'repeatable read' },
     );
+    const done =
+      'refused' in outcome
+        ? await setStatus(db, pending.id, 'FAILED', { failureReason: `Messages arrived in batches after the backup was asked for: ${outcome.refused!.message}`, completedAt: new Date(), heartbeatAt: null })
+        : await setStatus(db, pending.id, 'SUCCEEDED', { ...outcome, completedAt: new Date(), heartbeatAt: null });
     publish(rt, done, 'RUNNING');
     return done;
   } catch (error) {
-    rt.log.error({ backupId: pending.id, errorName: (error as Error)?.name, message: (error as Error)?.message }, 'backup failed');
+    rt.log.error({ backupId: pending.id, ...describeError(error) }, 'backup failed');
     const failed = await setStatus(db, pending.id, 'FAILED', { failureReason: 'The snapshot could not be written; see the server log', completedAt: new Date(), heartbeatAt: null });
     publish(rt, failed, 'RUNNING');
     return failed;
@@ -152,8 +159,9 @@ export async function verifyBackup(rt: Runtime, backupId: string): Promise<Backu
     const lines = readLines(db, postgresBackupStore, rt.secrets, backupId);
     for await (const _line of lines);
     intact = lines.checksum() === backup.checksum && lines.size() === backup.sizeBytes;
-  } catch {
-    intact = false; // a chunk that fails authentication or decompression
+  } catch (error) {
+    if (!isContentDamage(error)) throw error; // a database error says nothing about the backup
+    intact = false;
   }
   if (intact && backup.status === 'SUCCEEDED') {
     const [row] = await db.update(backups).set({ verifiedAt: new Date() }).where(eq(backups.id, backupId)).returning();
@@ -183,8 +191,10 @@ export async function deleteBackup(rt: Runtime, backupId: string): Promise<Backu
     if (!backup) throw new NotFoundError('Backup', backupId);
     if (backup.pinned) throw new InvalidStateError('The backup is pinned; unpin it first (pinBackup with pinned: false)', 'PINNED');
     if (backup.status === 'PENDING' || backup.status === 'RUNNING') throw new InvalidStateError(`The backup is ${backup.status}; wait for it to finish`, backup.status);
-    const [inUse] = await tx.select({ id: restorePlans.id }).from(restorePlans).where(and(eq(restorePlans.backupId, backupId), eq(restorePlans.state, 'RESTORING'))).limit(1);
-    if (inUse) throw new InvalidStateError('A restore from this backup is running; wait for it to finish', 'IN_USE');
+    const [inUse] = await tx.select({ state: restorePlans.state }).from(restorePlans).where(and(eq(restorePlans.backupId, backupId), inArray(restorePlans.state, ['PLANNED', 'RESTORING']))).limit(1);
+    if (inUse?.state === 'RESTORING') throw new InvalidStateError('A restore from this backup is running; wait for it to finish', 'IN_USE');
+    if (inUse) throw new InvalidStateError('A PLANNED restore plan uses this backup; execute or cancel it first', 'IN_USE');
+    // Finished plans keep their history; their link to the backup is cleared (ON DELETE SET NULL).
     await postgresBackupStore.deleteChunks(tx, backupId);
     await tx.delete(backups).where(eq(backups.id, backupId));
     return backup;

@@ -35,7 +35,7 @@ export const relations = defineRelations(tables, (r) => ({
     restoredFrom: r.one.restorePlans({ from: r.services.id, to: r.restorePlans.serviceId }),
   },
   restorePlans: {
-    backup: r.one.backups({ from: r.restorePlans.backupId, to: r.backups.id, optional: false }),
+    backup: r.one.backups({ from: r.restorePlans.backupId, to: r.backups.id }),
     service: r.one.services({ from: r.restorePlans.serviceId, to: r.services.id }),
     events: r.many.restoreEvents({ from: r.restorePlans.id, to: r.restoreEvents.planId }),
   },

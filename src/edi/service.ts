@@ -53,7 +53,10 @@ async function agreementForTraffic(tx: Tx, agreementId: string) {
     .select({ agreement: agreements, serviceName: services.name, serviceState: services.state })
     .from(agreements)
     .innerJoin(services, eq(services.id, agreements.serviceId))
-    .where(eq(agreements.id, agreementId));
+    .where(eq(agreements.id, agreementId))
+    // Shared locks: messages flow side by side, while a change of the agreement (batching off,
+    // delete) or of the service's state waits for them, and they for it.
+    .for('share');
   if (!row) throw new NotFoundError('Agreement', agreementId);
   if (row.serviceState !== 'ACTIVE') {
     throw new InvalidStateError(`Service "${row.serviceName}" is ${row.serviceState}; messages flow only through an ACTIVE service`, row.serviceState);
@@ -87,16 +90,17 @@ export async function processEdiMessage(rt: Runtime, agreementId: string, payloa
       })
       .where(eq(controlNumbers.agreementId, agreementId))
       .returning({ interchange: controlNumbers.interchange, group: controlNumbers.group, transactionSet: controlNumbers.transactionSet });
-    await raiseHighWater(tx, agreement.lineageId, issued!);
+    if (!issued) throw new NotFoundError('Agreement', agreementId);
+    await raiseHighWater(tx, agreement.lineageId, issued);
     let mic: ProcessedMessage['mic'] = null;
     if (agreement.protocol === 'AS2') {
       mic = { messageId: `<${randomUUID()}@${serviceName}.biztalk.windows.net>`, algorithm: 'sha-256', value: createHash('sha256').update(payload).digest('base64') };
       await tx.insert(as2MicValues).values({ agreementId, ...mic });
     }
     if (agreement.batching) {
-      await tx.insert(batchMessages).values({ agreementId, payload, transactionSet: controlNumber(issued!.transactionSet) });
+      await tx.insert(batchMessages).values({ agreementId, payload, transactionSet: controlNumber(issued.transactionSet) });
     }
-    return { agreementId, controlNumbers: issued!, mic, batched: agreement.batching };
+    return { agreementId, controlNumbers: issued, mic, batched: agreement.batching };
   });
 }
 

@@ -41,18 +41,32 @@ const MAX_PAYLOAD = 7900;
  * sequence numbers; subscribers read the rest from the database.
  */
 export async function createEventBus(database: DatabaseHandle, log: Logger) {
-  const local = new EventTarget();
+  // Listeners are called here rather than by a Node EventTarget: a subscriber too slow to keep up
+  // makes its own stream overflow, and that must not become an uncaught exception for the process.
+  const listeners = new Map<string, Set<(event: { detail: unknown }) => void>>();
   const stop = await database.listen(CHANNEL, (payload) => {
+    let message: { topic: string; data: unknown };
     try {
-      const { topic, data } = JSON.parse(payload) as { topic: string; data: unknown };
-      local.dispatchEvent(new CustomEvent(topic, { detail: data }));
+      message = JSON.parse(payload);
     } catch {
-      log.warn('ignored a malformed event notification');
+      return log.warn('ignored a malformed event notification');
+    }
+    for (const listener of [...(listeners.get(message.topic) ?? [])]) {
+      try {
+        listener({ detail: message.data });
+      } catch (error) {
+        log.warn({ topic: message.topic, errorName: (error as Error)?.name }, 'a subscriber could not take an event (too slow?); it missed it');
+      }
     }
   });
   const target = {
-    addEventListener: local.addEventListener.bind(local),
-    removeEventListener: local.removeEventListener.bind(local),
+    addEventListener: (type: string, listener: (event: { detail: unknown }) => void) => {
+      listeners.set(type, (listeners.get(type) ?? new Set()).add(listener));
+    },
+    removeEventListener: (type: string, listener: (event: { detail: unknown }) => void) => {
+      listeners.get(type)?.delete(listener);
+      if (!listeners.get(type)?.size) listeners.delete(type);
+    },
     dispatchEvent(event: Event) {
       const payload = JSON.stringify({ topic: event.type, data: (event as CustomEvent).detail });
       if (payload.length > MAX_PAYLOAD) {

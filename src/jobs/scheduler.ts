@@ -1,6 +1,7 @@
 import { runDueSchedules } from '../backup/schedule.js';
 import { failInterruptedBackups } from '../backup/service.js';
 import { takeOverRestores } from '../restore/worker.js';
+import { describeError } from '../log.js';
 import type { Runtime } from '../runtime.js';
 
 const SWEEP_EVERY_MS = 30_000;
@@ -21,7 +22,7 @@ export function startScheduler(rt: Runtime): { stop(): void; tick(): Promise<voi
   const loop = () => {
     if (stopped || running) return;
     running = tick()
-      .catch((error) => rt.log.error({ errorName: (error as Error)?.name, message: (error as Error)?.message }, 'scheduler tick failed'))
+      .catch((error) => rt.log.error(describeError(error), 'scheduler tick failed'))
       .finally(() => (running = null));
   };
   const timer = setInterval(loop, rt.config.schedulerIntervalMs);

@@ -2,6 +2,7 @@ import { and, asc, eq, gt } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { InvalidStateError, NameUnavailableError, NotFoundError } from '../errors.js';
 import { EditionEnum, Service } from '../service/graphql.js';
+import { Repeater } from 'graphql-yoga';
 import { builder, connectionTypes, edgeType } from '../graphql/builder.js';
 import { ErrorInterface } from '../graphql/errors.js';
 import { localId } from '../graphql/ids.js';
@@ -107,7 +108,7 @@ export const RestorePlan = builder.drizzleNode('restorePlans', {
   description: 'A plan to restore one backup into a new service: its checks, its state and its history.',
   id: { column: (p) => p.id },
   fields: (t) => ({
-    backup: t.relation('backup', { description: 'The backup to restore.' }),
+    backup: t.relation('backup', { nullable: true, description: 'The backup to restore; null once that backup was deleted after the plan finished.' }),
     targetName: t.exposeString('targetName', { description: 'Name of the service to restore into.' }),
     targetEdition: t.field({ type: EditionEnum, description: "Edition of the restored service (the backup's or higher).", resolve: (p) => p.targetEdition as never }),
     targetRegion: t.exposeString('targetRegion', { description: 'Region of the restored service.' }),
@@ -255,30 +256,37 @@ builder.subscriptionField('restoreProgress', (t) =>
     description: "A plan's events: first its whole history, then live ones; completes after ACTIVE, FAILED or CANCELLED. `sequence` is strictly increasing: a late or reconnecting subscriber misses nothing and sees nothing twice.",
     authScopes: { reader: true },
     args: { planId: t.arg.id({ required: true, description: 'The plan.' }) },
-    subscribe: async function* (_root, args, ctx) {
+    subscribe: async (_root, args, ctx) => {
       const planId = localId(String(args.planId), 'RestorePlan', ['planId']);
       if (!(await ctx.db.query.restorePlans.findFirst({ where: { id: planId }, columns: { id: true } }))) throw new NotFoundError('RestorePlan', String(args.planId));
-      // Listen first, then read: an event recorded in between is read from the database, never lost.
-      const live = ctx.runtime.events.subscribe('restoreProgress', planId)[Symbol.asyncIterator]();
-      let ping = live.next();
-      try {
+      // A Repeater, not a generator: when the client leaves, `stop` ends the wait at once and the
+      // listener goes with it (a generator would wait for the plan's next event to notice).
+      return new Repeater<typeof restoreEvents.$inferSelect>(async (push, stop) => {
+        // Listen first, then read: an event recorded in between is read from the database, never lost.
+        const live = ctx.runtime.events.subscribe('restoreProgress', planId)[Symbol.asyncIterator]();
+        void stop.then(() => live.return?.());
+        let ping = live.next();
         let last = 0;
         let notified = 0; // the history read is this subscriber's own
-        for (;;) {
-          const rows = notified ? await eventsAfter(ctx.db, planId, last, notified) : await ctx.db.select().from(restoreEvents).where(and(eq(restoreEvents.planId, planId), gt(restoreEvents.sequence, last))).orderBy(asc(restoreEvents.sequence));
-          for (const row of rows) {
-            yield row;
-            last = row.sequence;
-            if (terminalStates.includes(row.state as RestoreState)) return;
+        try {
+          for (;;) {
+            const rows = notified
+              ? await eventsAfter(ctx.db, planId, last, notified)
+              : await ctx.db.select().from(restoreEvents).where(and(eq(restoreEvents.planId, planId), gt(restoreEvents.sequence, last))).orderBy(asc(restoreEvents.sequence));
+            for (const row of rows) {
+              await push(row);
+              last = row.sequence;
+              if (terminalStates.includes(row.state as RestoreState)) return stop();
+            }
+            const next = await Promise.race([ping, stop.then(() => ({ done: true as const, value: undefined }))]);
+            if (next.done) return stop();
+            notified = next.value.sequence;
+            ping = live.next();
           }
-          const next = await ping;
-          if (next.done) return;
-          notified = next.value.sequence;
-          ping = live.next();
+        } catch (error) {
+          stop(error);
         }
-      } finally {
-        await live.return?.();
-      }
+      });
     },
     resolve: (event) => event,
   }),

@@ -1,6 +1,6 @@
 import { and, eq, inArray, ne, sql } from 'drizzle-orm';
 import { agreements } from '../artifact/tables.js';
-import { readLines } from '../backup/content.js';
+import { isContentDamage, readLines } from '../backup/content.js';
 import { markCorrupt } from '../backup/service.js';
 import { postgresBackupStore } from '../backup/store.js';
 import { backups } from '../backup/tables.js';
@@ -36,7 +36,8 @@ export async function inspectBackup(rt: Runtime, backup: typeof backups.$inferSe
       else if (record.category === 'SERVICE_SETTINGS') found.hasArchiving = record.data.secrets.some((s: { kind: string }) => s.kind === 'ARCHIVING_STORAGE_CONNECTION_STRING');
     }
     found.intact = lines.checksum() === backup.checksum && lines.size() === backup.sizeBytes;
-  } catch {
+  } catch (error) {
+    if (!isContentDamage(error)) throw error; // a database error says nothing about the backup
     found.intact = false;
   }
   if (!found.intact) await markCorrupt(rt, backup.id);
@@ -154,14 +155,21 @@ export async function executeRestorePlan(rt: Runtime, planId: string, start: (pl
   const [existing] = await db.select().from(restorePlans).where(eq(restorePlans.id, planId));
   if (!existing) throw new NotFoundError('RestorePlan', planId);
   if (existing.state !== 'PLANNED') throw new InvalidStateError(`The plan is ${existing.state}; only a PLANNED plan can be executed`, existing.state);
-  const [backup] = await db.select().from(backups).where(eq(backups.id, existing.backupId));
-  const checks = await check(rt, backup!, { name: existing.targetName, edition: existing.targetEdition as Edition, policy: existing.controlNumberPolicy });
+  const [backup] = existing.backupId ? await db.select().from(backups).where(eq(backups.id, existing.backupId)) : [];
+  if (!backup) throw new InvalidStateError('The backup of this plan was deleted; plan again from another backup', 'NO_BACKUP');
+  const checks = await check(rt, backup, { name: existing.targetName, edition: existing.targetEdition as Edition, policy: existing.controlNumberPolicy });
   const blocking = blockers(checks);
+  if (blocking.length) {
+    // A name taken since planning lost a race to another plan or a create: say so, as the unique index would.
+    const nameCodes = ['NAME_IN_USE', 'NAME_ON_HOLD'];
+    const raced = blocking.every((b) => nameCodes.includes(b.code)) && !existing.checks.some((c) => nameCodes.includes(c.code));
+    if (raced) throw new NameUnavailableError(`Another service took the name "${existing.targetName}" since this plan was made`, existing.targetName, null);
+    throw new PlanBlockedError(blocking);
+  }
   const outcome = await db
     .transaction(async (tx) => {
       const plan = await lockPlan(tx, planId);
       if (plan.state !== 'PLANNED') throw new InvalidStateError(`The plan is ${plan.state}; only a PLANNED plan can be executed`, plan.state);
-      if (blocking.length) return { blocked: true as const };
       const [service] = await tx
         .insert(services)
         .values({ name: plan.targetName, edition: plan.targetEdition as Edition, region: plan.targetRegion, scaleUnitCount: 1, productVersion: '1.0', state: 'RESTORING' })
@@ -172,19 +180,12 @@ export async function executeRestorePlan(rt: Runtime, planId: string, start: (pl
         .where(eq(restorePlans.id, planId))
         .returning();
       const sequence = await appendEvent(tx, planId, 'RESTORING', 'PLANNED', `Restoring into new service "${plan.targetName}" (${plan.targetEdition}, ${plan.targetRegion})`);
-      return { blocked: false as const, plan: updated!, service: service!, sequence };
+      return { plan: updated!, service: service!, sequence };
     })
     .catch((error) => {
       if (isUniqueViolation(error)) throw new NameUnavailableError(`Another service took the name "${existing.targetName}" just now`, existing.targetName, null);
       throw error;
     });
-  if (outcome.blocked) {
-    // A name taken since planning lost a race to another plan or a create: say so, as the unique index would.
-    const nameCodes = ['NAME_IN_USE', 'NAME_ON_HOLD'];
-    const raced = blocking.every((b) => nameCodes.includes(b.code)) && !existing.checks.some((c) => nameCodes.includes(c.code));
-    if (raced) throw new NameUnavailableError(`Another service took the name "${existing.targetName}" since this plan was made`, existing.targetName, null);
-    throw new PlanBlockedError(blocking);
-  }
   publishStateChange(rt, { serviceId: outcome.service.id, previousState: null, state: 'RESTORING', at: outcome.service.createdAt.toISOString() });
   publishEvent(rt, planId, outcome.sequence);
   start(outcome.plan);

@@ -9,7 +9,8 @@ export const restorePlans = pgTable(
   'restore_plans',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    backupId: uuid('backup_id').notNull().references(() => backups.id),
+    /** Cleared when the backup is deleted after the plan finished (the plan keeps its history). */
+    backupId: uuid('backup_id').references(() => backups.id, { onDelete: 'set null' }),
     targetName: text('target_name').notNull(),
     targetEdition: text('target_edition').notNull(),
     targetRegion: text('target_region').notNull(),

@@ -14,6 +14,7 @@ import { createChecklist } from './checklist.js';
 import { LEASE_MS, appendEvent, lockPlan, publishEvent, type PlanRow } from './plan.js';
 import { restoredPosition } from './rules.js';
 import { restorePlans } from './tables.js';
+import { describeError } from '../log.js';
 
 /** Rows per insert (and per progress event); binary rows are flushed by size instead. */
 const PAGE_ROWS = 2000;
@@ -97,14 +98,14 @@ export async function runRestore(rt: Runtime, plan: PlanRow): Promise<void> {
     await restore(rt, plan);
   } catch (error) {
     if (error instanceof NotOurs) return;
-    rt.log.error({ planId: plan.id, errorName: (error as Error)?.name, message: (error as Error)?.message }, 'restore failed');
-    await rollBack(rt, plan.id, (error as Error & { operatorMessage?: string }).operatorMessage ?? 'the backup could not be applied; see the server log');
+    rt.log.error({ planId: plan.id, ...describeError(error) }, 'restore failed');
+    await rollBack(rt, plan.id, (error as Error & { operatorMessage?: string }).operatorMessage ?? 'the backup could not be applied; see the server log', rt.instanceId);
   }
 }
 
 async function restore(rt: Runtime, plan: PlanRow): Promise<void> {
   const { db } = rt.database;
-  const [backup] = await db.select().from(backups).where(eq(backups.id, plan.backupId));
+  const [backup] = await db.select().from(backups).where(eq(backups.id, plan.backupId!));
   const totals = new Map(backup!.itemCounts.map((c) => [c.category, c.count]));
   const mapping: Mapping = { serviceId: plan.serviceId!, plan, ids: new Map(), highWater: new Map() };
   const lineageOf = new Map<string, string>();
@@ -188,11 +189,14 @@ async function finish(rt: Runtime, planId: string): Promise<void> {
   publishEvent(rt, planId, result.sequence);
 }
 
-/** Removes whatever was restored (the service and, by cascade, all its rows) and ends the plan FAILED. */
-export async function rollBack(rt: Runtime, planId: string, reason: string): Promise<void> {
+/**
+ * Removes whatever was restored (the service and, by cascade, all its rows) and ends the plan FAILED
+ * — only while `owner` still holds the lease: an instance that lost it must not undo its successor's work.
+ */
+export async function rollBack(rt: Runtime, planId: string, reason: string, owner: string): Promise<void> {
   const sequence = await rt.database.db.transaction(async (tx) => {
     const plan = await lockPlan(tx, planId);
-    if (plan.state !== 'RESTORING') return null;
+    if (plan.state !== 'RESTORING' || plan.leaseOwner !== owner) return null;
     if (plan.serviceId) await tx.delete(services).where(eq(services.id, plan.serviceId));
     await tx.update(restorePlans).set({ state: 'FAILED', failureReason: reason, serviceId: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: new Date() }).where(eq(restorePlans.id, planId));
     return appendEvent(tx, planId, 'FAILED', 'RESTORING', `Restore failed: ${reason}. Everything restored so far was removed and the name "${plan.targetName}" is free`);
@@ -234,7 +238,7 @@ export async function takeOverRestores(rt: Runtime, all: boolean): Promise<numbe
     taken++;
     if (claimed.giveUp) {
       await rt.database.db.update(restorePlans).set({ leaseOwner: rt.instanceId }).where(eq(restorePlans.id, orphan.id));
-      await rollBack(rt, orphan.id, `interrupted ${MAX_ATTEMPTS} times`);
+      await rollBack(rt, orphan.id, `interrupted ${MAX_ATTEMPTS} times`, rt.instanceId);
       continue;
     }
     publishEvent(rt, orphan.id, claimed.sequence);

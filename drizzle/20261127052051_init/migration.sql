@@ -273,7 +273,7 @@ CREATE TABLE "restore_events" (
 --> statement-breakpoint
 CREATE TABLE "restore_plans" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-	"backup_id" uuid NOT NULL,
+	"backup_id" uuid,
 	"target_name" text NOT NULL,
 	"target_edition" text NOT NULL,
 	"target_region" text NOT NULL,
@@ -328,5 +328,5 @@ ALTER TABLE "batch_messages" ADD CONSTRAINT "batch_messages_agreement_id_agreeme
 ALTER TABLE "control_numbers" ADD CONSTRAINT "control_numbers_agreement_id_agreements_id_fkey" FOREIGN KEY ("agreement_id") REFERENCES "agreements"("id") ON DELETE CASCADE;--> statement-breakpoint
 ALTER TABLE "checklist_items" ADD CONSTRAINT "checklist_items_service_id_services_id_fkey" FOREIGN KEY ("service_id") REFERENCES "services"("id") ON DELETE CASCADE;--> statement-breakpoint
 ALTER TABLE "restore_events" ADD CONSTRAINT "restore_events_plan_id_restore_plans_id_fkey" FOREIGN KEY ("plan_id") REFERENCES "restore_plans"("id") ON DELETE CASCADE;--> statement-breakpoint
-ALTER TABLE "restore_plans" ADD CONSTRAINT "restore_plans_backup_id_backups_id_fkey" FOREIGN KEY ("backup_id") REFERENCES "backups"("id");--> statement-breakpoint
+ALTER TABLE "restore_plans" ADD CONSTRAINT "restore_plans_backup_id_backups_id_fkey" FOREIGN KEY ("backup_id") REFERENCES "backups"("id") ON DELETE SET NULL;--> statement-breakpoint
 ALTER TABLE "restore_plans" ADD CONSTRAINT "restore_plans_service_id_services_id_fkey" FOREIGN KEY ("service_id") REFERENCES "services"("id") ON DELETE SET NULL;
