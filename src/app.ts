@@ -74,8 +74,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       stop: (graceMs) =>
         (stopping ??= (async () => {
           log.info('shutting down');
-          scheduler.stop();
           runtime.background.stopping = true;
+          await scheduler.stop();
           await http.close(graceMs);
           await runtime.background.drain(graceMs ?? 10_000);
           await handBackWork(runtime);

@@ -245,7 +245,9 @@ describe('backup schedules', () => {
     await db.update(backupSchedules).set({ nextRunAt: new Date(Date.now() - 3 * 86_400_000) }).where(eq(backupSchedules.serviceId, id));
     const ran = await Promise.all([runDueSchedules(file.server.app.runtime), runDueSchedules(file.server.app.runtime)]);
     expect(ran.sort()).toEqual([0, 1]);
-    const result = await gql('{ service(name: "contended-svc") { backups { totalCount } backupSchedule { nextRunAt } } }');
+    const read = () => gql('{ service(name: "contended-svc") { backups { totalCount } backupSchedule { nextRunAt lastOutcome } } }');
+    await until(read, (r) => r.data.service.backupSchedule.lastOutcome !== null);
+    const result = await read();
     expect(result.data.service.backups.totalCount).toBe(1); // a missed slot runs once, not once per missed slot
     expect(new Date(result.data.service.backupSchedule.nextRunAt).getTime()).toBeGreaterThan(Date.now());
   });

@@ -1,6 +1,7 @@
 import { and, desc, eq, lte, sql } from 'drizzle-orm';
 import { releaseBatch } from '../edi/service.js';
 import { DomainError, NotFoundError, ValidationError } from '../errors.js';
+import { describeError } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import { assertAllowed, editionInfo } from '../service/rules.js';
 import { services } from '../service/tables.js';
@@ -47,7 +48,7 @@ export async function setBackupSchedule(rt: Runtime, input: ScheduleInput): Prom
 }
 
 /**
- * Runs every schedule that is due, once: each instance claims a slot by moving its next run time
+ * Starts every schedule that is due, once: each instance claims a slot by moving its next run time
  * forward with a compare-and-set UPDATE, so when several instances look at the same moment only one
  * wins. A slot missed while every instance was down is simply due: it runs once, then the next run
  * is computed from now.
@@ -65,10 +66,13 @@ export async function runDueSchedules(rt: Runtime, now = new Date()): Promise<nu
       .returning();
     if (!claimed) continue; // another instance took this slot
     ran++;
-    const outcome = await runScheduledBackup(rt, claimed).catch((error) =>
-      error instanceof DomainError ? { text: `FAILED: ${error.message}`, backupId: null } : (rt.log.error({ errorName: (error as Error)?.name }, 'scheduled backup failed'), { text: 'FAILED: internal error', backupId: null }),
-    );
-    await db.update(backupSchedules).set({ lastOutcome: outcome.text, lastBackupId: outcome.backupId }).where(eq(backupSchedules.serviceId, schedule.serviceId));
+    // The backup runs as background work: a long one does not hold up this instance's other duties.
+    rt.background.run(`scheduled backup of ${schedule.serviceId}`, async () => {
+      const outcome = await runScheduledBackup(rt, claimed).catch((error) =>
+        error instanceof DomainError ? { text: `FAILED: ${error.message}`, backupId: null } : (rt.log.error(describeError(error), 'scheduled backup failed'), { text: 'FAILED: internal error', backupId: null }),
+      );
+      await db.update(backupSchedules).set({ lastOutcome: outcome.text, lastBackupId: outcome.backupId }).where(eq(backupSchedules.serviceId, schedule.serviceId));
+    });
   }
   return ran;
 }

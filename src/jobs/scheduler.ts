@@ -7,7 +7,7 @@ import type { Runtime } from '../runtime.js';
 const SWEEP_EVERY_MS = 30_000;
 
 /** This instance's durable-work loop: runs due backup schedules and, on PostgreSQL, takes over restores and backups abandoned by dead instances. */
-export function startScheduler(rt: Runtime): { stop(): void; tick(): Promise<void> } {
+export function startScheduler(rt: Runtime): { stop(): Promise<void>; tick(): Promise<void> } {
   let stopped = false;
   let running: Promise<void> | null = null;
   let lastSweep = Date.now();
@@ -29,9 +29,10 @@ export function startScheduler(rt: Runtime): { stop(): void; tick(): Promise<voi
   timer.unref();
   loop(); // a slot missed while every instance was down runs now, once
   return {
-    stop: () => {
+    stop: async () => {
       stopped = true;
       clearInterval(timer);
+      await running; // a tick in progress finishes before the database closes
     },
     tick,
   };
