@@ -1,19 +1,14 @@
-import { boolean, customType, index, integer, jsonb, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, jsonb, pgTable, text, unique, uuid } from 'drizzle-orm/pg-core';
+import { bytea, stamp } from '../db/columns.js';
 import { services } from '../service/tables.js';
 import { bridgeKinds, protocols } from './rules.js';
 
-const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
-  dataType: () => 'bytea',
-  fromDriver: (value) => Buffer.from(value),
-});
-
-const now = () => new Date();
 const id = () => uuid('id').primaryKey().defaultRandom();
 const serviceId = () => uuid('service_id').notNull().references(() => services.id, { onDelete: 'cascade' });
 const name = () => text('name').notNull();
 const stamps = () => ({
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().$defaultFn(now),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().$defaultFn(now),
+  createdAt: stamp('created_at'),
+  updatedAt: stamp('updated_at'),
 });
 
 export const partners = pgTable('partners', { id: id(), serviceId: serviceId(), name: name(), ...stamps() }, (t) => [

@@ -1,11 +1,12 @@
-import { index, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { index, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { stamp } from '../db/columns.js';
 
 /** Who did what: every mutation, allowed or refused. Never a secret value: no inputs are stored. */
 export const auditLog = pgTable(
   'audit_log',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    at: timestamp('at', { withTimezone: true }).notNull().$defaultFn(() => new Date()),
+    at: stamp('at'),
     tokenId: uuid('token_id'),
     tokenName: text('token_name').notNull(),
     operation: text('operation').notNull(),

@@ -1,4 +1,5 @@
 import { pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { stamp } from '../db/columns.js';
 import { roles } from './rules.js';
 
 /** API tokens: only a SHA-256 of the secret is stored; the secret is shown once. */
@@ -7,6 +8,6 @@ export const apiTokens = pgTable('api_tokens', {
   name: text('name').notNull().unique(),
   role: text('role', { enum: roles }).notNull(),
   tokenHash: text('token_hash').notNull().unique(),
-  createdAt: timestamp('created_at', { withTimezone: true }).notNull().$defaultFn(() => new Date()),
+  createdAt: stamp('created_at'),
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
 });

@@ -1,12 +1,7 @@
-import { bigint, boolean, customType, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bytea, stamp } from '../db/columns.js';
 import { services } from '../service/tables.js';
 import { backupKinds, backupStatuses, onActiveBatchMessagesChoices, type ItemCount } from './rules.js';
-
-const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
-  dataType: () => 'bytea',
-  fromDriver: (value) => Buffer.from(value),
-});
-const now = () => new Date();
 
 /** A backup's description; its content lives in backup_chunks. Rows outlive their service. */
 export const backups = pgTable(
@@ -33,7 +28,7 @@ export const backups = pgTable(
     pinned: boolean('pinned').notNull().default(false),
     /** Set while an instance works on it; a stale heartbeat means the instance died. */
     heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().$defaultFn(now),
+    createdAt: stamp('created_at'),
     startedAt: timestamp('started_at', { withTimezone: true }),
     completedAt: timestamp('completed_at', { withTimezone: true }),
     verifiedAt: timestamp('verified_at', { withTimezone: true }),
@@ -64,5 +59,5 @@ export const backupSchedules = pgTable('backup_schedules', {
   lastRunAt: timestamp('last_run_at', { withTimezone: true }),
   lastOutcome: text('last_outcome'),
   lastBackupId: uuid('last_backup_id'),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().$defaultFn(now),
+  updatedAt: stamp('updated_at'),
 });

@@ -1,7 +1,7 @@
-import { bigint, index, integer, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core';
+import { stamp } from '../db/columns.js';
 import { agreements } from '../artifact/tables.js';
 
-const now = () => new Date();
 const position = (column: string) => bigint(column, { mode: 'number' }).notNull().default(0);
 
 /**
@@ -13,7 +13,7 @@ export const controlNumbers = pgTable('control_numbers', {
   interchange: position('interchange'),
   group: position('group'),
   transactionSet: position('transaction_set'),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().$defaultFn(now),
+  updatedAt: stamp('updated_at'),
 });
 
 /**
@@ -26,7 +26,7 @@ export const controlNumberHighWater = pgTable('control_number_high_water', {
   interchange: position('interchange'),
   group: position('group'),
   transactionSet: position('transaction_set'),
-  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().$defaultFn(now),
+  updatedAt: stamp('updated_at'),
 });
 
 export const as2MicValues = pgTable(
@@ -37,7 +37,7 @@ export const as2MicValues = pgTable(
     messageId: text('message_id').notNull(),
     algorithm: text('algorithm').notNull(),
     value: text('value').notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().$defaultFn(now),
+    createdAt: stamp('created_at'),
   },
   (t) => [index('as2_mic_values_agreement_idx').on(t.agreementId, t.createdAt)],
 );
@@ -50,7 +50,7 @@ export const batchMessages = pgTable(
     agreementId: uuid('agreement_id').notNull().references(() => agreements.id, { onDelete: 'cascade' }),
     payload: text('payload').notNull(),
     transactionSet: integer('transaction_set').notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().$defaultFn(now),
+    createdAt: stamp('created_at'),
   },
   (t) => [index('batch_messages_agreement_idx').on(t.agreementId)],
 );

@@ -1,9 +1,8 @@
 import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { stamp } from '../db/columns.js';
 import { backups } from '../backup/tables.js';
 import { services } from '../service/tables.js';
 import { checklistKinds, controlNumberPolicies, restoreStates, type RestoreCheck, type RestoreProgress } from './rules.js';
-
-const now = () => new Date();
 
 export const restorePlans = pgTable(
   'restore_plans',
@@ -24,8 +23,8 @@ export const restorePlans = pgTable(
     leaseOwner: text('lease_owner'),
     leaseExpiresAt: timestamp('lease_expires_at', { withTimezone: true }),
     attempts: integer('attempts').notNull().default(0),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().$defaultFn(now),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().$defaultFn(now),
+    createdAt: stamp('created_at'),
+    updatedAt: stamp('updated_at'),
   },
   (t) => [index('restore_plans_state_idx').on(t.state), index('restore_plans_service_idx').on(t.serviceId), index('restore_plans_backup_idx').on(t.backupId)],
 );
@@ -40,7 +39,7 @@ export const restoreEvents = pgTable(
     previousState: text('previous_state', { enum: restoreStates }),
     message: text('message').notNull(),
     progress: jsonb('progress').$type<RestoreProgress>(),
-    at: timestamp('at', { withTimezone: true }).notNull().$defaultFn(now),
+    at: stamp('at'),
   },
   (t) => [primaryKey({ columns: [t.planId, t.sequence] })],
 );

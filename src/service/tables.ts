@@ -1,8 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { stamp } from '../db/columns.js';
 import { editionNames, secretKinds, serviceStates } from './rules.js';
-
-const now = () => new Date(); // set in JS: millisecond precision keeps cursors exact
 
 export const services = pgTable(
   'services',
@@ -15,8 +14,8 @@ export const services = pgTable(
     region: text('region').notNull(),
     state: text('state', { enum: serviceStates }).notNull(),
     acsNamespace: text('acs_namespace'),
-    createdAt: timestamp('created_at', { withTimezone: true }).notNull().$defaultFn(now),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().$defaultFn(now),
+    createdAt: stamp('created_at'),
+    updatedAt: stamp('updated_at'),
     deletedAt: timestamp('deleted_at', { withTimezone: true }),
   },
   (t) => [
@@ -34,7 +33,7 @@ export const serviceSecrets = pgTable(
     kind: text('kind', { enum: secretKinds }).notNull(),
     sealed: text('sealed').notNull(),
     fingerprint: text('fingerprint').notNull(),
-    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().$defaultFn(now),
+    updatedAt: stamp('updated_at'),
   },
   (t) => [primaryKey({ columns: [t.serviceId, t.kind] })],
 );
