@@ -252,12 +252,12 @@ function assemblyContent(base64: string) {
 }
 
 function certificateContent(base64: string) {
-  const content = rules.decodeBase64(base64, ['input', 'contentBase64'], 64 * 1024);
+  const content = rules.decodeBase64(base64, ['input', 'contentBase64'], rules.MAX_CERTIFICATE_BYTES);
   return { content, thumbprint: rules.thumbprint(content) };
 }
 
 function privateKey(rt: { secrets: { seal(v: Buffer): string; fingerprint(v: Buffer): string } }, base64: string | null | undefined) {
   if (base64 == null) return { privateKeySealed: null, privateKeyFingerprint: null };
-  const key = rules.decodeBase64(base64, ['input', 'privateKeyBase64'], 64 * 1024);
+  const key = rules.decodeBase64(base64, ['input', 'privateKeyBase64'], rules.MAX_CERTIFICATE_BYTES);
   return { privateKeySealed: rt.secrets.seal(key), privateKeyFingerprint: rt.secrets.fingerprint(key) };
 }

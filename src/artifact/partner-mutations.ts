@@ -1,7 +1,7 @@
 // Trading partners: partners, their profiles, and the agreements between profiles.
-import { and, eq, inArray } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import * as edi from '../edi/service.js';
-import { LimitExceededError, NotFoundError, ValidationError } from '../errors.js';
+import { LimitExceededError, NotFoundError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { defineMutation } from '../graphql/mutation.js';
 import * as graphql from './graphql.js';
@@ -115,14 +115,7 @@ defineMutation('createAgreement', {
       { name: input.name, hostProfileId: host, guestProfileId: guest, protocol: input.protocol, sourceFtpFolder: input.sourceFtpFolder ?? null, batching: input.batching ?? false },
       {
         before: async (tx, service) => {
-          const found = await tx
-            .select({ id: profiles.id, partnerId: profiles.partnerId })
-            .from(profiles)
-            .where(and(eq(profiles.serviceId, service.id), inArray(profiles.id, [host, guest])));
-          const [h, g] = [found.find((p) => p.id === host), found.find((p) => p.id === guest)];
-          if (!h) throw ValidationError.field(['input', 'hostProfileId'], 'is not a profile of this service');
-          if (!g) throw ValidationError.field(['input', 'guestProfileId'], 'is not a profile of this service');
-          if (h.partnerId === g.partnerId) throw ValidationError.field(['input', 'guestProfileId'], 'must belong to another partner than the host profile');
+          await ops.assertAgreementProfiles(tx, service.id, host, guest);
           await ops.assertCapacity(tx, service, { agreements: 1 });
         },
         after: (tx, created: typeof agreements.$inferSelect) => edi.startControlNumbers(tx, created.id),

@@ -10,6 +10,8 @@ export const bridgeKinds = ['XML_ONE_WAY', 'XML_REQUEST_REPLY', 'PASS_THROUGH'] 
 /** Largest custom assembly, certificate or text artifact accepted (decoded bytes). */
 export const MAX_ASSEMBLY_BYTES = 4 * 1024 * 1024;
 export const MAX_TEXT_BYTES = 1024 * 1024;
+/** Largest certificate, private key or SSL PFX accepted (decoded bytes). */
+export const MAX_CERTIFICATE_BYTES = 64 * 1024;
 
 /** Artifact names: 1–100 visible characters, no leading or trailing space. */
 export function validateArtifactName(name: string, path: string[]): void {

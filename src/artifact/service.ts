@@ -1,6 +1,6 @@
-import { eq, or } from 'drizzle-orm';
+import { and, eq, inArray, or } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { InvalidStateError, NameUnavailableError, NotFoundError, isUniqueViolation } from '../errors.js';
+import { InvalidStateError, NameUnavailableError, NotFoundError, ValidationError, isUniqueViolation } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { assertAllowed } from '../service/rules.js';
 import { lockService, type ServiceRow, type Tx } from '../service/service.js';
@@ -150,4 +150,16 @@ export async function assertProfilesUnused(tx: Tx, profileIds: string[], what: s
       .limit(1);
     if (used) throw new InvalidStateError(`Cannot delete ${what}: agreement "${used.name}" uses it; delete or change that agreement first`, 'IN_USE');
   }
+}
+
+/** An agreement is made between a profile of the hosting partner and one of another partner, both of this service. */
+export async function assertAgreementProfiles(tx: Tx, serviceId: string, hostProfileId: string, guestProfileId: string): Promise<void> {
+  const found = await tx
+    .select({ id: t.profiles.id, partnerId: t.profiles.partnerId })
+    .from(t.profiles)
+    .where(and(eq(t.profiles.serviceId, serviceId), inArray(t.profiles.id, [hostProfileId, guestProfileId])));
+  const [host, guest] = [found.find((p) => p.id === hostProfileId), found.find((p) => p.id === guestProfileId)];
+  if (!host) throw ValidationError.field(['input', 'hostProfileId'], 'is not a profile of this service');
+  if (!guest) throw ValidationError.field(['input', 'guestProfileId'], 'is not a profile of this service');
+  if (host.partnerId === guest.partnerId) throw ValidationError.field(['input', 'guestProfileId'], 'must belong to another partner than the host profile');
 }

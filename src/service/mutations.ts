@@ -1,7 +1,8 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { filter, pipe } from 'graphql-yoga';
-import { InvalidStateError, LimitExceededError, NameUnavailableError, NotFoundError, ValidationError } from '../errors.js';
+import { InvalidStateError, LimitExceededError, NameUnavailableError, NotFoundError } from '../errors.js';
 import type { ServiceStateChange } from '../events/bus.js';
+import { MAX_CERTIFICATE_BYTES, decodeBase64 } from '../artifact/rules.js';
 import { builder } from '../graphql/builder.js';
 import { localId } from '../graphql/ids.js';
 import { defineMutation } from '../graphql/mutation.js';
@@ -51,7 +52,7 @@ defineMutation('updateServiceSettings', {
   }),
   resolve: async (input, ctx) => {
     const ssl = input.sslCertificate;
-    if (ssl && !isBase64(ssl.pfxBase64)) throw ValidationError.field(['input', 'sslCertificate', 'pfxBase64'], 'must be non-empty base64');
+    if (ssl) decodeBase64(ssl.pfxBase64, ['input', 'sslCertificate', 'pfxBase64'], MAX_CERTIFICATE_BYTES);
     const secrets: Partial<Record<SecretKind, string | null>> = {
       ACS_ISSUER_KEY: input.acsIssuerKey,
       TRACKING_DATABASE_CONNECTION_STRING: input.trackingDatabaseConnectionString,
@@ -146,7 +147,3 @@ builder.subscriptionField('serviceStateChanged', (t) =>
     resolve: (event) => event,
   }),
 );
-
-function isBase64(value: string): boolean {
-  return value.length > 0 && /^[A-Za-z0-9+/]*={0,2}$/.test(value) && value.length % 4 === 0;
-}
