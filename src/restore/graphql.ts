@@ -239,11 +239,13 @@ defineMutation('completeChecklistItem', {
  * key includes it, so no subscriber reuses a read that began before the event it was told about).
  */
 const inFlight = new Map<string, Promise<(typeof restoreEvents.$inferSelect)[]>>();
+const readEventsAfter = (db: Database, planId: string, after: number) =>
+  db.select().from(restoreEvents).where(and(eq(restoreEvents.planId, planId), gt(restoreEvents.sequence, after))).orderBy(asc(restoreEvents.sequence));
 function eventsAfter(db: Database, planId: string, after: number, notified: number) {
   const key = `${planId}:${after}:${notified}`;
   let rows = inFlight.get(key);
   if (!rows) {
-    rows = db.select().from(restoreEvents).where(and(eq(restoreEvents.planId, planId), gt(restoreEvents.sequence, after))).orderBy(asc(restoreEvents.sequence));
+    rows = readEventsAfter(db, planId, after);
     inFlight.set(key, rows);
     void rows.finally(() => inFlight.delete(key)).catch(() => {});
   }
@@ -270,9 +272,7 @@ builder.subscriptionField('restoreProgress', (t) =>
         let notified = 0; // the history read is this subscriber's own
         try {
           for (;;) {
-            const rows = notified
-              ? await eventsAfter(ctx.db, planId, last, notified)
-              : await ctx.db.select().from(restoreEvents).where(and(eq(restoreEvents.planId, planId), gt(restoreEvents.sequence, last))).orderBy(asc(restoreEvents.sequence));
+            const rows = notified ? await eventsAfter(ctx.db, planId, last, notified) : await readEventsAfter(ctx.db, planId, last);
             for (const row of rows) {
               await push(row);
               last = row.sequence;
