@@ -6,11 +6,15 @@ import { NameUnavailableError, NotFoundError, ValidationError, isUniqueViolation
 import type { Role, Viewer } from './rules.js';
 import { apiTokens } from './tables.js';
 
+/** Hashes of ADMIN_TOKEN values, computed once rather than on every request. */
+const adminHashes = new Map<string, string>();
+const adminHash = (token: string) => adminHashes.get(token) ?? adminHashes.set(token, hashToken(token)).get(token)!;
+
 /** The viewer a bearer token stands for, or null when it is unknown or revoked. */
 export async function authenticate(rt: Runtime, token: string | null): Promise<Viewer | null> {
   if (!token) return null;
   const hash = hashToken(token);
-  if (rt.config.adminToken && sameHash(hash, hashToken(rt.config.adminToken))) {
+  if (rt.config.adminToken && sameHash(hash, adminHash(rt.config.adminToken))) {
     return { tokenId: null, tokenName: 'ADMIN_TOKEN', role: 'ADMIN' };
   }
   const [row] = await rt.database.db
