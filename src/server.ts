@@ -61,13 +61,16 @@ function operationLog(rt: Runtime): Plugin<Context> {
   };
 }
 
-/** A subscription ends as soon as the token that opened it is revoked (SSE and WebSocket alike). */
+/**
+ * An SSE subscription ends as soon as the token that opened it is revoked. (A WebSocket is closed
+ * whole, with 4403, by the server's own revocation listener: no per-subscription listener needed.)
+ */
 function endOnRevocation(rt: Runtime): Plugin<Context> {
   return {
     onSubscribe: ({ args }) => ({
       onSubscribeResult: ({ result, setResult }) => {
         const tokenId = (args.contextValue as Context).viewer?.tokenId;
-        if (!tokenId || !(Symbol.asyncIterator in result)) return;
+        if (!tokenId || 'socket' in (args.contextValue as object) || !(Symbol.asyncIterator in result)) return;
         const source = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
         setResult(
           new Repeater(async (push, stop) => {

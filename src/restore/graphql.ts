@@ -1,5 +1,6 @@
 import { and, asc, eq, gt } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
+import type { Runtime } from '../runtime.js';
 import { InvalidStateError, NameUnavailableError, NotFoundError } from '../errors.js';
 import { EditionEnum, Service } from '../service/graphql.js';
 import { Repeater } from 'graphql-yoga';
@@ -84,8 +85,11 @@ const ChecklistItem = builder.objectRef<{ kind: (typeof checklistKinds)[number];
   }),
 });
 
-const RestoreEvent = builder.drizzleObject('restoreEvents', {
-  name: 'RestoreEvent',
+/**
+ * A plain object type, not a drizzle one: subscription events are rows read once and shared by
+ * every subscriber, and a drizzle type would reload each row per subscriber to prove its columns.
+ */
+const RestoreEvent = builder.objectRef<typeof restoreEvents.$inferSelect>('RestoreEvent').implement({
   description: "One step of a restore plan's history: a transition or progress.",
   fields: (t) => ({
     sequence: t.exposeInt('sequence', { description: 'Position in the history: 1, 2, 3… strictly increasing, no gaps.' }),
@@ -97,7 +101,6 @@ const RestoreEvent = builder.drizzleObject('restoreEvents', {
     plan: t.drizzleField({
       type: 'restorePlans',
       description: 'The plan.',
-      select: { columns: { planId: true } },
       resolve: async (query, e, _a, ctx) => (await ctx.db.query.restorePlans.findFirst(query({ where: { id: e.planId } })))!,
     }),
   }),
@@ -117,7 +120,12 @@ export const RestorePlan = builder.drizzleNode('restorePlans', {
     state: t.field({ type: RestoreStateEnum, description: 'State.', resolve: (p) => p.state }),
     failureReason: t.exposeString('failureReason', { nullable: true, description: 'Why it FAILED.' }),
     service: t.relation('service', { nullable: true, description: 'The restored service, once executing created it.' }),
-    history: t.relation('events', { description: 'Every event so far, in order.', query: { orderBy: { sequence: 'asc' } } }),
+    history: t.field({
+      type: [RestoreEvent],
+      description: 'Every event so far, in order.',
+      select: { columns: { id: true } },
+      resolve: (p, _a, ctx) => readEventsAfter(ctx.db, p.id, 0),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was planned.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When it last changed.' }),
   }),
@@ -234,22 +242,61 @@ defineMutation('completeChecklistItem', {
 });
 
 /**
- * A plan's events after a sequence number. When event `notified` arrives, every subscriber of the
- * plan asks for the same rows: they share one query, started after that event was committed (the
- * key includes it, so no subscriber reuses a read that began before the event it was told about).
+ * A plan's events after a sequence number. When notification `version` of a plan arrives, every
+ * subscriber of the plan asks for the same rows: they share one query, started after that
+ * notification (the key includes it, so no subscriber reuses a read that began before the event it
+ * was told about).
  */
 const inFlight = new Map<string, Promise<(typeof restoreEvents.$inferSelect)[]>>();
 const readEventsAfter = (db: Database, planId: string, after: number) =>
   db.select().from(restoreEvents).where(and(eq(restoreEvents.planId, planId), gt(restoreEvents.sequence, after))).orderBy(asc(restoreEvents.sequence));
-function eventsAfter(db: Database, planId: string, after: number, notified: number) {
-  const key = `${planId}:${after}:${notified}`;
+function eventsAfter(db: Database, planId: string, after: number, version: number) {
+  const key = `${planId}:${after}:${version}`;
   let rows = inFlight.get(key);
   if (!rows) {
-    rows = readEventsAfter(db, planId, after);
+    rows = readEventsAfter(db, planId, after).execute(); // a promise: a drizzle query would run again for each `await`
     inFlight.set(key, rows);
     void rows.finally(() => inFlight.delete(key)).catch(() => {});
   }
   return rows;
+}
+
+/**
+ * The notifications of one plan on this instance: one bus listener per plan, not per subscriber.
+ * `version` counts notifications; `changed` resolves at the next one.
+ */
+interface Feed {
+  version: number;
+  changed: Promise<void>;
+  subscribers: number;
+  close(): void;
+}
+const feeds = new Map<string, Feed>();
+
+function joinFeed(rt: Runtime, planId: string): Feed {
+  let feed = feeds.get(planId);
+  if (!feed) {
+    const live = rt.events.subscribe('restoreProgress', planId)[Symbol.asyncIterator]();
+    let wake = () => {};
+    const created: Feed = { version: 0, changed: new Promise((r) => (wake = r)), subscribers: 0, close: () => void live.return?.() };
+    feeds.set(planId, (feed = created));
+    void (async () => {
+      for (let next = await live.next(); !next.done; next = await live.next()) {
+        created.version++;
+        const woken = wake;
+        created.changed = new Promise((r) => (wake = r));
+        woken();
+      }
+    })().catch((error) => rt.log.warn({ planId, errorName: (error as Error)?.name }, 'restore event feed ended'));
+  }
+  feed.subscribers++;
+  return feed;
+}
+
+function leaveFeed(planId: string, feed: Feed): void {
+  if (--feed.subscribers > 0) return;
+  feeds.delete(planId);
+  feed.close();
 }
 
 builder.subscriptionField('restoreProgress', (t) =>
@@ -265,26 +312,26 @@ builder.subscriptionField('restoreProgress', (t) =>
       // listener goes with it (a generator would wait for the plan's next event to notice).
       return new Repeater<typeof restoreEvents.$inferSelect>(async (push, stop) => {
         // Listen first, then read: an event recorded in between is read from the database, never lost.
-        const live = ctx.runtime.events.subscribe('restoreProgress', planId)[Symbol.asyncIterator]();
-        void stop.then(() => live.return?.());
-        let ping = live.next();
+        const feed = joinFeed(ctx.runtime, planId);
+        const stopped = stop.then(() => true);
         let last = 0;
-        let notified = 0; // the history read is this subscriber's own
+        let seen = -1; // the history read is this subscriber's own
         try {
           for (;;) {
-            const rows = notified ? await eventsAfter(ctx.db, planId, last, notified) : await readEventsAfter(ctx.db, planId, last);
+            const version = feed.version;
+            const rows = seen < 0 ? await readEventsAfter(ctx.db, planId, last) : await eventsAfter(ctx.db, planId, last, version);
+            seen = version;
             for (const row of rows) {
               await push(row);
               last = row.sequence;
               if (terminalStates.includes(row.state as RestoreState)) return stop();
             }
-            const next = await Promise.race([ping, stop.then(() => ({ done: true as const, value: undefined }))]);
-            if (next.done) return stop();
-            notified = next.value.sequence;
-            ping = live.next();
+            if (feed.version === seen && (await Promise.race([feed.changed.then(() => false), stopped]))) return;
           }
         } catch (error) {
           stop(error);
+        } finally {
+          leaveFeed(planId, feed);
         }
       });
     },
