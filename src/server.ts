@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { GraphQLError, Kind, type DocumentNode, type ExecutionArgs } from 'graphql';
+import { GraphQLError, Kind, createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
 import { Repeater, createLRUCache, createYoga, type Plugin } from 'graphql-yoga';
@@ -95,6 +95,44 @@ function endOnRevocation(rt: Runtime): Plugin<Context> {
   };
 }
 
+/**
+ * Each subscription event is executed once per distinct operation (document, variables, role) and
+ * the result shared by every subscriber of that operation: the event object is the same for all
+ * of them (one bus message, one database read), so 1,000 subscribers of a plan cost one execution
+ * per event, not 1,000. Results depend on nothing else of the context: scopes come from the role.
+ */
+function shareEventResults(): Plugin<Context> {
+  const documents = new WeakMap<DocumentNode, number>();
+  let count = 0;
+  const results = new WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>();
+  const subscribe = async (args: ExecutionArgs) => {
+    const source = await createSourceEventStream(args);
+    if (!(Symbol.asyncIterator in source)) return source;
+    if (!documents.has(args.document)) documents.set(args.document, ++count);
+    const key = [documents.get(args.document), args.operationName, (args.contextValue as Context).viewer?.role, JSON.stringify(args.variableValues ?? {})].join('\n');
+    const resultOf = (event: unknown) => {
+      if (typeof event !== 'object' || event === null) return execute({ ...args, rootValue: event });
+      const byOperation = results.get(event) ?? new Map();
+      results.set(event, byOperation);
+      if (!byOperation.has(key)) byOperation.set(key, execute({ ...args, rootValue: event }));
+      return byOperation.get(key)!;
+    };
+    const events = source[Symbol.asyncIterator]();
+    // An iterator, not a generator: `return` must reach the source at once, not after its next event.
+    const mapped: AsyncIterableIterator<ExecutionResult> = {
+      [Symbol.asyncIterator]: () => mapped,
+      next: async () => {
+        const next = await events.next();
+        return next.done ? next : { done: false, value: await resultOf(next.value) };
+      },
+      return: async () => (await events.return?.(), { done: true, value: undefined }),
+      throw: async (error) => (await events.return?.(), Promise.reject(error)),
+    };
+    return mapped;
+  };
+  return { onSubscribe: ({ setSubscribeFn }) => setSubscribeFn(subscribe as never) };
+}
+
 /** Audit records of refused mutations are written before the response leaves. */
 function awaitRefusalAudits(): Plugin<Context> {
   return {
@@ -153,6 +191,7 @@ export function createHttpServer(rt: Runtime): HttpServer {
       ...abuseLimitPlugins(config.limits),
       requireViewer(),
       endOnRevocation(rt),
+      shareEventResults(),
       awaitRefusalAudits(),
       operationLog(rt),
       metrics.plugin,

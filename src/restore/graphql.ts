@@ -324,7 +324,9 @@ builder.subscriptionField('restoreProgress', (t) =>
             for (const row of rows) {
               await push(row);
               last = row.sequence;
-              if (terminalStates.includes(row.state as RestoreState)) return stop();
+              // Completion waits a turn of the event loop, so that every subscriber's last event
+              // is sent before any of the completions that follow it.
+              if (terminalStates.includes(row.state as RestoreState)) return void setImmediate(stop);
             }
             if (feed.version === seen && (await Promise.race([feed.changed.then(() => false), stopped]))) return;
           }
