@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import { auditTransactions } from './audit/service.js';
 import { ensureAdminAccess } from './auth/service.js';
 import { failInterruptedBackups } from './backup/service.js';
 import type { Config } from './config.js';
@@ -47,7 +46,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const started = Date.now();
   const log = createLogger(config, options.logDestination);
   const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onQuery: options.onQuery });
-  auditTransactions(database.db);
   const runtime: Runtime = { config, database, secrets: createSecretBox(config.encryptionKey), events: await createEventBus(database, log), log, background: new BackgroundWork(log), instanceId: randomUUID() };
   const http = createHttpServer(runtime);
   try {

@@ -49,7 +49,7 @@ export function defineMutation<Fields extends InputFieldMap, Shape extends objec
         union: { description: `${typeName}Success, or one of the errors \`${name}\` can meet.` },
       },
       resolve: (_root: unknown, args: { input: InputShapeFromFields<Fields> }, ctx: Context) =>
-        audited(ctx.db, auditEntry(ctx.viewer, name, args.input as Record<string, unknown>), () => options.resolve(args.input, ctx)),
+        audited(ctx, auditEntry(ctx.viewer, name, args.input as Record<string, unknown>), (audit) => options.resolve(args.input, audit)),
     } as any),
   );
 }
