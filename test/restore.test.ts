@@ -195,6 +195,24 @@ describe('plans and their checks', () => {
     expect(as2).toEqual({ name: 'Contoso-Fabrikam AS2', controlNumbers: { interchange: 0 }, controlNumbersHighWater: { interchange: 3 } });
   });
 
+  it('streams a plan to many subscribers at once with one read of its history per event, not one per subscriber', async () => {
+    const serviceId = await createService(gql, 'fanout-src');
+    const p = (await plan({ backupId: await backupOf(serviceId), targetName: 'fanout-copy' })).plan;
+    await gql(EXECUTE, { id: p.id });
+    const suspended = await until(() => planState(p.id), (r) => r.data.restorePlan.state === 'SUSPENDED');
+    const history = suspended.data.restorePlan.history.map((e: any) => e.sequence);
+    const clients = Array.from({ length: 6 }, () => file.server.ws());
+    const subscribers = Array.from({ length: 30 }, (_, i) => collect(clients[i % clients.length]!, 'subscription ($id: ID!) { restoreProgress(planId: $id) { sequence state } }', { id: p.id }, 100));
+    await until(async () => subscribers.map((s) => s.events.length), (counts) => counts.every((n) => n === history.length));
+    file.server.queries.length = 0;
+    expect((await gql(RESUME, { id: suspended.data.restorePlan.service.id, force: true })).data.resumeService.service.state).toBe('ACTIVE');
+    for (const events of await Promise.all(subscribers.map((s) => s.done))) {
+      expect(events.map((e: any) => e.restoreProgress.sequence)).toEqual([...history, history.length + 1]);
+      expect(events.at(-1).restoreProgress.state).toBe('ACTIVE');
+    }
+    expect(file.server.queries.filter((q) => /^select .* from "restore_events"/.test(q))).toHaveLength(1);
+  });
+
   it('cancels a plan, and replays the whole history to a late subscriber before completing', async () => {
     const serviceId = await createService(gql, 'cancel-src');
     const backupId = await backupOf(serviceId);

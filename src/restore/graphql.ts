@@ -242,10 +242,11 @@ defineMutation('completeChecklistItem', {
 });
 
 /**
- * A plan's events after a sequence number. When notification `version` of a plan arrives, every
- * subscriber of the plan asks for the same rows: they share one query, started after that
- * notification (the key includes it, so no subscriber reuses a read that began before the event it
- * was told about).
+ * A plan's events after a sequence number, read once for all the subscribers that ask at the same
+ * time (many join together, and every subscriber asks after each notification). The key includes
+ * the plan's notification count `version`, read by the subscriber after it joined the feed: a read
+ * begun before a notification is never reused after it, so an event committed after that read's
+ * snapshot always leads to another read, and nothing is missed.
  */
 const inFlight = new Map<string, Promise<(typeof restoreEvents.$inferSelect)[]>>();
 const readEventsAfter = (db: Database, planId: string, after: number) =>
@@ -315,20 +316,17 @@ builder.subscriptionField('restoreProgress', (t) =>
         const feed = joinFeed(ctx.runtime, planId);
         const stopped = stop.then(() => true);
         let last = 0;
-        let seen = -1; // the history read is this subscriber's own
         try {
           for (;;) {
             const version = feed.version;
-            const rows = seen < 0 ? await readEventsAfter(ctx.db, planId, last) : await eventsAfter(ctx.db, planId, last, version);
-            seen = version;
-            for (const row of rows) {
+            for (const row of await eventsAfter(ctx.db, planId, last, version)) {
               await push(row);
               last = row.sequence;
               // Completion waits a turn of the event loop, so that every subscriber's last event
               // is sent before any of the completions that follow it.
               if (terminalStates.includes(row.state as RestoreState)) return void setImmediate(stop);
             }
-            if (feed.version === seen && (await Promise.race([feed.changed.then(() => false), stopped]))) return;
+            if (feed.version === version && (await Promise.race([feed.changed.then(() => false), stopped]))) return;
           }
         } catch (error) {
           stop(error);
