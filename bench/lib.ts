@@ -1,10 +1,12 @@
 // Shared pieces of the benchmarks: a real server process, a GraphQL client, a bounded pool.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { ADMIN_TOKEN } from '../test/helpers/credentials.js';
 import { spawnServer } from '../test/helpers/process.js';
 
 export { ADMIN_TOKEN };
+let built = false;
 export const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** A new, empty PostgreSQL database for one benchmark. */
@@ -18,8 +20,9 @@ export async function freshPostgres(name: string): Promise<string> {
   return url.toString();
 }
 
-/** A server process (the tests' helper) that also reports its peak resident memory. */
+/** A server process (the tests' helper, running the bundle `npm start` runs) that also reports its peak resident memory. */
 export async function startServerProcess(env: Record<string, string>) {
+  built ||= (execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' }), true);
   const server = await spawnServer({ ADMIN_TOKEN, ...env });
   return {
     ...server,

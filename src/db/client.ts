@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger as DrizzleLogger } from 'drizzle-orm';
@@ -31,7 +31,8 @@ export interface DatabaseOptions {
   onQuery?: (sql: string) => void;
 }
 
-const migrationsFolder = fileURLToPath(new URL('../../drizzle', import.meta.url));
+/** The project's drizzle/ folder, seen from src/db/ (TypeScript run directly) or from the dist/ bundle. */
+const migrationsFolder = ['../drizzle', '../../drizzle'].map((path) => fileURLToPath(new URL(path, import.meta.url))).find(existsSync)!;
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   const logger: DrizzleLogger | undefined = options.onQuery ? { logQuery: (sql) => options.onQuery!(sql) } : undefined;

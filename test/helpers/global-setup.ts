@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -10,6 +11,8 @@ export const testDataRoot = join(process.cwd(), '.test-data', String(process.pid
  * a copy of it. On PostgreSQL (TEST_DATABASE_URL) each file creates its own database instead.
  */
 export default async function setup(project: TestProject) {
+  // Server processes run the bundle `npm start` runs.
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   rmSync(testDataRoot, { recursive: true, force: true });
   const template = join(testDataRoot, 'template');
   mkdirSync(template, { recursive: true });

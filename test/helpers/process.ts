@@ -3,7 +3,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { ADMIN_TOKEN, ENCRYPTION_KEY } from './credentials.js';
 
-/** A server started as an operator starts it: `node src/main.ts` in its own process, configured by environment. */
+/** A server started as an operator starts it (`npm start`: the dist/ bundle, built by the global setup) in its own process, configured by environment. */
 export interface ServerProcess {
   child: ChildProcess;
   url: string;
@@ -15,7 +15,7 @@ export interface ServerProcess {
 }
 
 export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['dist/main.js'], {
     env: { PATH: process.env.PATH, PORT: '0', LOG_LEVEL: 'warn', ADMIN_TOKEN, ENCRYPTION_KEY, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
