@@ -36,6 +36,7 @@ async function run(instances: number, subscribers: number) {
   const idle = servers.map((s) => rssKiB(s.child.pid!));
   const clients: Client[] = [];
   const arrivals: number[] = [];
+  const byInstance: number[][] = servers.map(() => []);
   let ready = 0;
   await Promise.all(
     Array.from({ length: subscribers }, (_, i) =>
@@ -47,7 +48,10 @@ async function run(instances: number, subscribers: number) {
           {
             next: (value: any) => {
               if (value.data?.restoreProgress.state === 'SUSPENDED' && ++ready) resolve();
-              if (value.data?.restoreProgress.state === 'ACTIVE') arrivals.push(performance.now());
+              if (value.data?.restoreProgress.state === 'ACTIVE') {
+                arrivals.push(performance.now());
+                byInstance[i % instances]!.push(performance.now());
+              }
             },
             error: reject,
             complete: () => {},
@@ -62,8 +66,11 @@ async function run(instances: number, subscribers: number) {
   await gql(servers[0]!.url, 'mutation ($id: ID!) { resumeService(input: { serviceId: $id, force: true }) { __typename } }', { id: serviceId });
   const deadline = Date.now() + 30_000;
   while (arrivals.length < subscribers && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  const latencies = arrivals.map((t) => t - sent).sort((a, b) => a - b);
-  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!);
+  const percentile = (times: number[], q: number) => {
+    const latencies = times.map((t) => t - sent).sort((a, b) => a - b);
+    return Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!);
+  };
+  const at = (q: number) => percentile(arrivals, q);
   await Promise.all(clients.map((c) => c.dispose()));
   await Promise.all(servers.map((s) => s.stop()));
   return {
@@ -71,6 +78,7 @@ async function run(instances: number, subscribers: number) {
     subscribers,
     delivered: arrivals.length,
     latencyMs: { p50: at(0.5), p99: at(0.99), max: at(1 - 1e-9) },
+    p99ByInstanceMs: byInstance.map((times) => percentile(times, 0.99)),
     memoryPerIdleSubscriberKiB: Math.round(withSubscribers.reduce((n, v, i) => n + v - idle[i]!, 0) / subscribers),
   };
 }
