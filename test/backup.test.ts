@@ -237,6 +237,27 @@ describe('backup schedules', () => {
     expect(schedule.data.service).toEqual({ backupSchedule: { lastOutcome: 'SKIPPED: 1 message(s) wait in batches (policy SKIP)' }, backups: { totalCount: 0 } });
   });
 
+  it('releases batches before a scheduled backup under RELEASE_BATCHES_FIRST, and skips, saying why, while the service cannot send them', async () => {
+    const outcome = async (name: string) => {
+      const r = await until(() => gql(`{ service(name: "${name}") { backupSchedule { lastOutcome } backups { totalCount } agreements { edges { node { batch { messageCount } } } } } }`), (r) => r.data.service.backupSchedule.lastOutcome !== null);
+      return { outcome: r.data.service.backupSchedule.lastOutcome, backups: r.data.service.backups.totalCount, batched: r.data.service.agreements.edges.reduce((n: number, e: any) => n + (e.node.batch?.messageCount ?? 0), 0) };
+    };
+    const active = await buildService(gql, 'release-svc');
+    await gql(PROCESS, { id: active.agreements.x12 });
+    await gql(SET, { input: { serviceId: active.serviceId, cron: '* * * * * *', onActiveBatchMessages: 'RELEASE_BATCHES_FIRST' } });
+    const released = await outcome('release-svc');
+    await gql(SET, { input: { serviceId: active.serviceId, cron: '* * * * * *', enabled: false } });
+    expect(released).toEqual({ outcome: 'SUCCEEDED', backups: 1, batched: 0 });
+
+    const stopped = await buildService(gql, 'release-stopped-svc');
+    await gql(PROCESS, { id: stopped.agreements.x12 });
+    await gql('mutation ($id: ID!) { stopService(input: { serviceId: $id }) { __typename } }', { id: stopped.serviceId });
+    await gql(SET, { input: { serviceId: stopped.serviceId, cron: '* * * * * *', onActiveBatchMessages: 'RELEASE_BATCHES_FIRST' } });
+    const skipped = await outcome('release-stopped-svc');
+    await gql(SET, { input: { serviceId: stopped.serviceId, cron: '* * * * * *', enabled: false } });
+    expect(skipped).toEqual({ outcome: 'SKIPPED: 1 message(s) wait in batches and cannot be released while the service is STOPPED (policy RELEASE_BATCHES_FIRST)', backups: 0, batched: 1 });
+  });
+
   it('runs a due slot once when two schedulers look at the same time', async () => {
     const serviceId = await createService(gql, 'contended-svc');
     await gql(SET, { input: { serviceId, cron: '0 0 1 1 *' } });

@@ -84,6 +84,11 @@ async function runScheduledBackup(rt: Runtime, schedule: ScheduleRow): Promise<{
     return { text: `SKIPPED: ${waiting} message(s) wait in batches (policy SKIP)`, backupId: null };
   }
   if (waiting > 0 && schedule.onActiveBatchMessages === 'RELEASE_BATCHES_FIRST') {
+    // Releasing a batch sends its messages, which only an ACTIVE service does.
+    const [service] = await rt.database.db.select({ state: services.state }).from(services).where(eq(services.id, schedule.serviceId));
+    if (service?.state !== 'ACTIVE') {
+      return { text: `SKIPPED: ${waiting} message(s) wait in batches and cannot be released while the service is ${service?.state ?? 'gone'} (policy RELEASE_BATCHES_FIRST)`, backupId: null };
+    }
     for (const batch of batches) await releaseBatch(rt, batch.agreementId);
   }
   const { done } = await startBackup(rt, { serviceId: schedule.serviceId, kind: 'SCHEDULED', allowBatchMessageLoss: schedule.onActiveBatchMessages === 'BACKUP_ANYWAY' });
