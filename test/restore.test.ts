@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildService, createService, mutate } from './helpers/artifacts.js';
 import { lifecycle } from './helpers/operations.js';
+import { ADMIN_TOKEN } from './helpers/credentials.js';
 import { collect, useTestServer } from './helpers/server.js';
 import { until } from './helpers/wait.js';
 
@@ -222,6 +223,19 @@ describe('plans and their checks', () => {
     const late = collect(file.server.ws(), PROGRESS, { id: p.id }, 10);
     expect((await late.done).map((e) => [e.restoreProgress.sequence, e.restoreProgress.state])).toEqual([[1, 'PLANNED'], [2, 'CANCELLED']]);
     expect((await gql(EXECUTE, { id: p.id })).data.executeRestorePlan).toMatchObject({ code: 'INVALID_STATE' });
+  });
+
+  it('replays a finished plan over server-sent events and ends the stream', async () => {
+    const serviceId = await createService(gql, 'sse-src');
+    const p = (await plan({ backupId: await backupOf(serviceId), targetName: 'sse-copy' })).plan;
+    await gql('mutation ($id: ID!) { cancelRestorePlan(input: { planId: $id }) { __typename } }', { id: p.id });
+    const response = await fetch(file.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({ query: 'subscription ($id: ID!) { restoreProgress(planId: $id) { sequence state } }', variables: { id: p.id } }),
+    });
+    const events = (await response.text()).split('\n').filter((l) => l.startsWith('data: {')).map((l) => JSON.parse(l.slice(6)).data.restoreProgress);
+    expect(events).toEqual([{ sequence: 1, state: 'PLANNED' }, { sequence: 2, state: 'CANCELLED' }]);
   });
 
   it('keeps a finished plan when its backup is deleted, but refuses to delete the backup of a PLANNED plan', async () => {
