@@ -14,6 +14,7 @@ import { createChecklist } from './checklist.js';
 import { LEASE_MS, appendEvent, lockPlan, publishEvent, type PlanRow } from './plan.js';
 import { restoredPosition } from './rules.js';
 import { restorePlans } from './tables.js';
+import { insertMany } from '../db/bulk.js';
 import { describeError } from '../log.js';
 
 /** Rows per insert (and per progress event); binary rows are flushed by size instead. */
@@ -46,9 +47,10 @@ const tables = {
   AS2_MIC_VALUES: as2MicValues,
 } as const;
 
-const bytes = (value: unknown) => Buffer.from(String(value), 'base64');
-
-/** A backup record as the row to insert into the restored service, with new ids (agreement lineages are kept). */
+/**
+ * A backup record as the row to insert into the restored service, with new ids (agreement lineages are
+ * kept). Binary content stays base64 and timestamps ISO text, as insertMany takes them.
+ */
 function toRow(category: keyof typeof tables, data: Record<string, any>, m: Mapping): Record<string, unknown> {
   const own = () => {
     const id = randomUUID();
@@ -60,9 +62,6 @@ function toRow(category: keyof typeof tables, data: Record<string, any>, m: Mapp
       return { ...data, ...own(), partnerId: m.ids.get(data.partnerId) };
     case 'AGREEMENTS':
       return { ...data, ...own(), hostProfileId: m.ids.get(data.hostProfileId), guestProfileId: m.ids.get(data.guestProfileId) };
-    case 'CUSTOM_ASSEMBLIES':
-    case 'CERTIFICATES':
-      return { ...data, ...own(), content: bytes(data.content) };
     case 'CONTROL_NUMBERS': {
       const agreementId = m.ids.get(data.agreementId)!;
       const issued = m.highWater.get(data.agreementId) ?? { interchange: 0, group: 0, transactionSet: 0 };
@@ -70,7 +69,7 @@ function toRow(category: keyof typeof tables, data: Record<string, any>, m: Mapp
       return { agreementId, interchange: at('interchange'), group: at('group'), transactionSet: at('transactionSet') };
     }
     case 'AS2_MIC_VALUES':
-      return { ...data, id: randomUUID(), agreementId: m.ids.get(data.agreementId), createdAt: new Date(data.createdAt) };
+      return { ...data, id: randomUUID(), agreementId: m.ids.get(data.agreementId) };
     default:
       return { ...data, ...own() };
   }
@@ -133,7 +132,7 @@ async function restore(rt: Runtime, plan: PlanRow): Promise<void> {
         }
       }
       const values = rows.map((r) => toRow(current as keyof typeof tables, r, mapping));
-      if (values.length) await tx.insert(tables[current as keyof typeof tables]).values(values as never);
+      await insertMany(tx, tables[current as keyof typeof tables], values);
       return `${current}: ${done} of ${total}`;
     }, { category: current, done, total });
   };
