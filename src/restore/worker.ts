@@ -110,6 +110,15 @@ async function restore(rt: Runtime, plan: PlanRow): Promise<void> {
   const lineageOf = new Map<string, string>();
   const targetEdition = plan.targetEdition as Edition;
 
+  // One step runs in the database while the next page is read, decrypted and parsed here; a failed
+  // step surfaces at the next one (or at the end).
+  let inFlight: Promise<void> = Promise.resolve();
+  const next = async (work: () => Promise<void>) => {
+    await inFlight;
+    inFlight = work();
+    inFlight.catch(() => {});
+  };
+
   let category: string | null = null;
   let pending: Record<string, unknown>[] = [];
   let pendingBytes = 0;
@@ -117,56 +126,67 @@ async function restore(rt: Runtime, plan: PlanRow): Promise<void> {
   const flush = async () => {
     if (!category) return;
     const rows = pending;
-    const current = category;
+    const current = category as keyof typeof tables;
     done += rows.length;
-    const total = totals.get(current) ?? done;
+    const progress = { category: current, done, total: totals.get(current) ?? done };
     pending = [];
     pendingBytes = 0;
-    await step(rt, plan.id, async (tx) => {
-      if (current === 'CONTROL_NUMBERS' && rows.length) {
-        // Positions continue past the highest number ever issued on each lineage (ADVANCE_PAST_ISSUED).
-        const marks = await tx.select().from(controlNumberHighWater).where(inArray(controlNumberHighWater.lineageId, rows.map((r) => lineageOf.get(r.agreementId as string)!)));
-        for (const r of rows) {
-          const mark = marks.find((h) => h.lineageId === lineageOf.get(r.agreementId as string));
-          if (mark) mapping.highWater.set(r.agreementId as string, mark);
-        }
+    if (current === 'CONTROL_NUMBERS' && rows.length) {
+      // Positions continue past the highest number ever issued on each lineage (ADVANCE_PAST_ISSUED).
+      const marks = await db.select().from(controlNumberHighWater).where(inArray(controlNumberHighWater.lineageId, rows.map((r) => lineageOf.get(r.agreementId as string)!)));
+      const byLineage = new Map(marks.map((h) => [h.lineageId, h]));
+      for (const r of rows) {
+        const mark = byLineage.get(lineageOf.get(r.agreementId as string)!);
+        if (mark) mapping.highWater.set(r.agreementId as string, mark);
       }
-      const values = rows.map((r) => toRow(current as keyof typeof tables, r, mapping));
-      await insertMany(tx, tables[current as keyof typeof tables], values);
-      return `${current}: ${done} of ${total}`;
-    }, { category: current, done, total });
+    }
+    const values = rows.map((r) => toRow(current, r, mapping));
+    await next(() =>
+      step(rt, plan.id, async (tx) => {
+        await insertMany(tx, tables[current], values);
+        return `${current}: ${progress.done} of ${progress.total}`;
+      }, progress),
+    );
   };
 
   const lines = readLines(db, postgresBackupStore, rt.secrets, backup!.id);
-  for await (const line of lines) {
-    const record = JSON.parse(line);
-    if (record.type !== 'item') continue;
-    if (record.category !== category) {
-      if (pending.length) await flush();
-      category = record.category;
-      done = 0;
+  try {
+    for await (const line of lines) {
+      const record = JSON.parse(line);
+      if (record.type !== 'item') continue;
+      if (record.category !== category) {
+        if (pending.length) await flush();
+        category = record.category;
+        done = 0;
+      }
+      const data = record.data;
+      if (category === 'SERVICE_SETTINGS' || category === 'SSL_CERTIFICATE') {
+        const kind = category;
+        await next(() =>
+          step(rt, plan.id, async (tx) => {
+            if (kind === 'SERVICE_SETTINGS') {
+              await tx.update(services).set({ scaleUnitCount: data.scaleUnitCount, productVersion: data.productVersion, acsNamespace: data.acsNamespace }).where(eq(services.id, mapping.serviceId));
+              const kept = data.secrets.filter((s: { kind: string }) => s.kind !== 'ARCHIVING_STORAGE_CONNECTION_STRING' || editionInfo(targetEdition).archiving);
+              if (kept.length) await tx.insert(serviceSecrets).values(kept.map((s: any) => ({ serviceId: mapping.serviceId, kind: s.kind, sealed: s.sealed, fingerprint: s.fingerprint, updatedAt: new Date(s.updatedAt) })));
+              return 'SERVICE_SETTINGS: settings restored (secrets still encrypted)';
+            }
+            await tx.insert(serviceSecrets).values({ serviceId: mapping.serviceId, kind: 'SSL_CERTIFICATE', sealed: data.sealed, fingerprint: data.fingerprint, updatedAt: new Date(data.updatedAt) });
+            return 'SSL_CERTIFICATE: restored';
+          }, { category: kind, done: 1, total: 1 }),
+        );
+        category = null;
+        continue;
+      }
+      if (category === 'AGREEMENTS') lineageOf.set(data.id, data.lineageId);
+      pending.push(data);
+      pendingBytes += line.length;
+      if (pending.length >= PAGE_ROWS || pendingBytes >= PAGE_BYTES) await flush();
     }
-    const data = record.data;
-    if (category === 'SERVICE_SETTINGS' || category === 'SSL_CERTIFICATE') {
-      await step(rt, plan.id, async (tx) => {
-        if (category === 'SERVICE_SETTINGS') {
-          await tx.update(services).set({ scaleUnitCount: data.scaleUnitCount, productVersion: data.productVersion, acsNamespace: data.acsNamespace }).where(eq(services.id, mapping.serviceId));
-          const kept = data.secrets.filter((s: { kind: string }) => s.kind !== 'ARCHIVING_STORAGE_CONNECTION_STRING' || editionInfo(targetEdition).archiving);
-          if (kept.length) await tx.insert(serviceSecrets).values(kept.map((s: any) => ({ serviceId: mapping.serviceId, kind: s.kind, sealed: s.sealed, fingerprint: s.fingerprint, updatedAt: new Date(s.updatedAt) })));
-          return 'SERVICE_SETTINGS: settings restored (secrets still encrypted)';
-        }
-        await tx.insert(serviceSecrets).values({ serviceId: mapping.serviceId, kind: 'SSL_CERTIFICATE', sealed: data.sealed, fingerprint: data.fingerprint, updatedAt: new Date(data.updatedAt) });
-        return 'SSL_CERTIFICATE: restored';
-      }, { category: category!, done: 1, total: 1 });
-      category = null;
-      continue;
-    }
-    if (category === 'AGREEMENTS') lineageOf.set(data.id, data.lineageId);
-    pending.push(data);
-    pendingBytes += line.length;
-    if (pending.length >= PAGE_ROWS || pendingBytes >= PAGE_BYTES) await flush();
+    await flush();
+    await inFlight;
+  } finally {
+    await inFlight.catch(() => {}); // a failure never leaves a step running behind it
   }
-  await flush();
   if (lines.checksum() !== backup!.checksum) {
     await markCorrupt(rt, backup!.id);
     throw Object.assign(new Error('checksum mismatch'), { operatorMessage: 'the backup content does not match its checksum; the backup is now CORRUPT' });
