@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setImmediate } from 'node:timers/promises';
 import { and, eq, inArray, isNull, lt, or } from 'drizzle-orm';
 import * as artifact from '../artifact/tables.js';
 import { readLines } from '../backup/content.js';
@@ -14,13 +15,14 @@ import { createChecklist } from './checklist.js';
 import { LEASE_MS, appendEvent, lockPlan, publishEvent, type PlanRow } from './plan.js';
 import { restoredPosition } from './rules.js';
 import { restorePlans } from './tables.js';
-import { insertMany } from '../db/bulk.js';
+import { insertRows } from '../db/bulk.js';
 import { describeError } from '../log.js';
 
 /** Rows per insert (and per progress event); binary rows are flushed by size instead. */
 const PAGE_ROWS = 2000;
 const PAGE_BYTES = 4 * 1024 * 1024;
 const MAX_ATTEMPTS = 3;
+const YIELD_BYTES = 64 * 1024;
 
 /** Thrown when the plan is no longer ours to restore (cancelled, or taken over after our lease expired). */
 class NotOurs extends Error {}
@@ -49,7 +51,7 @@ const tables = {
 
 /**
  * A backup record as the row to insert into the restored service, with new ids (agreement lineages are
- * kept). Binary content stays base64 and timestamps ISO text, as insertMany takes them.
+ * kept). Binary content stays base64, as insertRows takes it.
  */
 function toRow(category: keyof typeof tables, data: Record<string, any>, m: Mapping): Record<string, unknown> {
   const own = () => {
@@ -140,18 +142,24 @@ async function restore(rt: Runtime, plan: PlanRow): Promise<void> {
         if (mark) mapping.highWater.set(r.agreementId as string, mark);
       }
     }
-    const values = rows.map((r) => toRow(current, r, mapping));
+    const insert = insertRows(tables[current], rows.map((r) => toRow(current, r, mapping)));
     await next(() =>
       step(rt, plan.id, async (tx) => {
-        await insertMany(tx, tables[current], values);
+        await tx.execute(insert);
         return `${current}: ${progress.done} of ${progress.total}`;
       }, progress),
     );
   };
 
   const lines = readLines(db, postgresBackupStore, rt.secrets, backup!.id);
+  let unyielded = 0;
   try {
     for await (const line of lines) {
+      // Preparing a page is CPU work: let the running step's replies in now and then.
+      if ((unyielded += line.length) >= YIELD_BYTES) {
+        unyielded = 0;
+        await setImmediate();
+      }
       const record = JSON.parse(line);
       if (record.type !== 'item') continue;
       if (record.category !== category) {
