@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
-import { and, eq, inArray, isNull, lt, or } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import * as artifact from '../artifact/tables.js';
 import { readLines } from '../backup/content.js';
 import { markCorrupt } from '../backup/service.js';
@@ -78,12 +78,20 @@ function toRow(category: keyof typeof tables, data: Record<string, any>, m: Mapp
 }
 
 /** One short transaction of restore work: only while the plan is still RESTORING and ours; extends the lease. */
-async function step(rt: Runtime, planId: string, work: (tx: Tx, plan: PlanRow) => Promise<string | null>, progress?: { category: string; done: number; total: number }) {
+async function step(rt: Runtime, planId: string, work: (tx: Tx) => Promise<string | null>, progress?: { category: string; done: number; total: number }) {
   const sequence = await rt.database.db.transaction(async (tx) => {
-    const plan = await lockPlan(tx, planId);
-    if (plan.state !== 'RESTORING' || plan.leaseOwner !== rt.instanceId || rt.background.stopping) throw new NotOurs();
-    const message = await work(tx, plan);
-    await tx.update(restorePlans).set({ leaseExpiresAt: new Date(Date.now() + LEASE_MS) }).where(eq(restorePlans.id, planId));
+    // Its commit need not wait for the disk: after a database crash the restore is taken over and
+    // starts again from the backup, so a lost step loses nothing.
+    await tx.execute(sql`set local synchronous_commit = off`);
+    // Locks the plan and extends the lease in one statement (undone with the rest if it is not ours);
+    // only the two columns needed: the plan row carries all its checks.
+    const [plan] = await tx
+      .update(restorePlans)
+      .set({ leaseExpiresAt: new Date(Date.now() + LEASE_MS) })
+      .where(eq(restorePlans.id, planId))
+      .returning({ state: restorePlans.state, leaseOwner: restorePlans.leaseOwner });
+    if (!plan || plan.state !== 'RESTORING' || plan.leaseOwner !== rt.instanceId || rt.background.stopping) throw new NotOurs();
+    const message = await work(tx);
     return message ? appendEvent(tx, planId, 'RESTORING', 'RESTORING', message, progress ?? null) : null;
   });
   if (sequence) publishEvent(rt, planId, sequence);
