@@ -7,14 +7,14 @@ import type { PgTable } from 'drizzle-orm/pg-core';
  * missing from the first row take their JavaScript default (`$defaultFn`) or their SQL default.
  *
  * Small rows travel as one JSON parameter (json_to_recordset): PostgreSQL parses a JSON array far faster
- * than thousands of bound values. Rows with binary content are few and large: bound values, so that the
+ * than thousands of bound values (a column missing from the first row is one bound value for all). Rows with binary content are few and large: bound values, so that the
  * content is not scanned as JSON text twice.
  */
 export function insertRows(table: PgTable, rows: Record<string, unknown>[]): SQL {
   const first = rows[0] ?? {};
   const columns = Object.entries(getTableColumns(table))
     .filter(([key, column]) => key in first || column.defaultFn)
-    .map(([key, column]) => ({ key, name: column.name, type: column.getSQLType(), fallback: key in first ? undefined : column.defaultFn!() }));
+    .map(([key, column]) => ({ key, name: column.name, type: column.getSQLType(), given: key in first, fallback: key in first ? undefined : column.defaultFn!() }));
   const value = (row: Record<string, unknown>, c: (typeof columns)[number]) => {
     const v = row[c.key] === undefined ? c.fallback : row[c.key];
     return v instanceof Date ? v.toISOString() : v;
@@ -25,7 +25,8 @@ export function insertRows(table: PgTable, rows: Record<string, unknown>[]): SQL
     const tuples = rows.map((row) => sql`(${sql.join(columns.map((c) => read(c, sql`${value(row, c)}`)), sql`, `)})`);
     return sql`insert into ${table} (${names}) values ${sql.join(tuples, sql`, `)}`;
   }
-  const json = JSON.stringify(rows.map((row) => Object.fromEntries(columns.map((c) => [c.name, value(row, c)]))));
-  const record = sql.join(columns.map((c) => sql`${sql.identifier(c.name)} ${sql.raw(c.type)}`), sql`, `);
-  return sql`insert into ${table} (${names}) select ${names} from json_to_recordset(${json}::json) as r(${record})`;
+  // The rows as they are, keyed by property names: no copy of each row with column names.
+  const values = sql.join(columns.map((c) => (c.given ? sql`r.${sql.identifier(c.key)}` : read(c, sql`${value({}, c)}`))), sql`, `);
+  const record = sql.join(columns.filter((c) => c.given).map((c) => sql`${sql.identifier(c.key)} ${sql.raw(c.type)}`), sql`, `);
+  return sql`insert into ${table} (${names}) select ${values} from json_to_recordset(${JSON.stringify(rows)}::json) as r(${record})`;
 }
