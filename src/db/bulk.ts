@@ -2,7 +2,7 @@ import { getTableColumns, sql, type SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 
 /**
- * One INSERT of many rows, built ahead of running it. Rows are keyed by the table's property names, as
+ * One INSERT of many rows (at least one), built ahead of running it. Rows are keyed by the table's property names, as
  * for `insert().values()`; `bytea` values are given as base64 text and decoded by the database. Columns
  * missing from the first row take their JavaScript default (`$defaultFn`) or their SQL default.
  *

@@ -134,7 +134,7 @@ async function restore(rt: Runtime, plan: PlanRow): Promise<void> {
   let pendingBytes = 0;
   let done = 0;
   const flush = async () => {
-    if (!category) return;
+    if (!category || !pending.length) return;
     const rows = pending;
     const current = category as keyof typeof tables;
     done += rows.length;
