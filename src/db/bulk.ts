@@ -2,13 +2,14 @@ import { getTableColumns, sql, type SQL } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 
 /**
- * One INSERT of many rows (at least one), built ahead of running it. Rows are keyed by the table's property names, as
- * for `insert().values()`; `bytea` values are given as base64 text and decoded by the database. Columns
- * missing from the first row take their JavaScript default (`$defaultFn`) or their SQL default.
+ * One INSERT of many rows (at least one), built ahead of running it. Rows are keyed by the table's
+ * property names, as for `insert().values()`; `bytea` values are given as base64 text and decoded by
+ * the database. Columns missing from the first row take their JavaScript default (`$defaultFn`, one
+ * bound value for all rows) or their SQL default.
  *
- * Small rows travel as one JSON parameter (json_to_recordset): PostgreSQL parses a JSON array far faster
- * than thousands of bound values (a column missing from the first row is one bound value for all). Rows with binary content are few and large: bound values, so that the
- * content is not scanned as JSON text twice.
+ * Small rows travel as one JSON parameter (json_to_recordset): PostgreSQL parses a JSON array far
+ * faster than thousands of bound values. Rows with binary content are few and large: bound values, so
+ * that the content is not scanned as JSON text twice.
  */
 export function insertRows(table: PgTable, rows: Record<string, unknown>[]): SQL {
   const first = rows[0] ?? {};
