@@ -4,50 +4,32 @@
 // Then the restore of that backup against pg_restore of the dump (target: at most 1.5x).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import postgres from 'postgres';
 import { openDatabase } from '../src/db/client.js';
 import { fill } from './fill.js';
-import { freshPostgres, gql, pool, stats } from './lib.js';
+import { freshPostgres, gql, pool, startServerProcess, stats } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ASSEMBLIES = Math.round(500 * Number(process.env.BENCH_SCALE ?? 1));
 export const SERVICE_TABLES = ['services', 'service_secrets', 'partners', 'profiles', 'agreements', 'custom_assemblies', 'bridges', 'certificates', 'transforms', 'pipelines', 'templates', 'x12_mappings', 'control_numbers', 'as2_mic_values'];
 
 export async function backupBench() {
-  const { server, databaseUrl, serviceId } = await fill('bench-premium', true);
-  const started = performance.now();
-  await pool(ASSEMBLIES, 8, (i) =>
-    gql(server.url, 'mutation ($s: ID!, $n: String!, $c: String!) { createCustomAssembly(input: { serviceId: $s, name: $n, version: "1.0.0.0", contentBase64: $c }) { __typename } }', {
-      s: serviceId,
-      n: `Assembly${i}`,
-      c: randomBytes(128 * 1024).toString('base64'),
-    }),
-  );
-  console.log(`assemblies (${ASSEMBLIES} x 128 KiB): ${Math.round(performance.now() - started)} ms`);
-
+  // BENCH_REUSE=<database>: skip the fill and the backups, and measure the restores only, on a copy of a
+  // database an earlier run filled (saved with `createdb -h 127.0.0.1 -U postgres -T bench_fill <database>`).
+  const reuse = process.env.BENCH_REUSE;
+  const { server, databaseUrl, serviceId } = reuse ? await reused(reuse) : await fill('bench-premium', true);
   const backupMs: number[] = [];
+  const dumpMs: number[] = [];
   let last: any;
   let lastBackupId = '';
-  for (let run = 0; run < RUNS + 1; run++) {
-    const created = await gql(server.url, 'mutation ($s: ID!) { createBackup(input: { serviceId: $s }) { ... on CreateBackupSuccess { backup { id } } } }', { s: serviceId });
-    const id = created.createBackup.backup.id;
-    lastBackupId = id;
-    for (;;) {
-      last = (await gql(server.url, 'query ($id: ID!) { backup(id: $id) { status startedAt completedAt sizeBytes storedBytes itemCounts { category count } } }', { id })).backup;
-      if (!['PENDING', 'RUNNING'].includes(last.status)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    if (last.status !== 'SUCCEEDED') throw new Error(`backup ${last.status}`);
-    const ms = Date.parse(last.completedAt) - Date.parse(last.startedAt);
-    if (run > 0) backupMs.push(ms); // the first run warms up
-    console.log(`backup run ${run}${run === 0 ? ' (warm-up)' : ''}: ${ms} ms, ${last.sizeBytes} bytes of content, ${last.storedBytes} stored`);
-  }
-  const dumpMs: number[] = [];
-  for (let run = 0; run < RUNS + 1; run++) {
-    const t = performance.now();
+  if (reuse) {
+    const found = await gql(server.url, '{ backups(serviceName: "bench-premium", first: 1) { edges { node { id status itemCounts { category count } } } } }');
+    last = found.backups.edges[0].node;
+    lastBackupId = last.id;
     execFileSync('pg_dump', ['--data-only', '-Fc', ...SERVICE_TABLES.flatMap((table) => ['-t', table]), '-f', '/tmp/bench-backup.dump', databaseUrl]);
-    const ms = Math.round(performance.now() - t);
-    if (run > 0) dumpMs.push(ms);
-    console.log(`pg_dump run ${run}${run === 0 ? ' (warm-up)' : ''}: ${ms} ms`);
+  } else {
+    last = await backups(server.url, serviceId, backupMs, dumpMs, databaseUrl);
+    lastBackupId = last.id;
   }
   // Restore of the same backup into new services, against pg_restore of the dump into empty tables.
   const restoreMs: number[] = [];
@@ -99,6 +81,51 @@ export async function backupBench() {
   };
   console.log(JSON.stringify(result, null, 2));
   return result;
+}
+
+/** Assemblies added to the filled service, then timed backups against timed pg_dumps; returns the last backup. */
+async function backups(url: string, serviceId: string, backupMs: number[], dumpMs: number[], databaseUrl: string) {
+  const started = performance.now();
+  await pool(ASSEMBLIES, 8, (i) =>
+    gql(url, 'mutation ($s: ID!, $n: String!, $c: String!) { createCustomAssembly(input: { serviceId: $s, name: $n, version: "1.0.0.0", contentBase64: $c }) { __typename } }', {
+      s: serviceId,
+      n: `Assembly${i}`,
+      c: randomBytes(128 * 1024).toString('base64'),
+    }),
+  );
+  console.log(`assemblies (${ASSEMBLIES} x 128 KiB): ${Math.round(performance.now() - started)} ms`);
+
+  let last: any;
+  for (let run = 0; run < RUNS + 1; run++) {
+    const created = await gql(url, 'mutation ($s: ID!) { createBackup(input: { serviceId: $s }) { ... on CreateBackupSuccess { backup { id } } } }', { s: serviceId });
+    const id = created.createBackup.backup.id;
+    for (;;) {
+      last = (await gql(url, 'query ($id: ID!) { backup(id: $id) { id status startedAt completedAt sizeBytes storedBytes itemCounts { category count } } }', { id })).backup;
+      if (!['PENDING', 'RUNNING'].includes(last.status)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    if (last.status !== 'SUCCEEDED') throw new Error(`backup ${last.status}`);
+    const ms = Date.parse(last.completedAt) - Date.parse(last.startedAt);
+    if (run > 0) backupMs.push(ms); // the first run warms up
+    console.log(`backup run ${run}${run === 0 ? ' (warm-up)' : ''}: ${ms} ms, ${last.sizeBytes} bytes of content, ${last.storedBytes} stored`);
+  }
+  for (let run = 0; run < RUNS + 1; run++) {
+    const t = performance.now();
+    execFileSync('pg_dump', ['--data-only', '-Fc', ...SERVICE_TABLES.flatMap((table) => ['-t', table]), '-f', '/tmp/bench-backup.dump', databaseUrl]);
+    const ms = Math.round(performance.now() - t);
+    if (run > 0) dumpMs.push(ms);
+    console.log(`pg_dump run ${run}${run === 0 ? ' (warm-up)' : ''}: ${ms} ms`);
+  }
+  return last;
+}
+
+/** A server on a fresh copy of an already filled database (BENCH_REUSE). */
+async function reused(template: string) {
+  const databaseUrl = await freshPostgres('bench_reuse', template);
+  const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+  await sql`delete from services where name like 'bench-restored-%'`; // restores of the run that filled it
+  await sql.end();
+  return { server: await startServerProcess({ DATABASE_URL: databaseUrl }), databaseUrl, serviceId: '' };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await backupBench();

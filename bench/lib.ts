@@ -9,11 +9,11 @@ export { ADMIN_TOKEN };
 let built = false;
 export const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-/** A new, empty PostgreSQL database for one benchmark. */
-export async function freshPostgres(name: string): Promise<string> {
+/** A new PostgreSQL database for one benchmark: empty, or a copy of `template`. */
+export async function freshPostgres(name: string, template?: string): Promise<string> {
   const sql = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
   await sql.unsafe(`drop database if exists ${name} with (force)`);
-  await sql.unsafe(`create database ${name}`);
+  await sql.unsafe(`create database ${name}${template ? ` template ${template}` : ''}`);
   await sql.end();
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;

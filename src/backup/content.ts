@@ -70,7 +70,7 @@ export function readLines(db: Queryable, store: BackupStore, box: SecretBox, bac
       for await (const chunk of store.readChunks(db, backupId)) yield box.openBytes(chunk, chunkContext(backupId, seq++));
     })(),
   );
-  const gunzip = createGunzip();
+  const gunzip = createGunzip({ chunkSize: CHUNK_BYTES }); // large pieces: far fewer trips through the stream and the line splitting
   decrypted.once('error', (error) => gunzip.destroy(error));
   const plain = decrypted.pipe(gunzip);
   const lines = (async function* () {

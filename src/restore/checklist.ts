@@ -1,4 +1,5 @@
 import { and, asc, eq, ne } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import { agreements } from '../artifact/tables.js';
 import { backupSchedules } from '../backup/tables.js';
 import type { Database } from '../db/client.js';
@@ -9,7 +10,7 @@ import { services } from '../service/tables.js';
 import type { ChecklistKind } from './rules.js';
 import { checklistItems } from './tables.js';
 
-type Queryable = Pick<Database, 'select'>;
+type Queryable = Pick<Database, 'select' | 'selectDistinctOn'>;
 
 export interface ChecklistEntry {
   kind: ChecklistKind;
@@ -17,20 +18,17 @@ export interface ChecklistEntry {
   message: string;
 }
 
-/** Agreements of this service that pull from a folder an agreement of another live service also pulls from. */
+/** Agreements of this service that pull from a folder an agreement of another live service also pulls from (one query). */
 async function ftpConflicts(db: Queryable, serviceId: string) {
-  const own = await db.select({ id: agreements.id, name: agreements.name, folder: agreements.sourceFtpFolder }).from(agreements).where(eq(agreements.serviceId, serviceId));
-  const conflicts: { agreementId: string; agreementName: string; folder: string; otherService: string; otherAgreement: string }[] = [];
-  for (const a of own.filter((x) => x.folder)) {
-    const others = await db
-      .select({ otherAgreement: agreements.name, otherService: services.name })
-      .from(agreements)
-      .innerJoin(services, eq(services.id, agreements.serviceId))
-      .where(and(eq(agreements.sourceFtpFolder, a.folder!), ne(services.state, 'DELETED'), ne(services.id, serviceId)))
-      .limit(1);
-    if (others[0]) conflicts.push({ agreementId: a.id, agreementName: a.name, folder: a.folder!, ...others[0] });
-  }
-  return conflicts;
+  const other = alias(agreements, 'other');
+  const rows = await db
+    .selectDistinctOn([agreements.id], { agreementId: agreements.id, agreementName: agreements.name, folder: agreements.sourceFtpFolder, otherService: services.name, otherAgreement: other.name })
+    .from(agreements)
+    .innerJoin(other, eq(other.sourceFtpFolder, agreements.sourceFtpFolder))
+    .innerJoin(services, eq(services.id, other.serviceId))
+    .where(and(eq(agreements.serviceId, serviceId), ne(services.state, 'DELETED'), ne(services.id, serviceId)))
+    .orderBy(asc(agreements.id), asc(services.name), asc(other.name));
+  return rows.map((r) => ({ ...r, folder: r.folder! }));
 }
 
 /** The post-restore checklist of a freshly restored service; returns how many items it has. */

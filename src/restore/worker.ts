@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, isNull, lt, or } from 'drizzle-orm';
+import { setImmediate } from 'node:timers/promises';
+import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import * as artifact from '../artifact/tables.js';
 import { readLines } from '../backup/content.js';
 import { markCorrupt } from '../backup/service.js';
@@ -14,12 +15,14 @@ import { createChecklist } from './checklist.js';
 import { LEASE_MS, appendEvent, lockPlan, publishEvent, type PlanRow } from './plan.js';
 import { restoredPosition } from './rules.js';
 import { restorePlans } from './tables.js';
+import { insertRows } from '../db/bulk.js';
 import { describeError } from '../log.js';
 
 /** Rows per insert (and per progress event); binary rows are flushed by size instead. */
 const PAGE_ROWS = 2000;
 const PAGE_BYTES = 4 * 1024 * 1024;
 const MAX_ATTEMPTS = 3;
+const YIELD_BYTES = 64 * 1024;
 
 /** Thrown when the plan is no longer ours to restore (cancelled, or taken over after our lease expired). */
 class NotOurs extends Error {}
@@ -46,9 +49,10 @@ const tables = {
   AS2_MIC_VALUES: as2MicValues,
 } as const;
 
-const bytes = (value: unknown) => Buffer.from(String(value), 'base64');
-
-/** A backup record as the row to insert into the restored service, with new ids (agreement lineages are kept). */
+/**
+ * A backup record as the row to insert into the restored service, with new ids (agreement lineages are
+ * kept). Binary content stays base64, as insertRows takes it.
+ */
 function toRow(category: keyof typeof tables, data: Record<string, any>, m: Mapping): Record<string, unknown> {
   const own = () => {
     const id = randomUUID();
@@ -60,9 +64,6 @@ function toRow(category: keyof typeof tables, data: Record<string, any>, m: Mapp
       return { ...data, ...own(), partnerId: m.ids.get(data.partnerId) };
     case 'AGREEMENTS':
       return { ...data, ...own(), hostProfileId: m.ids.get(data.hostProfileId), guestProfileId: m.ids.get(data.guestProfileId) };
-    case 'CUSTOM_ASSEMBLIES':
-    case 'CERTIFICATES':
-      return { ...data, ...own(), content: bytes(data.content) };
     case 'CONTROL_NUMBERS': {
       const agreementId = m.ids.get(data.agreementId)!;
       const issued = m.highWater.get(data.agreementId) ?? { interchange: 0, group: 0, transactionSet: 0 };
@@ -70,19 +71,27 @@ function toRow(category: keyof typeof tables, data: Record<string, any>, m: Mapp
       return { agreementId, interchange: at('interchange'), group: at('group'), transactionSet: at('transactionSet') };
     }
     case 'AS2_MIC_VALUES':
-      return { ...data, id: randomUUID(), agreementId: m.ids.get(data.agreementId), createdAt: new Date(data.createdAt) };
+      return { ...data, id: randomUUID(), agreementId: m.ids.get(data.agreementId) };
     default:
       return { ...data, ...own() };
   }
 }
 
 /** One short transaction of restore work: only while the plan is still RESTORING and ours; extends the lease. */
-async function step(rt: Runtime, planId: string, work: (tx: Tx, plan: PlanRow) => Promise<string | null>, progress?: { category: string; done: number; total: number }) {
+async function step(rt: Runtime, planId: string, work: (tx: Tx) => Promise<string | null>, progress?: { category: string; done: number; total: number }) {
   const sequence = await rt.database.db.transaction(async (tx) => {
-    const plan = await lockPlan(tx, planId);
-    if (plan.state !== 'RESTORING' || plan.leaseOwner !== rt.instanceId || rt.background.stopping) throw new NotOurs();
-    const message = await work(tx, plan);
-    await tx.update(restorePlans).set({ leaseExpiresAt: new Date(Date.now() + LEASE_MS) }).where(eq(restorePlans.id, planId));
+    // Its commit need not wait for the disk: after a database crash the restore is taken over and
+    // starts again from the backup, so a lost step loses nothing.
+    await tx.execute(sql`set local synchronous_commit = off`);
+    // Locks the plan and extends the lease in one statement (undone with the rest if it is not ours);
+    // only the two columns needed: the plan row carries all its checks.
+    const [plan] = await tx
+      .update(restorePlans)
+      .set({ leaseExpiresAt: new Date(Date.now() + LEASE_MS) })
+      .where(eq(restorePlans.id, planId))
+      .returning({ state: restorePlans.state, leaseOwner: restorePlans.leaseOwner });
+    if (!plan || plan.state !== 'RESTORING' || plan.leaseOwner !== rt.instanceId || rt.background.stopping) throw new NotOurs();
+    const message = await work(tx);
     return message ? appendEvent(tx, planId, 'RESTORING', 'RESTORING', message, progress ?? null) : null;
   });
   if (sequence) publishEvent(rt, planId, sequence);
@@ -111,63 +120,89 @@ async function restore(rt: Runtime, plan: PlanRow): Promise<void> {
   const lineageOf = new Map<string, string>();
   const targetEdition = plan.targetEdition as Edition;
 
+  // One step runs in the database while the next page is read, decrypted and parsed here; a failed
+  // step surfaces at the next one (or at the end).
+  let inFlight: Promise<void> = Promise.resolve();
+  const next = async (work: () => Promise<void>) => {
+    await inFlight;
+    inFlight = work();
+    inFlight.catch(() => {});
+  };
+
   let category: string | null = null;
   let pending: Record<string, unknown>[] = [];
   let pendingBytes = 0;
   let done = 0;
   const flush = async () => {
-    if (!category) return;
+    if (!category || !pending.length) return;
     const rows = pending;
-    const current = category;
+    const current = category as keyof typeof tables;
     done += rows.length;
-    const total = totals.get(current) ?? done;
+    const progress = { category: current, done, total: totals.get(current) ?? done };
     pending = [];
     pendingBytes = 0;
-    await step(rt, plan.id, async (tx) => {
-      if (current === 'CONTROL_NUMBERS' && rows.length) {
-        // Positions continue past the highest number ever issued on each lineage (ADVANCE_PAST_ISSUED).
-        const marks = await tx.select().from(controlNumberHighWater).where(inArray(controlNumberHighWater.lineageId, rows.map((r) => lineageOf.get(r.agreementId as string)!)));
-        for (const r of rows) {
-          const mark = marks.find((h) => h.lineageId === lineageOf.get(r.agreementId as string));
-          if (mark) mapping.highWater.set(r.agreementId as string, mark);
-        }
+    if (current === 'CONTROL_NUMBERS' && rows.length) {
+      // Positions continue past the highest number ever issued on each lineage (ADVANCE_PAST_ISSUED).
+      const marks = await db.select().from(controlNumberHighWater).where(inArray(controlNumberHighWater.lineageId, rows.map((r) => lineageOf.get(r.agreementId as string)!)));
+      const byLineage = new Map(marks.map((h) => [h.lineageId, h]));
+      for (const r of rows) {
+        const mark = byLineage.get(lineageOf.get(r.agreementId as string)!);
+        if (mark) mapping.highWater.set(r.agreementId as string, mark);
       }
-      const values = rows.map((r) => toRow(current as keyof typeof tables, r, mapping));
-      if (values.length) await tx.insert(tables[current as keyof typeof tables]).values(values as never);
-      return `${current}: ${done} of ${total}`;
-    }, { category: current, done, total });
+    }
+    const insert = insertRows(tables[current], rows.map((r) => toRow(current, r, mapping)));
+    await next(() =>
+      step(rt, plan.id, async (tx) => {
+        await tx.execute(insert);
+        return `${current}: ${progress.done} of ${progress.total}`;
+      }, progress),
+    );
   };
 
   const lines = readLines(db, postgresBackupStore, rt.secrets, backup!.id);
-  for await (const line of lines) {
-    const record = JSON.parse(line);
-    if (record.type !== 'item') continue;
-    if (record.category !== category) {
-      if (pending.length) await flush();
-      category = record.category;
-      done = 0;
+  let unyielded = 0;
+  try {
+    for await (const line of lines) {
+      // Preparing a page is CPU work: let the running step's replies in now and then.
+      if ((unyielded += line.length) >= YIELD_BYTES) {
+        unyielded = 0;
+        await setImmediate();
+      }
+      const record = JSON.parse(line);
+      if (record.type !== 'item') continue;
+      if (record.category !== category) {
+        if (pending.length) await flush();
+        category = record.category;
+        done = 0;
+      }
+      const data = record.data;
+      if (category === 'SERVICE_SETTINGS' || category === 'SSL_CERTIFICATE') {
+        const kind = category;
+        await next(() =>
+          step(rt, plan.id, async (tx) => {
+            if (kind === 'SERVICE_SETTINGS') {
+              await tx.update(services).set({ scaleUnitCount: data.scaleUnitCount, productVersion: data.productVersion, acsNamespace: data.acsNamespace }).where(eq(services.id, mapping.serviceId));
+              const kept = data.secrets.filter((s: { kind: string }) => s.kind !== 'ARCHIVING_STORAGE_CONNECTION_STRING' || editionInfo(targetEdition).archiving);
+              if (kept.length) await tx.insert(serviceSecrets).values(kept.map((s: any) => ({ serviceId: mapping.serviceId, kind: s.kind, sealed: s.sealed, fingerprint: s.fingerprint, updatedAt: new Date(s.updatedAt) })));
+              return 'SERVICE_SETTINGS: settings restored (secrets still encrypted)';
+            }
+            await tx.insert(serviceSecrets).values({ serviceId: mapping.serviceId, kind: 'SSL_CERTIFICATE', sealed: data.sealed, fingerprint: data.fingerprint, updatedAt: new Date(data.updatedAt) });
+            return 'SSL_CERTIFICATE: restored';
+          }, { category: kind, done: 1, total: 1 }),
+        );
+        category = null;
+        continue;
+      }
+      if (category === 'AGREEMENTS') lineageOf.set(data.id, data.lineageId);
+      pending.push(data);
+      pendingBytes += line.length;
+      if (pending.length >= PAGE_ROWS || pendingBytes >= PAGE_BYTES) await flush();
     }
-    const data = record.data;
-    if (category === 'SERVICE_SETTINGS' || category === 'SSL_CERTIFICATE') {
-      await step(rt, plan.id, async (tx) => {
-        if (category === 'SERVICE_SETTINGS') {
-          await tx.update(services).set({ scaleUnitCount: data.scaleUnitCount, productVersion: data.productVersion, acsNamespace: data.acsNamespace }).where(eq(services.id, mapping.serviceId));
-          const kept = data.secrets.filter((s: { kind: string }) => s.kind !== 'ARCHIVING_STORAGE_CONNECTION_STRING' || editionInfo(targetEdition).archiving);
-          if (kept.length) await tx.insert(serviceSecrets).values(kept.map((s: any) => ({ serviceId: mapping.serviceId, kind: s.kind, sealed: s.sealed, fingerprint: s.fingerprint, updatedAt: new Date(s.updatedAt) })));
-          return 'SERVICE_SETTINGS: settings restored (secrets still encrypted)';
-        }
-        await tx.insert(serviceSecrets).values({ serviceId: mapping.serviceId, kind: 'SSL_CERTIFICATE', sealed: data.sealed, fingerprint: data.fingerprint, updatedAt: new Date(data.updatedAt) });
-        return 'SSL_CERTIFICATE: restored';
-      }, { category: category!, done: 1, total: 1 });
-      category = null;
-      continue;
-    }
-    if (category === 'AGREEMENTS') lineageOf.set(data.id, data.lineageId);
-    pending.push(data);
-    pendingBytes += line.length;
-    if (pending.length >= PAGE_ROWS || pendingBytes >= PAGE_BYTES) await flush();
+    await flush();
+    await inFlight;
+  } finally {
+    await inFlight.catch(() => {}); // a failure never leaves a step running behind it
   }
-  await flush();
   if (lines.checksum() !== backup!.checksum) {
     await markCorrupt(rt, backup!.id);
     throw Object.assign(new Error('checksum mismatch'), { operatorMessage: 'the backup content does not match its checksum; the backup is now CORRUPT' });
