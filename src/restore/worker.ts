@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setImmediate } from 'node:timers/promises';
-import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, or } from 'drizzle-orm';
 import * as artifact from '../artifact/tables.js';
 import { readLines } from '../backup/content.js';
 import { markCorrupt } from '../backup/service.js';
@@ -80,9 +80,6 @@ function toRow(category: keyof typeof tables, data: Record<string, any>, m: Mapp
 /** One short transaction of restore work: only while the plan is still RESTORING and ours; extends the lease. */
 async function step(rt: Runtime, planId: string, work: (tx: Tx) => Promise<string | null>, progress?: { category: string; done: number; total: number }) {
   const sequence = await rt.database.db.transaction(async (tx) => {
-    // Its commit need not wait for the disk: after a database crash the restore is taken over and
-    // starts again from the backup, so a lost step loses nothing.
-    await tx.execute(sql`set local synchronous_commit = off`);
     // Locks the plan and extends the lease in one statement (undone with the rest if it is not ours);
     // only the two columns needed: the plan row carries all its checks.
     const [plan] = await tx
