@@ -1,6 +1,6 @@
 // Shared pieces of the benchmarks: a real server process, a GraphQL client, a bounded pool.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import postgres from 'postgres';
 import { ADMIN_TOKEN } from '../test/helpers/credentials.js';
 import { spawnServer } from '../test/helpers/process.js';
@@ -28,6 +28,8 @@ export async function startServerProcess(env: Record<string, string>) {
     ...server,
     /** Peak resident memory of the server process so far (VmHWM), in MiB. */
     peakRssMiB: () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))![1]) / 1024,
+    /** Starts a new peak: the next peakRssMiB() covers only what follows (Linux: clear_refs 5). */
+    resetPeakRss: () => writeFileSync(`/proc/${server.child.pid}/clear_refs`, '5'),
     stop: async () => {
       await server.stop();
     },
