@@ -32,7 +32,11 @@ export interface DatabaseOptions {
 }
 
 /** The project's drizzle/ folder, seen from src/db/ (TypeScript run directly) or from the dist/ bundle. */
-const migrationsFolder = ['../drizzle', '../../drizzle'].map((path) => fileURLToPath(new URL(path, import.meta.url))).find(existsSync)!;
+const migrationsFolder = (() => {
+  const found = ['../drizzle', '../../drizzle'].map((path) => fileURLToPath(new URL(path, import.meta.url))).find(existsSync);
+  if (!found) throw new Error(`The drizzle/ migrations folder was not found next to ${fileURLToPath(import.meta.url)}: start the server from the project's dist/ or src/`);
+  return found;
+})();
 
 export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHandle> {
   const logger: DrizzleLogger | undefined = options.onQuery ? { logQuery: (sql) => options.onQuery!(sql) } : undefined;

@@ -240,45 +240,50 @@ defineMutation('completeChecklistItem', {
   }),
 });
 
-/**
- * A plan's events after a sequence number, read once for all the subscribers that ask at the same
- * time (many join together, and every subscriber asks after each notification). The key includes
- * the plan's notification count `version`, read by the subscriber after it joined the feed: a read
- * begun before a notification is never reused after it, so an event committed after that read's
- * snapshot always leads to another read, and nothing is missed.
- */
-const inFlight = new Map<string, Promise<(typeof restoreEvents.$inferSelect)[]>>();
+type EventRow = typeof restoreEvents.$inferSelect;
+
 const readEventsAfter = (db: Database, planId: string, after: number) =>
   db.select().from(restoreEvents).where(and(eq(restoreEvents.planId, planId), gt(restoreEvents.sequence, after))).orderBy(asc(restoreEvents.sequence));
-function eventsAfter(db: Database, planId: string, after: number, version: number) {
-  const key = `${planId}:${after}:${version}`;
-  let rows = inFlight.get(key);
-  if (!rows) {
-    rows = readEventsAfter(db, planId, after).execute(); // a promise: a drizzle query would run again for each `await`
-    inFlight.set(key, rows);
-    void rows.finally(() => inFlight.delete(key)).catch(() => {});
-  }
-  return rows;
-}
 
 /**
  * The notifications of one plan on this instance: one bus listener per plan, not per subscriber.
- * `version` counts notifications; `changed` resolves at the next one.
+ * `version` counts notifications; `changed` resolves at the next one. `reads` are the reads of the
+ * plan's events in flight, shared by the subscribers that ask at the same time.
  */
 interface Feed {
   version: number;
   changed: Promise<void>;
   subscribers: number;
+  reads: Map<string, Promise<EventRow[]>>;
   close(): void;
 }
 const feeds = new Map<string, Feed>();
+
+/**
+ * A plan's events after a sequence number, read once for all the subscribers that ask at the same
+ * time (many join together, and every subscriber asks after each notification). The key includes
+ * the feed's notification count `version`, read by the subscriber after it joined the feed: a read
+ * begun before a notification is never reused after it, so an event committed after that read's
+ * snapshot always leads to another read, and nothing is missed. Reads belong to one feed: a feed
+ * made again after its subscribers left counts from 0 and must not reuse an older feed's read.
+ */
+function eventsAfter(feed: Feed, db: Database, planId: string, after: number, version: number) {
+  const key = `${after}:${version}`;
+  let rows = feed.reads.get(key);
+  if (!rows) {
+    rows = readEventsAfter(db, planId, after).execute(); // a promise: a drizzle query would run again for each `await`
+    feed.reads.set(key, rows);
+    void rows.finally(() => feed.reads.delete(key)).catch(() => {});
+  }
+  return rows;
+}
 
 function joinFeed(rt: Runtime, planId: string): Feed {
   let feed = feeds.get(planId);
   if (!feed) {
     const live = rt.events.subscribe('restoreProgress', planId)[Symbol.asyncIterator]();
     let wake = () => {};
-    const created: Feed = { version: 0, changed: new Promise((r) => (wake = r)), subscribers: 0, close: () => void live.return?.() };
+    const created: Feed = { version: 0, changed: new Promise((r) => (wake = r)), subscribers: 0, reads: new Map(), close: () => void live.return?.() };
     feeds.set(planId, (feed = created));
     void (async () => {
       for (let next = await live.next(); !next.done; next = await live.next()) {
@@ -299,7 +304,6 @@ function leaveFeed(planId: string, feed: Feed): void {
   feed.close();
 }
 
-type EventRow = typeof restoreEvents.$inferSelect;
 
 /**
  * One subscriber's view of a plan: its history, then its live events, done after a terminal state.
@@ -307,8 +311,9 @@ type EventRow = typeof restoreEvents.$inferSelect;
  * feed, and each event costs a few promise steps, which count when a plan has 1,000 subscribers.
  */
 function planEvents(rt: Runtime, db: Database, planId: string): AsyncIterableIterator<EventRow> {
-  // Join first, then read: an event recorded in between is read from the database, never lost.
-  const feed = joinFeed(rt, planId);
+  // Joined at the first `next` (a stream never read holds nothing), and before the first read: an
+  // event recorded in between is read from the database, never lost.
+  let feed: Feed | null = null;
   let rows: EventRow[] = [];
   let index = 0;
   let seen = -1;
@@ -320,13 +325,14 @@ function planEvents(rt: Runtime, db: Database, planId: string): AsyncIterableIte
   const finish = () => {
     if (!finished) {
       finished = true;
-      leaveFeed(planId, feed);
+      if (feed) leaveFeed(planId, feed);
       wake();
     }
     return { done: true as const, value: undefined };
   };
   const next = async (): Promise<IteratorResult<EventRow>> => {
-    while (!finished) {
+    feed ??= finished ? null : joinFeed(rt, planId);
+    while (feed && !finished) {
       if (index < rows.length) {
         const row = rows[index++]!;
         last = row.sequence;
@@ -344,7 +350,7 @@ function planEvents(rt: Runtime, db: Database, planId: string): AsyncIterableIte
         await Promise.race([feed.changed, returned]);
         continue;
       }
-      rows = await eventsAfter(db, planId, last, version);
+      rows = await eventsAfter(feed, db, planId, last, version);
       index = 0;
       seen = version;
     }
