@@ -44,12 +44,16 @@ export async function writeContent(db: Queryable, store: BackupStore, box: Secre
   let pendingBytes = 0;
   let seq = 0;
   let storedBytes = 0;
+  // One chunk is written while the next is compressed: wait for the previous write, start this one.
+  let writing: Promise<void> = Promise.resolve();
   const flush = async () => {
     const sealed = box.sealBytes(Buffer.concat(pending), chunkContext(backupId, seq));
-    await store.writeChunk(db, backupId, seq++, sealed);
-    storedBytes += sealed.length;
     pending = [];
     pendingBytes = 0;
+    await writing;
+    writing = store.writeChunk(db, backupId, seq++, sealed);
+    writing.catch(() => {}); // awaited at the next flush or at the end
+    storedBytes += sealed.length;
   };
   for await (const data of compressed as AsyncIterable<Buffer>) {
     pending.push(data);
@@ -57,6 +61,7 @@ export async function writeContent(db: Queryable, store: BackupStore, box: Secre
     if (pendingBytes >= CHUNK_BYTES) await flush();
   }
   if (pendingBytes > 0 || seq === 0) await flush();
+  await writing;
   return { sizeBytes, storedBytes, checksum: hash.digest('hex') };
 }
 

@@ -18,17 +18,23 @@ const BINARY_PAGE = 16; // custom assemblies are up to 4 MiB each
 
 /** Rows of a table in pages ordered by `key`, so memory stays bounded however large the service. */
 async function* pages(db: Queryable, table: PgTable, key: PgColumn, where: SQL, columns: Record<string, PgColumn>, size = PAGE) {
-  let after: unknown = undefined;
-  for (;;) {
-    const rows: Record<string, unknown>[] = await db
+  const read = (after: unknown): Promise<Record<string, unknown>[]> =>
+    db
       .select({ ...columns, _key: key })
       .from(table)
       .where(after === undefined ? where : and(where, gt(key, after)))
       .orderBy(asc(key))
-      .limit(size);
+      .limit(size)
+      .execute();
+  // The next page is read while this one is encoded and compressed.
+  for (let next = read(undefined); ; ) {
+    const rows = await next;
+    if (rows.length === size) {
+      next = read(rows[rows.length - 1]!._key);
+      next.catch(() => {}); // a consumer that stops early leaves it unread: awaited above otherwise
+    }
     for (const { _key, ...row } of rows) yield row;
     if (rows.length < size) return;
-    after = rows[rows.length - 1]!._key;
   }
 }
 
