@@ -14,8 +14,8 @@ const ASSEMBLIES = Math.round(500 * Number(process.env.BENCH_SCALE ?? 1));
 export const SERVICE_TABLES = ['services', 'service_secrets', 'partners', 'profiles', 'agreements', 'custom_assemblies', 'bridges', 'certificates', 'transforms', 'pipelines', 'templates', 'x12_mappings', 'control_numbers', 'as2_mic_values'];
 
 export async function backupBench() {
-  // BENCH_REUSE=<database>: skip the fill and the backups, and measure the restores only, on a copy of a
-  // database an earlier run filled (saved with `createdb -h 127.0.0.1 -U postgres -T bench_fill <database>`).
+  // BENCH_REUSE=<database>: skip the fill (and the assemblies) and measure on a copy of a database an
+  // earlier run filled (saved with `createdb -h 127.0.0.1 -U postgres -T bench_fill <database>`).
   const reuse = process.env.BENCH_REUSE;
   const { server, databaseUrl, serviceId } = reuse ? await reused(reuse) : await fill('bench-premium', true);
   const backupMs: number[] = [];
@@ -26,18 +26,13 @@ export async function backupBench() {
     server.resetPeakRss();
   };
   phase(reuse ? 'start' : 'fill');
-  let last: any;
-  let lastBackupId = '';
-  if (reuse) {
-    const found = await gql(server.url, '{ backups(serviceName: "bench-premium", first: 1) { edges { node { id status itemCounts { category count } } } } }');
-    last = found.backups.edges[0].node;
-    lastBackupId = last.id;
-    execFileSync('pg_dump', ['--data-only', '-Fc', ...SERVICE_TABLES.flatMap((table) => ['-t', table]), '-f', '/tmp/bench-backup.dump', databaseUrl]);
-  } else {
-    last = await backups(server.url, serviceId, backupMs, dumpMs, databaseUrl, () => phase('assemblies'));
-    lastBackupId = last.id;
-    phase('backups');
+  if (!reuse) {
+    await addAssemblies(server.url, serviceId);
+    phase('assemblies');
   }
+  const last = await backups(server.url, serviceId, backupMs, dumpMs, databaseUrl);
+  const lastBackupId = last.id;
+  phase('backups');
   // Restore of the same backup into new services, against pg_restore of the dump into empty tables.
   const restoreMs: number[] = [];
   for (let run = 0; run < RUNS; run++) {
@@ -90,8 +85,8 @@ export async function backupBench() {
   return result;
 }
 
-/** Assemblies added to the filled service, then timed backups against timed pg_dumps; returns the last backup. */
-async function backups(url: string, serviceId: string, backupMs: number[], dumpMs: number[], databaseUrl: string, assembliesAdded: () => void) {
+/** The 128 KiB custom assemblies of the benchmark, added to the filled service through the API. */
+async function addAssemblies(url: string, serviceId: string) {
   const started = performance.now();
   await pool(ASSEMBLIES, 8, (i) =>
     gql(url, 'mutation ($s: ID!, $n: String!, $c: String!) { createCustomAssembly(input: { serviceId: $s, name: $n, version: "1.0.0.0", contentBase64: $c }) { __typename } }', {
@@ -101,8 +96,10 @@ async function backups(url: string, serviceId: string, backupMs: number[], dumpM
     }),
   );
   console.log(`assemblies (${ASSEMBLIES} x 128 KiB): ${Math.round(performance.now() - started)} ms`);
-  assembliesAdded();
+}
 
+/** Timed backups against timed pg_dumps; returns the last backup. */
+async function backups(url: string, serviceId: string, backupMs: number[], dumpMs: number[], databaseUrl: string) {
   let last: any;
   for (let run = 0; run < RUNS + 1; run++) {
     const created = await gql(url, 'mutation ($s: ID!) { createBackup(input: { serviceId: $s }) { ... on CreateBackupSuccess { backup { id } } } }', { s: serviceId });
@@ -132,8 +129,10 @@ async function reused(template: string) {
   const databaseUrl = await freshPostgres('bench_reuse', template);
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   await sql`delete from services where name like 'bench-restored-%'`; // restores of the run that filled it
+  await sql`delete from backups where service_name = 'bench-premium'`;
+  const [service] = await sql<{ id: string }[]>`select id from services where name = 'bench-premium' and deleted_at is null`;
   await sql.end();
-  return { server: await startServerProcess({ DATABASE_URL: databaseUrl }), databaseUrl, serviceId: '' };
+  return { server: await startServerProcess({ DATABASE_URL: databaseUrl }), databaseUrl, serviceId: Buffer.from(`Service:${service!.id}`).toString('base64') };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await backupBench();
