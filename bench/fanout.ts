@@ -64,6 +64,7 @@ async function run(instances: number, subscribers: number) {
   const withSubscribers = servers.map((s) => rssKiB(s.child.pid!));
   const sent = performance.now();
   await gql(servers[0]!.url, 'mutation ($id: ID!) { resumeService(input: { serviceId: $id, force: true }) { __typename } }', { id: serviceId });
+  const mutationMs = Math.round(performance.now() - sent); // its commit comes before any event can be sent
   const deadline = Date.now() + 30_000;
   while (arrivals.length < subscribers && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   const percentile = (times: number[], q: number) => {
@@ -78,6 +79,7 @@ async function run(instances: number, subscribers: number) {
     subscribers,
     delivered: arrivals.length,
     latencyMs: { p50: at(0.5), p99: at(0.99), max: at(1 - 1e-9) },
+    mutationMs,
     p99ByInstanceMs: byInstance.map((times) => percentile(times, 0.99)),
     memoryPerIdleSubscriberKiB: Math.round(withSubscribers.reduce((n, v, i) => n + v - idle[i]!, 0) / subscribers),
   };
