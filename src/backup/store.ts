@@ -22,13 +22,21 @@ export const postgresBackupStore: BackupStore = {
     await db.insert(backupChunks).values({ backupId, seq, data });
   },
   async *readChunks(db, backupId) {
-    for (let seq = 0; ; ) {
-      const rows = await db
+    const read = (from: number) =>
+      db
         .select({ seq: backupChunks.seq, data: backupChunks.data })
         .from(backupChunks)
-        .where(and(eq(backupChunks.backupId, backupId), gte(backupChunks.seq, seq)))
+        .where(and(eq(backupChunks.backupId, backupId), gte(backupChunks.seq, from)))
         .orderBy(asc(backupChunks.seq))
-        .limit(READ_BATCH);
+        .limit(READ_BATCH)
+        .execute();
+    // The next few chunks are fetched while these are decrypted and decompressed.
+    for (let seq = 0, next = read(0); ; ) {
+      const rows = await next;
+      if (rows.length === READ_BATCH) {
+        next = read(seq + READ_BATCH);
+        next.catch(() => {}); // a reader that stops early leaves it unread: awaited above otherwise
+      }
       for (const row of rows) {
         if (row.seq !== seq) throw new Error(`backup chunk ${seq} is missing`);
         yield row.data;
