@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildService, createService, mutate } from './helpers/artifacts.js';
 import { lifecycle } from './helpers/operations.js';
+import { appendEvent } from '../src/restore/plan.js';
 import { ADMIN_TOKEN } from './helpers/credentials.js';
 import { collect, useTestServer } from './helpers/server.js';
 import { until } from './helpers/wait.js';
@@ -223,6 +224,24 @@ describe('plans and their checks', () => {
     const late = collect(file.server.ws(), PROGRESS, { id: p.id }, 10);
     expect((await late.done).map((e) => [e.restoreProgress.sequence, e.restoreProgress.state])).toEqual([[1, 'PLANNED'], [2, 'CANCELLED']]);
     expect((await gql(EXECUTE, { id: p.id })).data.executeRestorePlan).toMatchObject({ code: 'INVALID_STATE' });
+  });
+
+  it('publishes a plan event only when its transaction commits', async () => {
+    const serviceId = await createService(gql, 'commit-src');
+    const p = (await plan({ backupId: await backupOf(serviceId), targetName: 'commit-copy' })).plan;
+    const sub = collect(file.server.ws(), 'subscription ($id: ID!) { restoreProgress(planId: $id) { sequence state message } }', { id: p.id }, 10);
+    await until(async () => sub.events.length, (n) => n === 1);
+    const planId = Buffer.from(p.id, 'base64').toString().split(':')[1]!;
+    const { db } = file.server.app.runtime.database;
+    await db.transaction(async (tx) => {
+      await appendEvent(tx, planId, 'PLANNED', 'PLANNED', 'rolled back');
+      tx.rollback();
+    }).catch(() => {});
+    await gql('mutation ($id: ID!) { cancelRestorePlan(input: { planId: $id }) { __typename } }', { id: p.id });
+    expect((await sub.done).map((e: any) => [e.restoreProgress.sequence, e.restoreProgress.state, e.restoreProgress.message])).toEqual([
+      [1, 'PLANNED', 'Planned: 0 warning(s) to review, no blocker'],
+      [2, 'CANCELLED', 'Cancelled before it started'],
+    ]);
   });
 
   it('replays a finished plan over server-sent events and ends the stream', async () => {

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
+import { sql } from 'drizzle-orm';
 import { createPubSub } from 'graphql-yoga';
+import type { Tx } from '../service/service.js';
 import type { DatabaseHandle } from '../db/client.js';
 import type { ServiceState } from '../service/rules.js';
 
@@ -32,6 +34,17 @@ type Topics = {
 const CHANNEL = 'biztalk_backup_events';
 /** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; ours carry ids only. */
 const MAX_PAYLOAD = 7900;
+/** What every instance's bus receives for an event (yoga's topic, with `:id` for an id-scoped one). */
+const payloadOf = (topic: string, data: unknown) => JSON.stringify({ topic, data });
+
+/**
+ * Publishes an event inside a transaction: PostgreSQL delivers it when, and only if, the transaction
+ * commits, so a crash between the commit and the publication cannot lose it (a subscriber waiting for
+ * a restore's last event would wait forever).
+ */
+export async function publishInTransaction<K extends keyof Topics>(tx: Tx, ...[topic, id, data]: Topics[K] extends [string, infer D] ? [K, string, D] : never): Promise<void> {
+  await tx.execute(sql`select pg_notify(${CHANNEL}, ${payloadOf(`${topic}:${id}`, data)})`);
+}
 
 /**
  * The one event bus: typed topics over yoga's pub/sub, carried by PostgreSQL LISTEN/NOTIFY so that
@@ -68,7 +81,7 @@ export async function createEventBus(database: DatabaseHandle, log: Logger) {
       if (!listeners.get(type)?.size) listeners.delete(type);
     },
     dispatchEvent(event: Event) {
-      const payload = JSON.stringify({ topic: event.type, data: (event as CustomEvent).detail });
+      const payload = payloadOf(event.type, (event as CustomEvent).detail);
       if (payload.length > MAX_PAYLOAD) {
         log.error({ topic: event.type, bytes: payload.length }, 'event too large for NOTIFY; not published');
         return false;

@@ -8,6 +8,7 @@ import { controlNumberHighWater } from '../edi/tables.js';
 import { InvalidStateError, NameUnavailableError, NotFoundError, isUniqueViolation } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { validateName, validateRegion, type Edition } from '../service/rules.js';
+import { publishInTransaction } from '../events/bus.js';
 import { nameAvailability, publishStateChange, type Tx } from '../service/service.js';
 import { services } from '../service/tables.js';
 import { PlanBlockedError, blockers, planChecks, type ControlNumberPolicy, type RestoreProgress, type RestoreState } from './rules.js';
@@ -98,7 +99,7 @@ async function check(rt: Runtime, backup: typeof backups.$inferSelect, target: {
   });
 }
 
-/** Appends an event to a plan's history (the caller holds the plan row lock) and returns its sequence. */
+/** Appends an event to a plan's history (the caller holds the plan row lock), published when the transaction commits; returns its sequence. */
 export async function appendEvent(tx: Tx, planId: string, state: RestoreState, previousState: RestoreState | null, message: string, progress: RestoreProgress | null = null): Promise<number> {
   const [row] = await tx
     .insert(restoreEvents)
@@ -111,11 +112,8 @@ export async function appendEvent(tx: Tx, planId: string, state: RestoreState, p
       progress,
     })
     .returning({ sequence: restoreEvents.sequence });
+  await publishInTransaction(tx, 'restoreProgress', planId, { planId, sequence: row!.sequence });
   return row!.sequence;
-}
-
-export function publishEvent(rt: Runtime, planId: string, sequence: number): void {
-  rt.events.publish('restoreProgress', planId, { planId, sequence });
 }
 
 export async function lockPlan(tx: Tx, planId: string): Promise<PlanRow> {
@@ -133,16 +131,15 @@ export async function createRestorePlan(rt: Runtime, input: PlanInput): Promise<
   const target = { name: input.targetName, edition: (input.targetEdition ?? backup.edition) as Edition, policy: input.controlNumberPolicy ?? 'ADVANCE_PAST_ISSUED' };
   const checks = await check(rt, backup, target);
   const found = blockers(checks).length;
-  const [plan, sequence] = await rt.database.db.transaction(async (tx) => {
+  return rt.database.db.transaction(async (tx) => {
     const [plan] = await tx
       .insert(restorePlans)
       .values({ backupId: backup.id, targetName: target.name, targetEdition: target.edition, targetRegion, controlNumberPolicy: target.policy, state: 'PLANNED', checks })
       .returning();
     const message = found ? `Planned with ${found} blocker(s): resolve them before executing` : `Planned: ${checks.filter((c) => c.severity === 'WARNING').length} warning(s) to review, no blocker`;
-    return [plan!, await appendEvent(tx, plan!.id, 'PLANNED', null, message)] as const;
+    await appendEvent(tx, plan!.id, 'PLANNED', null, message);
+    return plan!;
   });
-  publishEvent(rt, plan.id, sequence);
-  return plan;
 }
 
 /**
@@ -179,29 +176,27 @@ export async function executeRestorePlan(rt: Runtime, planId: string, start: (pl
         .set({ state: 'RESTORING', checks, serviceId: service!.id, leaseOwner: rt.instanceId, leaseExpiresAt: new Date(Date.now() + LEASE_MS), attempts: 1, updatedAt: new Date() })
         .where(eq(restorePlans.id, planId))
         .returning();
-      const sequence = await appendEvent(tx, planId, 'RESTORING', 'PLANNED', `Restoring into new service "${plan.targetName}" (${plan.targetEdition}, ${plan.targetRegion})`);
-      return { plan: updated!, service: service!, sequence };
+      await appendEvent(tx, planId, 'RESTORING', 'PLANNED', `Restoring into new service "${plan.targetName}" (${plan.targetEdition}, ${plan.targetRegion})`);
+      return { plan: updated!, service: service! };
     })
     .catch((error) => {
       if (isUniqueViolation(error)) throw new NameUnavailableError(`Another service took the name "${existing.targetName}" just now`, existing.targetName, null);
       throw error;
     });
   publishStateChange(rt, { serviceId: outcome.service.id, previousState: null, state: 'RESTORING', at: outcome.service.createdAt.toISOString() });
-  publishEvent(rt, planId, outcome.sequence);
   start(outcome.plan);
   return outcome.plan;
 }
 
 /** Cancels a plan before or during RESTORING; a started restore is rolled back at once. */
 export async function cancelRestorePlan(rt: Runtime, planId: string): Promise<PlanRow> {
-  const [plan, sequence] = await rt.database.db.transaction(async (tx) => {
+  return rt.database.db.transaction(async (tx) => {
     const plan = await lockPlan(tx, planId);
     if (plan.state !== 'PLANNED' && plan.state !== 'RESTORING') throw new InvalidStateError(`The plan is ${plan.state}; only a PLANNED or RESTORING plan can be cancelled`, plan.state);
     if (plan.serviceId) await tx.delete(services).where(eq(services.id, plan.serviceId));
     const [updated] = await tx.update(restorePlans).set({ state: 'CANCELLED', serviceId: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: new Date() }).where(eq(restorePlans.id, planId)).returning();
     const message = plan.state === 'RESTORING' ? `Cancelled; the partly restored service "${plan.targetName}" was removed and its name is free` : 'Cancelled before it started';
-    return [updated!, await appendEvent(tx, planId, 'CANCELLED', plan.state, message)] as const;
+    await appendEvent(tx, planId, 'CANCELLED', plan.state, message);
+    return updated!;
   });
-  publishEvent(rt, planId, sequence);
-  return plan;
 }

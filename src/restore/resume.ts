@@ -2,7 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import type { Runtime } from '../runtime.js';
 import { transitionService, type ServiceRow } from '../service/service.js';
 import { checklist } from './checklist.js';
-import { appendEvent, publishEvent } from './plan.js';
+import { appendEvent } from './plan.js';
 import { ChecklistIncompleteError } from './rules.js';
 import { restorePlans } from './tables.js';
 
@@ -18,7 +18,6 @@ export async function resumeService(rt: Runtime, serviceId: string, force: boole
     if (open.length && !force) throw new ChecklistIncompleteError(open);
     await tx.update(restorePlans).set({ state: 'ACTIVE', updatedAt: new Date() }).where(eq(restorePlans.id, plan.id));
     const message = open.length ? `Resumed with force while ${open.length} FTP source conflict(s) were open; the service is ACTIVE` : 'Resumed; the restored service is ACTIVE';
-    const sequence = await appendEvent(tx, plan.id, 'ACTIVE', 'SUSPENDED', message);
-    return () => publishEvent(rt, plan.id, sequence);
+    await appendEvent(tx, plan.id, 'ACTIVE', 'SUSPENDED', message);
   });
 }

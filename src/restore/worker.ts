@@ -12,7 +12,7 @@ import { editionInfo, type Edition } from '../service/rules.js';
 import { publishStateChange, type Tx } from '../service/service.js';
 import { serviceSecrets, services } from '../service/tables.js';
 import { createChecklist } from './checklist.js';
-import { LEASE_MS, appendEvent, lockPlan, publishEvent, type PlanRow } from './plan.js';
+import { LEASE_MS, appendEvent, lockPlan, type PlanRow } from './plan.js';
 import { restoredPosition } from './rules.js';
 import { restorePlans } from './tables.js';
 import { insertRows } from '../db/bulk.js';
@@ -79,7 +79,7 @@ function toRow(category: keyof typeof tables, data: Record<string, any>, m: Mapp
 
 /** One short transaction of restore work: only while the plan is still RESTORING and ours; extends the lease. */
 async function step(rt: Runtime, planId: string, work: (tx: Tx) => Promise<string | null>, progress?: { category: string; done: number; total: number }) {
-  const sequence = await rt.database.db.transaction(async (tx) => {
+  await rt.database.db.transaction(async (tx) => {
     // Locks the plan and extends the lease in one statement (undone with the rest if it is not ours);
     // only the two columns needed: the plan row carries all its checks.
     const [plan] = await tx
@@ -89,9 +89,8 @@ async function step(rt: Runtime, planId: string, work: (tx: Tx) => Promise<strin
       .returning({ state: restorePlans.state, leaseOwner: restorePlans.leaseOwner });
     if (!plan || plan.state !== 'RESTORING' || plan.leaseOwner !== rt.instanceId || rt.background.stopping) throw new NotOurs();
     const message = await work(tx);
-    return message ? appendEvent(tx, planId, 'RESTORING', 'RESTORING', message, progress ?? null) : null;
+    if (message) await appendEvent(tx, planId, 'RESTORING', 'RESTORING', message, progress ?? null);
   });
-  if (sequence) publishEvent(rt, planId, sequence);
 }
 
 /**
@@ -214,11 +213,10 @@ async function finish(rt: Runtime, planId: string): Promise<void> {
     const [service] = await tx.update(services).set({ state: 'SUSPENDED', updatedAt: new Date() }).where(eq(services.id, plan.serviceId!)).returning();
     const open = await createChecklist(tx, service!.id);
     await tx.update(restorePlans).set({ state: 'SUSPENDED', leaseOwner: null, leaseExpiresAt: null, updatedAt: new Date() }).where(eq(restorePlans.id, planId));
-    const sequence = await appendEvent(tx, planId, 'SUSPENDED', 'RESTORING', `Restored; "${service!.name}" is SUSPENDED with ${open} checklist item(s) to review before resuming it`);
-    return { service: service!, sequence };
+    await appendEvent(tx, planId, 'SUSPENDED', 'RESTORING', `Restored; "${service!.name}" is SUSPENDED with ${open} checklist item(s) to review before resuming it`);
+    return { service: service! };
   });
   publishStateChange(rt, { serviceId: result.service.id, previousState: 'RESTORING', state: 'SUSPENDED', at: result.service.updatedAt.toISOString() });
-  publishEvent(rt, planId, result.sequence);
 }
 
 /**
@@ -226,14 +224,13 @@ async function finish(rt: Runtime, planId: string): Promise<void> {
  * — only while `owner` still holds the lease: an instance that lost it must not undo its successor's work.
  */
 export async function rollBack(rt: Runtime, planId: string, reason: string, owner: string): Promise<void> {
-  const sequence = await rt.database.db.transaction(async (tx) => {
+  await rt.database.db.transaction(async (tx) => {
     const plan = await lockPlan(tx, planId);
-    if (plan.state !== 'RESTORING' || plan.leaseOwner !== owner) return null;
+    if (plan.state !== 'RESTORING' || plan.leaseOwner !== owner) return;
     if (plan.serviceId) await tx.delete(services).where(eq(services.id, plan.serviceId));
     await tx.update(restorePlans).set({ state: 'FAILED', failureReason: reason, serviceId: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: new Date() }).where(eq(restorePlans.id, planId));
-    return appendEvent(tx, planId, 'FAILED', 'RESTORING', `Restore failed: ${reason}. Everything restored so far was removed and the name "${plan.targetName}" is free`);
+    await appendEvent(tx, planId, 'FAILED', 'RESTORING', `Restore failed: ${reason}. Everything restored so far was removed and the name "${plan.targetName}" is free`);
   });
-  if (sequence) publishEvent(rt, planId, sequence);
 }
 
 /**
@@ -254,7 +251,7 @@ export async function takeOverRestores(rt: Runtime, all: boolean): Promise<numbe
       const plan = await lockPlan(tx, orphan.id);
       const expired = !plan.leaseExpiresAt || plan.leaseExpiresAt < now;
       if (plan.state !== 'RESTORING' || (!all && !expired) || plan.leaseExpiresAt?.getTime() !== orphan.leaseExpiresAt?.getTime()) return null;
-      if (plan.attempts >= MAX_ATTEMPTS) return { plan, giveUp: true as const, sequence: 0 };
+      if (plan.attempts >= MAX_ATTEMPTS) return { plan, giveUp: true as const };
       const [old] = await tx.select().from(services).where(eq(services.id, plan.serviceId!));
       await tx.delete(services).where(eq(services.id, plan.serviceId!));
       await tx.insert(services).values({ ...old!, scaleUnitCount: 1, acsNamespace: null, updatedAt: new Date() });
@@ -263,8 +260,8 @@ export async function takeOverRestores(rt: Runtime, all: boolean): Promise<numbe
         .set({ serviceId: old!.id, leaseOwner: rt.instanceId, leaseExpiresAt: new Date(Date.now() + LEASE_MS), attempts: plan.attempts + 1, updatedAt: new Date() })
         .where(eq(restorePlans.id, plan.id))
         .returning();
-      const sequence = await appendEvent(tx, plan.id, 'RESTORING', 'RESTORING', `Taken over after the instance restoring it stopped (attempt ${plan.attempts + 1} of ${MAX_ATTEMPTS}); starting again from the backup`);
-      return { plan: updated!, giveUp: false as const, sequence };
+      await appendEvent(tx, plan.id, 'RESTORING', 'RESTORING', `Taken over after the instance restoring it stopped (attempt ${plan.attempts + 1} of ${MAX_ATTEMPTS}); starting again from the backup`);
+      return { plan: updated!, giveUp: false as const };
     });
     if (!claimed) continue;
     taken++;
@@ -273,7 +270,6 @@ export async function takeOverRestores(rt: Runtime, all: boolean): Promise<numbe
       await rollBack(rt, orphan.id, `interrupted ${MAX_ATTEMPTS} times`, rt.instanceId);
       continue;
     }
-    publishEvent(rt, orphan.id, claimed.sequence);
     rt.background.run(`restore ${orphan.id}`, () => runRestore(rt, claimed.plan));
   }
   return taken;

@@ -105,15 +105,15 @@ export async function lockService(tx: Tx, id: string): Promise<ServiceRow> {
 /**
  * A state-machine transition: start, stop, restart, suspend, resume or delete. `inTx` lets another
  * slice check or change its own rows in the same transaction (a restore's checklist and plan on
- * resume); what it returns runs after the commit.
+ * resume).
  */
 export async function transitionService(
   rt: Runtime,
   id: string,
   operation: LifecycleOperation,
-  inTx?: (tx: Tx, before: ServiceRow, after: ServiceRow) => Promise<(() => void) | void>,
+  inTx?: (tx: Tx, before: ServiceRow, after: ServiceRow) => Promise<void>,
 ): Promise<ServiceRow> {
-  const [before, after, afterCommit] = await rt.database.db.transaction(async (tx) => {
+  const [before, after] = await rt.database.db.transaction(async (tx) => {
     const row = await lockService(tx, id);
     assertAllowed(operation, row.state, row.name);
     const now = new Date();
@@ -122,10 +122,10 @@ export async function transitionService(
       .set({ state: nextState(operation, row.state), updatedAt: now, ...(operation === 'delete' ? { deletedAt: now } : {}) })
       .where(eq(services.id, id))
       .returning();
-    return [row, updated!, await inTx?.(tx, row, updated!)] as const;
+    await inTx?.(tx, row, updated!);
+    return [row, updated!] as const;
   });
   publishStateChange(rt, { serviceId: id, previousState: before.state, state: after.state, at: after.updatedAt.toISOString() });
-  afterCommit?.();
   return after;
 }
 
