@@ -122,8 +122,8 @@ export const RestorePlan = builder.drizzleNode('restorePlans', {
     history: t.field({
       type: [RestoreEvent],
       description: 'Every event so far, in order.',
-      select: { columns: { id: true } },
-      resolve: (p, _a, ctx) => readEventsAfter(ctx.db, p.id, 0),
+      select: { with: { events: { orderBy: { sequence: 'asc' } } } },
+      resolve: (p) => p.events,
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was planned.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When it last changed.' }),
@@ -242,9 +242,6 @@ defineMutation('completeChecklistItem', {
 
 type EventRow = typeof restoreEvents.$inferSelect;
 
-const readEventsAfter = (db: Database, planId: string, after: number) =>
-  db.select().from(restoreEvents).where(and(eq(restoreEvents.planId, planId), gt(restoreEvents.sequence, after))).orderBy(asc(restoreEvents.sequence));
-
 /**
  * The notifications of one plan on this instance: one bus listener per plan, not per subscriber.
  * `version` counts notifications; `changed` resolves at the next one. `reads` are the reads of the
@@ -271,7 +268,12 @@ function eventsAfter(feed: Feed, db: Database, planId: string, after: number, ve
   const key = `${after}:${version}`;
   let rows = feed.reads.get(key);
   if (!rows) {
-    rows = readEventsAfter(db, planId, after).execute(); // a promise: a drizzle query would run again for each `await`
+    rows = db
+      .select()
+      .from(restoreEvents)
+      .where(and(eq(restoreEvents.planId, planId), gt(restoreEvents.sequence, after)))
+      .orderBy(asc(restoreEvents.sequence))
+      .execute(); // a promise: a drizzle query would run again for each `await`
     feed.reads.set(key, rows);
     void rows.finally(() => feed.reads.delete(key)).catch(() => {});
   }
