@@ -30,7 +30,8 @@ export async function backupBench() {
     await addAssemblies(server.url, serviceId);
     phase('assemblies');
   }
-  const last = await backups(server.url, serviceId, backupMs, dumpMs, databaseUrl);
+  // BENCH_RESTORE_ONLY=1: one untimed backup and dump, then the timed restores.
+  const last = await backups(server.url, serviceId, backupMs, dumpMs, databaseUrl, process.env.BENCH_RESTORE_ONLY ? 0 : RUNS);
   const lastBackupId = last.id;
   phase('backups');
   // Restore of the same backup into new services, against pg_restore of the dump into empty tables.
@@ -99,9 +100,9 @@ async function addAssemblies(url: string, serviceId: string) {
 }
 
 /** Timed backups against timed pg_dumps; returns the last backup. */
-async function backups(url: string, serviceId: string, backupMs: number[], dumpMs: number[], databaseUrl: string) {
+async function backups(url: string, serviceId: string, backupMs: number[], dumpMs: number[], databaseUrl: string, runs: number) {
   let last: any;
-  for (let run = 0; run < RUNS + 1; run++) {
+  for (let run = 0; run < runs + 1; run++) {
     const created = await gql(url, 'mutation ($s: ID!) { createBackup(input: { serviceId: $s }) { ... on CreateBackupSuccess { backup { id } } } }', { s: serviceId });
     const id = created.createBackup.backup.id;
     for (;;) {
@@ -114,7 +115,7 @@ async function backups(url: string, serviceId: string, backupMs: number[], dumpM
     if (run > 0) backupMs.push(ms); // the first run warms up
     console.log(`backup run ${run}${run === 0 ? ' (warm-up)' : ''}: ${ms} ms, ${last.sizeBytes} bytes of content, ${last.storedBytes} stored`);
   }
-  for (let run = 0; run < RUNS + 1; run++) {
+  for (let run = 0; run < runs + 1; run++) {
     const t = performance.now();
     execFileSync('pg_dump', ['--data-only', '-Fc', ...SERVICE_TABLES.flatMap((table) => ['-t', table]), '-f', '/tmp/bench-backup.dump', databaseUrl]);
     const ms = Math.round(performance.now() - t);

@@ -23,7 +23,8 @@ export async function freshPostgres(name: string, template?: string): Promise<st
 /** A server process (the tests' helper, running the bundle `npm start` runs) that also reports its peak resident memory. */
 export async function startServerProcess(env: Record<string, string>) {
   built ||= (execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' }), true);
-  const server = await spawnServer({ ADMIN_TOKEN, ...env });
+  // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profiles the servers of a run.
+  const server = await spawnServer({ ADMIN_TOKEN, ...env }, process.env.BENCH_SERVER_NODE_ARGS?.split(' '));
   return {
     ...server,
     /** Peak resident memory of the server process so far (VmHWM), in MiB. */

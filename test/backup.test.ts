@@ -4,6 +4,7 @@ import { readLines } from '../src/backup/content.js';
 import { runDueSchedules } from '../src/backup/schedule.js';
 import { postgresBackupStore } from '../src/backup/store.js';
 import { backupChunks, backupSchedules } from '../src/backup/tables.js';
+import { byteaValues } from '../src/db/copy.js';
 import { buildService, createService } from './helpers/artifacts.js';
 import { lifecycle } from './helpers/operations.js';
 import { collect, useTestServer } from './helpers/server.js';
@@ -37,7 +38,7 @@ async function finishedBackup(input: Record<string, unknown>) {
 async function records(backupId: string) {
   const rt = file.server.app.runtime;
   const out: any[] = [];
-  for await (const line of readLines(rt.database.db, postgresBackupStore, rt.secrets, Buffer.from(backupId, 'base64').toString().split(':')[1]!)) out.push(JSON.parse(line));
+  for await (const line of readLines(rt.database, postgresBackupStore, rt.secrets, Buffer.from(backupId, 'base64').toString().split(':')[1]!)) out.push(JSON.parse(line));
   return out;
 }
 
@@ -174,6 +175,37 @@ describe('verify, pin and delete', () => {
     expect((await verify(done.id)).data.verifyBackup.backup).toMatchObject({ status: 'CORRUPT', failureReason: 'Verification failed: the stored content does not match its checksum' });
     await file.server.app.runtime.database.db.execute(sql`update backup_chunks set data = set_byte(data, 40, (get_byte(data, 40) + 255) % 256) where backup_id = ${id} and seq = 0`);
     expect((await verify(done.id)).data.verifyBackup.backup.status).toBe('CORRUPT'); // never restorable again
+  });
+
+  it('marks a backup whose stored chunk is missing CORRUPT', async () => {
+    const serviceId = await createService(gql, 'chunkless');
+    const done = await finishedBackup({ serviceId });
+    const id = Buffer.from(done.id, 'base64').toString().split(':')[1]!;
+    await file.server.app.runtime.database.db.delete(backupChunks).where(eq(backupChunks.backupId, id));
+    const verified = await gql(`mutation ($id: ID!) { verifyBackup(input: { backupId: $id }) { ... on VerifyBackupSuccess { backup { status failureReason } } } }`, { id: done.id });
+    expect(verified.data.verifyBackup.backup).toEqual({ status: 'CORRUPT', failureReason: 'Verification failed: the stored content does not match its checksum' });
+  });
+
+  it('reads chunks from PostgreSQL binary COPY data however its pieces are cut', async () => {
+    const values = [Buffer.from('first chunk'), Buffer.alloc(0), Buffer.alloc(70_000, 7)];
+    const int = (bits: 16 | 32, n: number) => {
+      const b = Buffer.alloc(bits / 8);
+      if (bits === 16) b.writeInt16BE(n);
+      else b.writeInt32BE(n);
+      return b;
+    };
+    const data = Buffer.concat([
+      Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1'), int(32, 0), int(32, 3), Buffer.from('ext'),
+      ...values.flatMap((v) => [int(16, 1), int(32, v.length), v]),
+      int(16, -1),
+    ]);
+    for (const size of [1, 5, 4096, data.length]) {
+      const pieces = Array.from({ length: Math.ceil(data.length / size) }, (_, i) => data.subarray(i * size, (i + 1) * size));
+      const read: Buffer[] = [];
+      for await (const value of byteaValues((async function* () { yield* pieces; })())) read.push(Buffer.from(value));
+      expect(read).toEqual(values);
+    }
+    await expect(async () => { for await (const _ of byteaValues((async function* () { yield data.subarray(0, data.length - 2); })())); }).rejects.toThrow('COPY: the data ended early');
   });
 
   it('refuses to delete a pinned backup, deletes it once unpinned, and keeps backups of a deleted service', async () => {

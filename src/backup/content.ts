@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createGunzip, createGzip } from 'node:zlib';
-import type { Database } from '../db/client.js';
+import type { Database, DatabaseHandle } from '../db/client.js';
 import type { SecretBox } from '../crypto.js';
 import type { BackupStore } from './store.js';
 
@@ -66,13 +66,13 @@ export async function writeContent(db: Queryable, store: BackupStore, box: Secre
 }
 
 /** Decrypted, decompressed content lines. Throws when a chunk fails authentication. */
-export function readLines(db: Queryable, store: BackupStore, box: SecretBox, backupId: string): AsyncIterable<string> & { checksum(): string; size(): number } {
+export function readLines(database: DatabaseHandle, store: BackupStore, box: SecretBox, backupId: string): AsyncIterable<string> & { checksum(): string; size(): number } {
   const hash = createHash('sha256');
   let size = 0;
   const decrypted = Readable.from(
     (async function* () {
       let seq = 0;
-      for await (const chunk of store.readChunks(db, backupId)) yield box.openBytes(chunk, chunkContext(backupId, seq++));
+      for await (const chunk of store.readChunks(database, backupId)) yield box.openBytes(chunk, chunkContext(backupId, seq++));
     })(),
   );
   const gunzip = createGunzip({ chunkSize: CHUNK_BYTES }); // large pieces: far fewer trips through the stream and the line splitting

@@ -156,7 +156,7 @@ export async function verifyBackup(rt: Runtime, backupId: string): Promise<Backu
   }
   let intact = false;
   try {
-    const lines = readLines(db, postgresBackupStore, rt.secrets, backupId);
+    const lines = readLines(rt.database, postgresBackupStore, rt.secrets, backupId);
     for await (const _line of lines);
     intact = lines.checksum() === backup.checksum && lines.size() === backup.sizeBytes;
   } catch (error) {

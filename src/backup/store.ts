@@ -1,5 +1,5 @@
 import { and, asc, eq, gte } from 'drizzle-orm';
-import type { Database } from '../db/client.js';
+import type { Database, DatabaseHandle } from '../db/client.js';
 import { backupChunks } from './tables.js';
 
 type Queryable = Pick<Database, 'select' | 'insert' | 'delete'>;
@@ -10,8 +10,8 @@ type Queryable = Pick<Database, 'select' | 'insert' | 'delete'>;
  */
 export interface BackupStore {
   writeChunk(db: Queryable, backupId: string, seq: number, data: Buffer): Promise<void>;
-  /** The chunks in order, a few at a time (memory stays bounded). */
-  readChunks(db: Queryable, backupId: string): AsyncIterable<Buffer>;
+  /** The chunks in order, a few at a time (memory stays bounded). Reads committed chunks only, outside any transaction. */
+  readChunks(database: DatabaseHandle, backupId: string): AsyncIterable<Buffer>;
   deleteChunks(db: Queryable, backupId: string): Promise<void>;
 }
 
@@ -21,9 +21,15 @@ export const postgresBackupStore: BackupStore = {
   async writeChunk(db, backupId, seq, data) {
     await db.insert(backupChunks).values({ backupId, seq, data });
   },
-  async *readChunks(db, backupId) {
+  async *readChunks(database, backupId) {
+    if (database.copyOutBytea) {
+      // A missing or misplaced chunk fails authentication: each is sealed with its position.
+      if (!/^[0-9a-f-]{36}$/i.test(backupId)) throw new Error('not a backup id');
+      yield* database.copyOutBytea(`select data from backup_chunks where backup_id = '${backupId}' order by seq`);
+      return;
+    }
     const read = (from: number) =>
-      db
+      database.db
         .select({ seq: backupChunks.seq, data: backupChunks.data })
         .from(backupChunks)
         .where(and(eq(backupChunks.backupId, backupId), gte(backupChunks.seq, from)))

@@ -6,6 +6,7 @@ import type { PgAsyncDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { copyOutBytea } from './copy.js';
 import { relations } from './schema.js';
 
 /** One database type for both drivers. */
@@ -21,6 +22,8 @@ export interface DatabaseHandle {
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
   /** NOTIFY a channel (delivered to every listener of every instance once committed). */
   notify(channel: string, payload: string): Promise<void>;
+  /** The values of a one-column `bytea` query without the hex text a SELECT sends them as (PostgreSQL; null on PGlite). See copy.ts. */
+  copyOutBytea: ((query: string) => AsyncIterable<Buffer>) | null;
   close(): Promise<void>;
 }
 
@@ -59,6 +62,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       notify: async (channel, payload) => {
         await client.notify(channel, payload);
       },
+      copyOutBytea: (query) => copyOutBytea(options.databaseUrl!, query),
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -83,6 +87,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     notify: async (channel, payload) => {
       await client.query('select pg_notify($1, $2)', [channel, payload]);
     },
+    copyOutBytea: null,
     close: () => client.close(),
   };
 }

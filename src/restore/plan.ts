@@ -29,7 +29,7 @@ export async function inspectBackup(rt: Runtime, backup: typeof backups.$inferSe
   if (backup.status !== 'SUCCEEDED') return found;
   const interchange = new Map<string, number>();
   try {
-    const lines = readLines(rt.database.db, postgresBackupStore, rt.secrets, backup.id);
+    const lines = readLines(rt.database, postgresBackupStore, rt.secrets, backup.id);
     for await (const line of lines) {
       const record = JSON.parse(line);
       if (record.category === 'AGREEMENTS') found.agreements.push({ ...record.data, interchange: 0 });

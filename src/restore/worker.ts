@@ -155,7 +155,7 @@ async function restore(rt: Runtime, plan: PlanRow): Promise<void> {
     );
   };
 
-  const lines = readLines(db, postgresBackupStore, rt.secrets, backup!.id);
+  const lines = readLines(rt.database, postgresBackupStore, rt.secrets, backup!.id);
   let unyielded = 0;
   try {
     for await (const line of lines) {
