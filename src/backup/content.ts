@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { Database, DatabaseHandle } from '../db/client.js';
 import type { SecretBox } from '../crypto.js';
@@ -79,17 +78,24 @@ export function readLines(database: DatabaseHandle, store: BackupStore, box: Sec
   decrypted.once('error', (error) => gunzip.destroy(error));
   const plain = decrypted.pipe(gunzip);
   const lines = (async function* () {
-    let rest = '';
-    const decoder = new StringDecoder('utf8'); // a character may span two buffers
+    // Cut at newline bytes and decode each line alone: a newline byte is never part of a multi-byte
+    // character, and no large string is built, concatenated and split again.
+    let rest: Buffer[] = [];
     for await (const data of plain as AsyncIterable<Buffer>) {
       hash.update(data);
       size += data.length;
-      const text = rest + decoder.write(data);
-      const parts = text.split('\n');
-      rest = parts.pop()!;
-      yield* parts;
+      let start = 0;
+      for (let end = data.indexOf(10); end !== -1; start = end + 1, end = data.indexOf(10, start)) {
+        if (!rest.length) yield data.toString('utf8', start, end);
+        else {
+          rest.push(data.subarray(0, end));
+          yield Buffer.concat(rest).toString('utf8');
+          rest = [];
+        }
+      }
+      if (start < data.length) rest.push(data.subarray(start));
     }
-    if (rest) yield rest;
+    if (rest.length) yield Buffer.concat(rest).toString('utf8');
   })();
   return Object.assign(lines, { checksum: () => hash.digest('hex'), size: () => size });
 }

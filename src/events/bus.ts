@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { createPubSub } from 'graphql-yoga';
-import type { Tx } from '../service/service.js';
 import type { DatabaseHandle } from '../db/client.js';
 import type { ServiceState } from '../service/rules.js';
 
@@ -38,12 +37,13 @@ const MAX_PAYLOAD = 7900;
 const payloadOf = (topic: string, data: unknown) => JSON.stringify({ topic, data });
 
 /**
- * Publishes an event inside a transaction: PostgreSQL delivers it when, and only if, the transaction
- * commits, so a crash between the commit and the publication cannot lose it (a subscriber waiting for
- * a restore's last event would wait forever).
+ * The `pg_notify(...)` that publishes an event from inside a transaction, as an SQL expression for
+ * the statement that records the event (one round trip): PostgreSQL delivers it when, and only if,
+ * the transaction commits, so a crash between the commit and the publication cannot lose it (a
+ * subscriber waiting for a restore's last event would wait forever). `data` is a `json` expression.
  */
-export async function publishInTransaction<K extends keyof Topics>(tx: Tx, ...[topic, id, data]: Topics[K] extends [string, infer D] ? [K, string, D] : never): Promise<void> {
-  await tx.execute(sql`select pg_notify(${CHANNEL}, ${payloadOf(`${topic}:${id}`, data)})`);
+export function notifyOnCommit(topic: keyof Topics, id: string, data: SQL): SQL {
+  return sql`pg_notify(${CHANNEL}, json_build_object('topic', ${`${topic}:${id}`}::text, 'data', ${data})::text)`;
 }
 
 /**

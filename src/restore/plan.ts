@@ -8,7 +8,7 @@ import { controlNumberHighWater } from '../edi/tables.js';
 import { InvalidStateError, NameUnavailableError, NotFoundError, isUniqueViolation } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { validateName, validateRegion, type Edition } from '../service/rules.js';
-import { publishInTransaction } from '../events/bus.js';
+import { notifyOnCommit } from '../events/bus.js';
 import { nameAvailability, publishStateChange, type Tx } from '../service/service.js';
 import { services } from '../service/tables.js';
 import { PlanBlockedError, blockers, planChecks, type ControlNumberPolicy, type RestoreProgress, type RestoreState } from './rules.js';
@@ -100,8 +100,8 @@ async function check(rt: Runtime, backup: typeof backups.$inferSelect, target: {
 }
 
 /** Appends an event to a plan's history (the caller holds the plan row lock), published when the transaction commits; returns its sequence. */
-export async function appendEvent(tx: Tx, planId: string, state: RestoreState, previousState: RestoreState | null, message: string, progress: RestoreProgress | null = null): Promise<number> {
-  const [row] = await tx
+export async function appendEvent(tx: Tx, planId: string, state: RestoreState, previousState: RestoreState | null, message: string, progress: RestoreProgress | null = null): Promise<void> {
+  const insert = tx
     .insert(restoreEvents)
     .values({
       planId,
@@ -112,8 +112,8 @@ export async function appendEvent(tx: Tx, planId: string, state: RestoreState, p
       progress,
     })
     .returning({ sequence: restoreEvents.sequence });
-  await publishInTransaction(tx, 'restoreProgress', planId, { planId, sequence: row!.sequence });
-  return row!.sequence;
+  // Recorded and published in one statement.
+  await tx.execute(sql`with e as (${insert.getSQL()}) select ${notifyOnCommit('restoreProgress', planId, sql`json_build_object('planId', ${planId}::text, 'sequence', e.sequence)`)} from e`);
 }
 
 export async function lockPlan(tx: Tx, planId: string): Promise<PlanRow> {

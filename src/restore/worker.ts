@@ -13,7 +13,7 @@ import { publishStateChange, type Tx } from '../service/service.js';
 import { serviceSecrets, services } from '../service/tables.js';
 import { createChecklist } from './checklist.js';
 import { LEASE_MS, appendEvent, lockPlan, type PlanRow } from './plan.js';
-import { restoredPosition } from './rules.js';
+import { restoredPosition, type RestoreProgress } from './rules.js';
 import { restorePlans } from './tables.js';
 import { insertRows } from '../db/bulk.js';
 import { describeError } from '../log.js';
@@ -23,6 +23,10 @@ const PAGE_ROWS = 2000;
 const PAGE_BYTES = 4 * 1024 * 1024;
 const MAX_ATTEMPTS = 3;
 const YIELD_BYTES = 64 * 1024;
+/** Pages sent to the database and not yet inserted, within one transaction. */
+const IN_FLIGHT = 2;
+/** A transaction takes the pages of one category that come within this time (and records one progress event). */
+const COMMIT_MS = 250;
 
 /** Thrown when the plan is no longer ours to restore (cancelled, or taken over after our lease expired). */
 class NotOurs extends Error {}
@@ -77,19 +81,59 @@ function toRow(category: keyof typeof tables, data: Record<string, any>, m: Mapp
   }
 }
 
-/** One short transaction of restore work: only while the plan is still RESTORING and ours; extends the lease. */
-async function step(rt: Runtime, planId: string, work: (tx: Tx) => Promise<string | null>, progress?: { category: string; done: number; total: number }) {
-  await rt.database.db.transaction(async (tx) => {
-    // Locks the plan and extends the lease in one statement (undone with the rest if it is not ours);
-    // only the two columns needed: the plan row carries all its checks.
-    const [plan] = await tx
+/** A page of rows to insert (or a small piece of work), with the progress it brings the restore to. */
+interface Page {
+  category: string;
+  progress: RestoreProgress;
+  message: string;
+  run(tx: Tx): Promise<unknown>;
+}
+
+/**
+ * One transaction of restore work: the pages of one category that come within COMMIT_MS, sent
+ * without waiting for each other (up to IN_FLIGHT at a time, pipelined on the transaction's
+ * connection: the database inserts one page while the next is prepared here), then the progress
+ * event of the last one. Only while the plan is still RESTORING and ours: the lease is extended
+ * first and checked before the commit; everything is undone with the transaction otherwise.
+ * Returns what follows the pages it took, or null when it took one page without reading further:
+ * PGlite's one connection, held by the transaction, is needed to read the next page.
+ */
+async function transaction(rt: Runtime, planId: string, first: Page, pages: AsyncIterator<Page>): Promise<IteratorResult<Page> | null> {
+  return rt.database.db.transaction(async (tx) => {
+    const started = performance.now();
+    const issued: Promise<unknown>[] = [];
+    const issue = (statement: Promise<unknown>) => {
+      statement.catch(() => {}); // each is looked at below, after the lease
+      issued.push(statement);
+    };
+    // Locks the plan and extends the lease in one statement; only the two columns needed.
+    const lease = tx
       .update(restorePlans)
       .set({ leaseExpiresAt: new Date(Date.now() + LEASE_MS) })
       .where(eq(restorePlans.id, planId))
-      .returning({ state: restorePlans.state, leaseOwner: restorePlans.leaseOwner });
-    if (!plan || plan.state !== 'RESTORING' || plan.leaseOwner !== rt.instanceId || rt.background.stopping) throw new NotOurs();
-    const message = await work(tx);
-    if (message) await appendEvent(tx, planId, 'RESTORING', 'RESTORING', message, progress ?? null);
+      .returning({ state: restorePlans.state, leaseOwner: restorePlans.leaseOwner })
+      .execute();
+    issue(lease);
+    let page = first;
+    let next: IteratorResult<Page> | null = null;
+    try {
+      for (;;) {
+        issue(page.run(tx));
+        if (issued.length > IN_FLIGHT) await issued[issued.length - 1 - IN_FLIGHT];
+        if (rt.database.kind === 'pglite') break;
+        next = await pages.next();
+        if (next.done || next.value.category !== page.category || performance.now() - started >= COMMIT_MS) break;
+        page = next.value;
+      }
+      issue(appendEvent(tx, planId, 'RESTORING', 'RESTORING', page.message, page.progress));
+    } finally {
+      const [leased, ...rest] = await Promise.allSettled(issued);
+      if (leased!.status === 'rejected') throw leased!.reason;
+      const [plan] = (leased as PromiseFulfilledResult<Awaited<typeof lease>>).value;
+      if (!plan || plan.state !== 'RESTORING' || plan.leaseOwner !== rt.instanceId || rt.background.stopping) throw new NotOurs();
+      for (const result of rest) if (result.status === 'rejected') throw result.reason;
+    }
+    return next;
   });
 }
 
@@ -109,6 +153,17 @@ export async function runRestore(rt: Runtime, plan: PlanRow): Promise<void> {
 }
 
 async function restore(rt: Runtime, plan: PlanRow): Promise<void> {
+  const pages = pagesOf(rt, plan);
+  try {
+    for (let next = await pages.next(); !next.done; ) next = (await transaction(rt, plan.id, next.value, pages)) ?? (await pages.next());
+  } finally {
+    await pages.return(); // a failure stops the reading of the backup
+  }
+  await finish(rt, plan.id);
+}
+
+/** The backup's content as pages to restore, in order; throws at the end if it does not match its checksum. */
+async function* pagesOf(rt: Runtime, plan: PlanRow): AsyncGenerator<Page, void, undefined> {
   const { db } = rt.database;
   const [backup] = await db.select().from(backups).where(eq(backups.id, plan.backupId!));
   const totals = new Map(backup!.itemCounts.map((c) => [c.category, c.count]));
@@ -116,28 +171,18 @@ async function restore(rt: Runtime, plan: PlanRow): Promise<void> {
   const lineageOf = new Map<string, string>();
   const targetEdition = plan.targetEdition as Edition;
 
-  // One step runs in the database while the next page is read, decrypted and parsed here; a failed
-  // step surfaces at the next one (or at the end).
-  let inFlight: Promise<void> = Promise.resolve();
-  const next = async (work: () => Promise<void>) => {
-    await inFlight;
-    inFlight = work();
-    inFlight.catch(() => {});
-  };
-
   let category: string | null = null;
   let pending: Record<string, unknown>[] = [];
   let pendingBytes = 0;
   let done = 0;
-  const flush = async () => {
-    if (!category || !pending.length) return;
+  const page = async (): Promise<Page> => {
     const rows = pending;
     const current = category as keyof typeof tables;
     done += rows.length;
     const progress = { category: current, done, total: totals.get(current) ?? done };
     pending = [];
     pendingBytes = 0;
-    if (current === 'CONTROL_NUMBERS' && rows.length) {
+    if (current === 'CONTROL_NUMBERS') {
       // Positions continue past the highest number ever issued on each lineage (ADVANCE_PAST_ISSUED).
       const marks = await db.select().from(controlNumberHighWater).where(inArray(controlNumberHighWater.lineageId, rows.map((r) => lineageOf.get(r.agreementId as string)!)));
       const byLineage = new Map(marks.map((h) => [h.lineageId, h]));
@@ -147,63 +192,59 @@ async function restore(rt: Runtime, plan: PlanRow): Promise<void> {
       }
     }
     const insert = insertRows(tables[current], rows.map((r) => toRow(current, r, mapping)));
-    await next(() =>
-      step(rt, plan.id, async (tx) => {
-        await tx.execute(insert);
-        return `${current}: ${progress.done} of ${progress.total}`;
-      }, progress),
-    );
+    return { category: current, progress, message: `${current}: ${progress.done} of ${progress.total}`, run: async (tx) => tx.execute(insert) };
   };
 
   const lines = readLines(rt.database, postgresBackupStore, rt.secrets, backup!.id);
   let unyielded = 0;
-  try {
-    for await (const line of lines) {
-      // Preparing a page is CPU work: let the running step's replies in now and then.
-      if ((unyielded += line.length) >= YIELD_BYTES) {
-        unyielded = 0;
-        await setImmediate();
-      }
-      const record = JSON.parse(line);
-      if (record.type !== 'item') continue;
-      if (record.category !== category) {
-        if (pending.length) await flush();
-        category = record.category;
-        done = 0;
-      }
-      const data = record.data;
-      if (category === 'SERVICE_SETTINGS' || category === 'SSL_CERTIFICATE') {
-        const kind = category;
-        await next(() =>
-          step(rt, plan.id, async (tx) => {
-            if (kind === 'SERVICE_SETTINGS') {
-              await tx.update(services).set({ scaleUnitCount: data.scaleUnitCount, productVersion: data.productVersion, acsNamespace: data.acsNamespace }).where(eq(services.id, mapping.serviceId));
-              const kept = data.secrets.filter((s: { kind: string }) => s.kind !== 'ARCHIVING_STORAGE_CONNECTION_STRING' || editionInfo(targetEdition).archiving);
-              if (kept.length) await tx.insert(serviceSecrets).values(kept.map((s: any) => ({ serviceId: mapping.serviceId, kind: s.kind, sealed: s.sealed, fingerprint: s.fingerprint, updatedAt: new Date(s.updatedAt) })));
-              return 'SERVICE_SETTINGS: settings restored (secrets still encrypted)';
-            }
-            await tx.insert(serviceSecrets).values({ serviceId: mapping.serviceId, kind: 'SSL_CERTIFICATE', sealed: data.sealed, fingerprint: data.fingerprint, updatedAt: new Date(data.updatedAt) });
-            return 'SSL_CERTIFICATE: restored';
-          }, { category: kind, done: 1, total: 1 }),
-        );
-        category = null;
-        continue;
-      }
-      if (category === 'AGREEMENTS') lineageOf.set(data.id, data.lineageId);
-      pending.push(data);
-      pendingBytes += line.length;
-      if (pending.length >= PAGE_ROWS || pendingBytes >= PAGE_BYTES) await flush();
+  for await (const line of lines) {
+    // Preparing a page is CPU work: let the database's replies in now and then.
+    if ((unyielded += line.length) >= YIELD_BYTES) {
+      unyielded = 0;
+      await setImmediate();
     }
-    await flush();
-    await inFlight;
-  } finally {
-    await inFlight.catch(() => {}); // a failure never leaves a step running behind it
+    const record = JSON.parse(line);
+    if (record.type !== 'item') continue;
+    if (record.category !== category) {
+      if (pending.length) yield await page();
+      category = record.category;
+      done = 0;
+    }
+    const data = record.data;
+    if (category === 'SERVICE_SETTINGS') {
+      yield {
+        category,
+        progress: { category, done: 1, total: 1 },
+        message: 'SERVICE_SETTINGS: settings restored (secrets still encrypted)',
+        run: async (tx) => {
+          await tx.update(services).set({ scaleUnitCount: data.scaleUnitCount, productVersion: data.productVersion, acsNamespace: data.acsNamespace }).where(eq(services.id, mapping.serviceId));
+          const kept = data.secrets.filter((s: { kind: string }) => s.kind !== 'ARCHIVING_STORAGE_CONNECTION_STRING' || editionInfo(targetEdition).archiving);
+          if (kept.length) await tx.insert(serviceSecrets).values(kept.map((s: any) => ({ serviceId: mapping.serviceId, kind: s.kind, sealed: s.sealed, fingerprint: s.fingerprint, updatedAt: new Date(s.updatedAt) })));
+        },
+      };
+      category = null;
+      continue;
+    }
+    if (category === 'SSL_CERTIFICATE') {
+      yield {
+        category,
+        progress: { category, done: 1, total: 1 },
+        message: 'SSL_CERTIFICATE: restored',
+        run: async (tx) => tx.insert(serviceSecrets).values({ serviceId: mapping.serviceId, kind: 'SSL_CERTIFICATE', sealed: data.sealed, fingerprint: data.fingerprint, updatedAt: new Date(data.updatedAt) }),
+      };
+      category = null;
+      continue;
+    }
+    if (category === 'AGREEMENTS') lineageOf.set(data.id, data.lineageId);
+    pending.push(data);
+    pendingBytes += line.length;
+    if (pending.length >= PAGE_ROWS || pendingBytes >= PAGE_BYTES) yield await page();
   }
+  if (pending.length) yield await page();
   if (lines.checksum() !== backup!.checksum) {
     await markCorrupt(rt, backup!.id);
     throw Object.assign(new Error('checksum mismatch'), { operatorMessage: 'the backup content does not match its checksum; the backup is now CORRUPT' });
   }
-  await finish(rt, plan.id);
 }
 
 async function finish(rt: Runtime, planId: string): Promise<void> {
