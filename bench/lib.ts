@@ -38,10 +38,17 @@ export async function startServerProcess(env: Record<string, string>) {
 }
 
 export async function gql<T = any>(url: string, query: string, variables?: Record<string, unknown>): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
-    body: JSON.stringify({ query, variables }),
+  const send = () =>
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+      body: JSON.stringify({ query, variables }),
+    });
+  // A kept-alive connection the server closed after 5 idle seconds, just as it was reused: the
+  // request never reached the server; send it again on a new connection.
+  const response = await send().catch((error) => {
+    if ((error as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET' && (error as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw error;
+    return send();
   });
   const body = (await response.json()) as { data?: T; errors?: unknown };
   if (body.errors) throw new Error(JSON.stringify(body.errors));

@@ -279,4 +279,20 @@ describe('plans and their checks', () => {
     expect(p.checks.find((c: any) => c.severity === 'BLOCKER')).toEqual({ code: 'BACKUP_NOT_RESTORABLE', severity: 'BLOCKER', message: 'This backup cannot be restored: its content does not match its checksum (now marked CORRUPT). Pick another backup' });
     expect((await gql('query ($id: ID!) { backup(id: $id) { status } }', { id: backupId })).data.backup.status).toBe('CORRUPT');
   });
+
+  it('finds a backup damaged after planning while restoring it: rolls back, fails the plan and marks the backup CORRUPT', async () => {
+    const serviceId = await createService(gql, 'damaged-later');
+    const backupId = await backupOf(serviceId);
+    const p = (await plan({ backupId, targetName: 'damaged-later-copy' })).plan;
+    expect(p.checks.filter((c: any) => c.severity === 'BLOCKER')).toEqual([]);
+    const { sql } = await import('drizzle-orm');
+    const id = Buffer.from(backupId, 'base64').toString().split(':')[1]!;
+    await file.server.app.runtime.database.db.execute(sql`update backup_chunks set data = set_byte(data, 30, (get_byte(data, 30) + 1) % 256) where backup_id = ${id}`);
+    // Executing re-validates without reading the content again: the restore itself finds the damage.
+    expect((await gql(EXECUTE, { id: p.id })).data.executeRestorePlan.plan.state).toBe('RESTORING');
+    const ended = (await until(() => planState(p.id), (r) => r.data.restorePlan.state !== 'RESTORING')).data.restorePlan;
+    expect(ended).toMatchObject({ state: 'FAILED', failureReason: 'the backup content does not match its checksum; the backup is now CORRUPT', service: null });
+    expect((await gql('query ($id: ID!) { backup(id: $id) { status } }', { id: backupId })).data.backup.status).toBe('CORRUPT');
+    expect((await gql('query { nameAvailability(name: "damaged-later-copy") { available } }')).data.nameAvailability.available).toBe(true);
+  });
 });

@@ -47,6 +47,19 @@ export const backupChunks = pgTable(
   (t) => [primaryKey({ columns: [t.backupId, t.seq] })],
 );
 
+/**
+ * What a restore plan's checks need from a backup's content (its agreements, with their interchange
+ * numbers, and whether it holds an archiving connection string), kept by the first full read that
+ * found the content intact: re-validating a plan at execution then reads this instead of the whole
+ * backup. Backups never change.
+ */
+export const backupManifests = pgTable('backup_manifests', {
+  backupId: uuid('backup_id').primaryKey().references(() => backups.id, { onDelete: 'cascade' }),
+  agreements: jsonb('agreements').$type<{ id: string; name: string; lineageId: string; sourceFtpFolder: string | null; interchange: number }[]>().notNull(),
+  hasArchiving: boolean('has_archiving').notNull(),
+  createdAt: stamp('created_at'),
+});
+
 /** Automated backups of one service. */
 export const backupSchedules = pgTable('backup_schedules', {
   serviceId: uuid('service_id').primaryKey().references(() => services.id),

@@ -3,7 +3,7 @@ import { agreements } from '../artifact/tables.js';
 import { isContentDamage, readLines } from '../backup/content.js';
 import { markCorrupt } from '../backup/service.js';
 import { postgresBackupStore } from '../backup/store.js';
-import { backups } from '../backup/tables.js';
+import { backupManifests, backups } from '../backup/tables.js';
 import { controlNumberHighWater } from '../edi/tables.js';
 import { InvalidStateError, NameUnavailableError, NotFoundError, isUniqueViolation } from '../errors.js';
 import type { Runtime } from '../runtime.js';
@@ -17,23 +17,32 @@ import { restoreEvents, restorePlans } from './tables.js';
 export type PlanRow = typeof restorePlans.$inferSelect;
 export const LEASE_MS = 15_000;
 
-/** What a backup holds that the checks need, read (and checksummed) in one pass. */
-export interface BackupInspection {
-  intact: boolean;
-  agreements: { id: string; name: string; lineageId: string; sourceFtpFolder: string | null; interchange: number }[];
-  hasArchiving: boolean;
-}
+/** What a backup holds that the checks need. */
+export type BackupInspection = { intact: boolean } & Pick<typeof backupManifests.$inferSelect, 'agreements' | 'hasArchiving'>;
 
-export async function inspectBackup(rt: Runtime, backup: typeof backups.$inferSelect): Promise<BackupInspection> {
+/**
+ * What the checks need from a backup's content. `verify`: read (and checksum) the whole content, as
+ * planning does, and keep what it found as the backup's manifest. Otherwise the manifest of an
+ * earlier read is used when there is one: re-validating a plan at execution does not read a large
+ * backup again (the restore checksums the content as it reads it, and rolls back on a mismatch).
+ */
+export async function inspectBackup(rt: Runtime, backup: typeof backups.$inferSelect, verify: boolean): Promise<BackupInspection> {
   const found: BackupInspection = { intact: false, agreements: [], hasArchiving: false };
   if (backup.status !== 'SUCCEEDED') return found;
+  const { db } = rt.database;
+  if (!verify) {
+    const [manifest] = await db.select().from(backupManifests).where(eq(backupManifests.backupId, backup.id));
+    if (manifest) return { intact: true, agreements: manifest.agreements, hasArchiving: manifest.hasArchiving };
+  }
   const interchange = new Map<string, number>();
   try {
     const lines = readLines(rt.database, postgresBackupStore, rt.secrets, backup.id);
     for await (const line of lines) {
       const record = JSON.parse(line);
-      if (record.category === 'AGREEMENTS') found.agreements.push({ ...record.data, interchange: 0 });
-      else if (record.category === 'CONTROL_NUMBERS') interchange.set(record.data.agreementId, record.data.interchange);
+      if (record.category === 'AGREEMENTS') {
+        const { id, name, lineageId, sourceFtpFolder } = record.data;
+        found.agreements.push({ id, name, lineageId, sourceFtpFolder, interchange: 0 });
+      } else if (record.category === 'CONTROL_NUMBERS') interchange.set(record.data.agreementId, record.data.interchange);
       else if (record.category === 'SERVICE_SETTINGS') found.hasArchiving = record.data.secrets.some((s: { kind: string }) => s.kind === 'ARCHIVING_STORAGE_CONNECTION_STRING');
     }
     found.intact = lines.checksum() === backup.checksum && lines.size() === backup.sizeBytes;
@@ -41,8 +50,12 @@ export async function inspectBackup(rt: Runtime, backup: typeof backups.$inferSe
     if (!isContentDamage(error)) throw error; // a database error says nothing about the backup
     found.intact = false;
   }
-  if (!found.intact) await markCorrupt(rt, backup.id);
+  if (!found.intact) {
+    await markCorrupt(rt, backup.id);
+    return found;
+  }
   for (const a of found.agreements) a.interchange = interchange.get(a.id) ?? 0;
+  await db.insert(backupManifests).values({ backupId: backup.id, agreements: found.agreements, hasArchiving: found.hasArchiving }).onConflictDoNothing();
   return found;
 }
 
@@ -55,16 +68,17 @@ export interface PlanInput {
 }
 
 /** Gathers the facts and computes every check of a plan. */
-async function check(rt: Runtime, backup: typeof backups.$inferSelect, target: { name: string; edition: Edition; policy: ControlNumberPolicy }) {
+async function check(rt: Runtime, backup: typeof backups.$inferSelect, target: { name: string; edition: Edition; policy: ControlNumberPolicy }, verify: boolean) {
   const { db } = rt.database;
-  const inspection = await inspectBackup(rt, backup);
+  const inspection = await inspectBackup(rt, backup, verify);
   const availability = await nameAvailability(rt, db, target.name);
   const lineages = inspection.agreements.map((a) => a.lineageId);
   const highWater = lineages.length
     ? await db.select({ lineageId: controlNumberHighWater.lineageId, interchange: controlNumberHighWater.interchange }).from(controlNumberHighWater).where(inArray(controlNumberHighWater.lineageId, lineages))
     : [];
+  const issued = new Map(highWater.map((h) => [h.lineageId, h.interchange]));
   const drift = inspection.agreements
-    .map((a) => ({ agreementName: a.name, issuedSince: (highWater.find((h) => h.lineageId === a.lineageId)?.interchange ?? 0) - a.interchange }))
+    .map((a) => ({ agreementName: a.name, issuedSince: (issued.get(a.lineageId) ?? 0) - a.interchange }))
     .filter((d) => d.issuedSince > 0);
   const folders = [...new Set(inspection.agreements.map((a) => a.sourceFtpFolder).filter((f): f is string => !!f))];
   const others = folders.length
@@ -129,7 +143,7 @@ export async function createRestorePlan(rt: Runtime, input: PlanInput): Promise<
   const targetRegion = input.targetRegion ?? backup.region;
   validateRegion(targetRegion, ['input', 'targetRegion']);
   const target = { name: input.targetName, edition: (input.targetEdition ?? backup.edition) as Edition, policy: input.controlNumberPolicy ?? 'ADVANCE_PAST_ISSUED' };
-  const checks = await check(rt, backup, target);
+  const checks = await check(rt, backup, target, true);
   const found = blockers(checks).length;
   return rt.database.db.transaction(async (tx) => {
     const [plan] = await tx
@@ -143,7 +157,8 @@ export async function createRestorePlan(rt: Runtime, input: PlanInput): Promise<
 }
 
 /**
- * Re-validates the plan (things change between planning and executing), then creates the target
+ * Re-validates the plan (things change between planning and executing: names, control numbers
+ * issued, FTP folders, the backup's status; its content is not read again), then creates the target
  * service in state RESTORING and starts the restore as durable background work. The live-name
  * unique index makes two plans racing for one name end with one winner.
  */
@@ -154,7 +169,7 @@ export async function executeRestorePlan(rt: Runtime, planId: string, start: (pl
   if (existing.state !== 'PLANNED') throw new InvalidStateError(`The plan is ${existing.state}; only a PLANNED plan can be executed`, existing.state);
   const [backup] = existing.backupId ? await db.select().from(backups).where(eq(backups.id, existing.backupId)) : [];
   if (!backup) throw new InvalidStateError('The backup of this plan was deleted; plan again from another backup', 'NO_BACKUP');
-  const checks = await check(rt, backup, { name: existing.targetName, edition: existing.targetEdition as Edition, policy: existing.controlNumberPolicy });
+  const checks = await check(rt, backup, { name: existing.targetName, edition: existing.targetEdition as Edition, policy: existing.controlNumberPolicy }, false);
   const blocking = blockers(checks);
   if (blocking.length) {
     // A name taken since planning lost a race to another plan or a create: say so, as the unique index would.

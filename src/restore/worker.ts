@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { setImmediate } from 'node:timers/promises';
 import { and, eq, inArray, isNull, lt, or } from 'drizzle-orm';
 import * as artifact from '../artifact/tables.js';
-import { readLines } from '../backup/content.js';
+import { isContentDamage, readLines } from '../backup/content.js';
 import { markCorrupt } from '../backup/service.js';
 import { postgresBackupStore } from '../backup/store.js';
 import { backups } from '../backup/tables.js';
@@ -25,6 +26,8 @@ const MAX_ATTEMPTS = 3;
 const YIELD_BYTES = 64 * 1024;
 /** Pages sent to the database and not yet inserted, within one transaction. */
 const IN_FLIGHT = 2;
+/** Pages prepared ahead of the transactions that take them. */
+const READ_AHEAD = 2;
 /** A transaction takes the pages of one category that come within this time (and records one progress event). */
 const COMMIT_MS = 250;
 
@@ -153,11 +156,13 @@ export async function runRestore(rt: Runtime, plan: PlanRow): Promise<void> {
 }
 
 async function restore(rt: Runtime, plan: PlanRow): Promise<void> {
-  const pages = pagesOf(rt, plan);
+  // Pages are prepared READ_AHEAD ahead of the transactions taking them: while the database inserts,
+  // the next pages are read, decrypted and parsed here.
+  const pages = Readable.from(pagesOf(rt, plan), { objectMode: true, highWaterMark: READ_AHEAD })[Symbol.asyncIterator]() as AsyncIterator<Page, void>;
   try {
     for (let next = await pages.next(); !next.done; ) next = (await transaction(rt, plan.id, next.value, pages)) ?? (await pages.next());
   } finally {
-    await pages.return(); // a failure stops the reading of the backup
+    await pages.return?.(); // a failure stops the reading of the backup
   }
   await finish(rt, plan.id);
 }
@@ -195,56 +200,64 @@ async function* pagesOf(rt: Runtime, plan: PlanRow): AsyncGenerator<Page, void, 
     return { category: current, progress, message: `${current}: ${progress.done} of ${progress.total}`, run: async (tx) => tx.execute(insert) };
   };
 
+  // Damaged content (a chunk that fails authentication or decompression, or a checksum mismatch):
+  // the backup is CORRUPT for good, and the restore fails saying so.
+  const damaged = async (error: unknown): Promise<never> => {
+    await markCorrupt(rt, backup!.id);
+    throw Object.assign(new Error('damaged backup content', { cause: error }), { operatorMessage: 'the backup content does not match its checksum; the backup is now CORRUPT' });
+  };
   const lines = readLines(rt.database, postgresBackupStore, rt.secrets, backup!.id);
   let unyielded = 0;
-  for await (const line of lines) {
-    // Preparing a page is CPU work: let the database's replies in now and then.
-    if ((unyielded += line.length) >= YIELD_BYTES) {
-      unyielded = 0;
-      await setImmediate();
+  try {
+    for await (const line of lines) {
+      // Preparing a page is CPU work: let the database's replies in now and then.
+      if ((unyielded += line.length) >= YIELD_BYTES) {
+        unyielded = 0;
+        await setImmediate();
+      }
+      const record = JSON.parse(line);
+      if (record.type !== 'item') continue;
+      if (record.category !== category) {
+        if (pending.length) yield await page();
+        category = record.category;
+        done = 0;
+      }
+      const data = record.data;
+      if (category === 'SERVICE_SETTINGS') {
+        yield {
+          category,
+          progress: { category, done: 1, total: 1 },
+          message: 'SERVICE_SETTINGS: settings restored (secrets still encrypted)',
+          run: async (tx) => {
+            await tx.update(services).set({ scaleUnitCount: data.scaleUnitCount, productVersion: data.productVersion, acsNamespace: data.acsNamespace }).where(eq(services.id, mapping.serviceId));
+            const kept = data.secrets.filter((s: { kind: string }) => s.kind !== 'ARCHIVING_STORAGE_CONNECTION_STRING' || editionInfo(targetEdition).archiving);
+            if (kept.length) await tx.insert(serviceSecrets).values(kept.map((s: any) => ({ serviceId: mapping.serviceId, kind: s.kind, sealed: s.sealed, fingerprint: s.fingerprint, updatedAt: new Date(s.updatedAt) })));
+          },
+        };
+        category = null;
+        continue;
+      }
+      if (category === 'SSL_CERTIFICATE') {
+        yield {
+          category,
+          progress: { category, done: 1, total: 1 },
+          message: 'SSL_CERTIFICATE: restored',
+          run: async (tx) => tx.insert(serviceSecrets).values({ serviceId: mapping.serviceId, kind: 'SSL_CERTIFICATE', sealed: data.sealed, fingerprint: data.fingerprint, updatedAt: new Date(data.updatedAt) }),
+        };
+        category = null;
+        continue;
+      }
+      if (category === 'AGREEMENTS') lineageOf.set(data.id, data.lineageId);
+      pending.push(data);
+      pendingBytes += line.length;
+      if (pending.length >= PAGE_ROWS || pendingBytes >= PAGE_BYTES) yield await page();
     }
-    const record = JSON.parse(line);
-    if (record.type !== 'item') continue;
-    if (record.category !== category) {
-      if (pending.length) yield await page();
-      category = record.category;
-      done = 0;
-    }
-    const data = record.data;
-    if (category === 'SERVICE_SETTINGS') {
-      yield {
-        category,
-        progress: { category, done: 1, total: 1 },
-        message: 'SERVICE_SETTINGS: settings restored (secrets still encrypted)',
-        run: async (tx) => {
-          await tx.update(services).set({ scaleUnitCount: data.scaleUnitCount, productVersion: data.productVersion, acsNamespace: data.acsNamespace }).where(eq(services.id, mapping.serviceId));
-          const kept = data.secrets.filter((s: { kind: string }) => s.kind !== 'ARCHIVING_STORAGE_CONNECTION_STRING' || editionInfo(targetEdition).archiving);
-          if (kept.length) await tx.insert(serviceSecrets).values(kept.map((s: any) => ({ serviceId: mapping.serviceId, kind: s.kind, sealed: s.sealed, fingerprint: s.fingerprint, updatedAt: new Date(s.updatedAt) })));
-        },
-      };
-      category = null;
-      continue;
-    }
-    if (category === 'SSL_CERTIFICATE') {
-      yield {
-        category,
-        progress: { category, done: 1, total: 1 },
-        message: 'SSL_CERTIFICATE: restored',
-        run: async (tx) => tx.insert(serviceSecrets).values({ serviceId: mapping.serviceId, kind: 'SSL_CERTIFICATE', sealed: data.sealed, fingerprint: data.fingerprint, updatedAt: new Date(data.updatedAt) }),
-      };
-      category = null;
-      continue;
-    }
-    if (category === 'AGREEMENTS') lineageOf.set(data.id, data.lineageId);
-    pending.push(data);
-    pendingBytes += line.length;
-    if (pending.length >= PAGE_ROWS || pendingBytes >= PAGE_BYTES) yield await page();
+  } catch (error) {
+    if (isContentDamage(error)) await damaged(error);
+    throw error;
   }
   if (pending.length) yield await page();
-  if (lines.checksum() !== backup!.checksum) {
-    await markCorrupt(rt, backup!.id);
-    throw Object.assign(new Error('checksum mismatch'), { operatorMessage: 'the backup content does not match its checksum; the backup is now CORRUPT' });
-  }
+  if (lines.checksum() !== backup!.checksum) await damaged(new Error('checksum mismatch'));
 }
 
 async function finish(rt: Runtime, planId: string): Promise<void> {
