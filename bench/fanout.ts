@@ -78,7 +78,7 @@ async function run(instances: number, subscribers: number) {
     instances,
     subscribers,
     delivered: arrivals.length,
-    latencyMs: { p50: at(0.5), p99: at(0.99), max: at(1 - 1e-9) },
+    latencyMs: { min: at(0), p50: at(0.5), p99: at(0.99), max: at(1 - 1e-9) },
     mutationMs,
     p99ByInstanceMs: byInstance.map((times) => percentile(times, 0.99)),
     memoryPerIdleSubscriberKiB: Math.round(withSubscribers.reduce((n, v, i) => n + v - idle[i]!, 0) / subscribers),
@@ -86,6 +86,7 @@ async function run(instances: number, subscribers: number) {
 }
 
 export async function fanoutBench() {
+  if (process.env.BENCH_ONE) return console.log(JSON.stringify(await run(1, SUBSCRIBERS)));
   const one = await run(1, SUBSCRIBERS);
   const two = await run(2, SUBSCRIBERS * 2);
   const result = { name: 'fanout', oneInstance: { ...one, target: 'p99 < 100 ms' }, twoInstances: { ...two, target: 'p99 < 150 ms, < 50 KiB per idle subscriber' } };

@@ -88,8 +88,10 @@ async function check(rt: Runtime, backup: typeof backups.$inferSelect, target: {
         .innerJoin(services, eq(services.id, agreements.serviceId))
         .where(and(inArray(agreements.sourceFtpFolder, folders), ne(services.state, 'DELETED')))
     : [];
+  const byFolder = new Map<string | null, typeof others>();
+  for (const o of others) byFolder.set(o.folder, [...(byFolder.get(o.folder) ?? []), o]);
   const ftpConflicts = inspection.agreements.flatMap((a) =>
-    others.filter((o) => o.folder === a.sourceFtpFolder).map((o) => ({ agreementName: a.name, folder: a.sourceFtpFolder!, otherService: o.otherService, otherAgreement: o.otherAgreement })),
+    (byFolder.get(a.sourceFtpFolder) ?? []).map((o) => ({ agreementName: a.name, folder: a.sourceFtpFolder!, otherService: o.otherService, otherAgreement: o.otherAgreement })),
   );
   const [source] = await db.select({ state: services.state }).from(services).where(eq(services.id, backup.serviceId));
   return planChecks({

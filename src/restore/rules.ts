@@ -94,11 +94,6 @@ export function blockers(checks: RestoreCheck[]): RestoreCheck[] {
   return checks.filter((c) => c.severity === 'BLOCKER');
 }
 
-/** The control-number position a restored agreement continues from. */
-export function restoredPosition(policy: ControlNumberPolicy, fromBackup: number, highWater: number): number {
-  return policy === 'ADVANCE_PAST_ISSUED' ? Math.max(fromBackup, highWater) : fromBackup;
-}
-
 export class PlanBlockedError extends DomainError {
   readonly code = 'PLAN_BLOCKED';
   constructor(readonly blockers: RestoreCheck[]) {

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { setImmediate } from 'node:timers/promises';
-import { and, eq, inArray, isNull, lt, or } from 'drizzle-orm';
+import { and, eq, getTableColumns, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import * as artifact from '../artifact/tables.js';
 import { isContentDamage, readLines } from '../backup/content.js';
 import { markCorrupt } from '../backup/service.js';
@@ -14,7 +13,7 @@ import { publishStateChange, type Tx } from '../service/service.js';
 import { serviceSecrets, services } from '../service/tables.js';
 import { createChecklist } from './checklist.js';
 import { LEASE_MS, appendEvent, lockPlan, type PlanRow } from './plan.js';
-import { restoredPosition, type RestoreProgress } from './rules.js';
+import type { RestoreProgress } from './rules.js';
 import { restorePlans } from './tables.js';
 import { insertRows } from '../db/bulk.js';
 import { describeError } from '../log.js';
@@ -31,15 +30,10 @@ const READ_AHEAD = 2;
 /** A transaction takes the pages of one category that come within this time (and records one progress event). */
 const COMMIT_MS = 250;
 
+const ITEM = /^\{"type":"item","category":"([A-Z0-9_]+)","data":/;
+
 /** Thrown when the plan is no longer ours to restore (cancelled, or taken over after our lease expired). */
 class NotOurs extends Error {}
-
-interface Mapping {
-  serviceId: string;
-  plan: PlanRow;
-  ids: Map<string, string>;
-  highWater: Map<string, { interchange: number; group: number; transactionSet: number }>;
-}
 
 const tables = {
   PARTNERS: artifact.partners,
@@ -55,32 +49,42 @@ const tables = {
   CONTROL_NUMBERS: controlNumbers,
   AS2_MIC_VALUES: as2MicValues,
 } as const;
+/** Categories whose rows hold binary content. */
+const binaryCategories = new Set(Object.entries(tables).filter(([, table]) => Object.values(getTableColumns(table)).some((c) => c.getSQLType() === 'bytea')).map(([category]) => category));
+
 
 /**
- * A backup record as the row to insert into the restored service, with new ids (agreement lineages are
- * kept). Binary content stays base64, as insertRows takes it.
+ * The INSERT of a page of backup records (their `data`: JSON array text, or parsed for binary rows) into the restored
+ * service. Rows get new ids, derived from the plan and the old id (an md5 in the database): the
+ * references between categories (a profile's partner, an agreement's profiles, the agreement of a
+ * control number or MIC value) resolve to the restored rows without any map kept here, and a
+ * restore started again after a crash derives the same ones. Agreement lineages are kept; control
+ * numbers continue past the highest number ever issued on their lineage (ADVANCE_PAST_ISSUED) or
+ * are the backup's (RESTORE_FROM_BACKUP).
  */
-function toRow(category: keyof typeof tables, data: Record<string, any>, m: Mapping): Record<string, unknown> {
-  const own = () => {
-    const id = randomUUID();
-    m.ids.set(data.id, id);
-    return { id, serviceId: m.serviceId };
-  };
+function insertOf(category: keyof typeof tables, rows: string | Record<string, unknown>[], fields: string[], plan: PlanRow): SQL {
+  const restoredId = (field: string) => sql`md5(${plan.id}::text || r.${sql.identifier(field)})::uuid`;
+  const own = { id: restoredId('id'), serviceId: sql`${plan.serviceId}::uuid` };
   switch (category) {
     case 'PROFILES':
-      return { ...data, ...own(), partnerId: m.ids.get(data.partnerId) };
+      return insertRows(artifact.profiles, rows, fields, { ...own, partnerId: restoredId('partnerId') });
     case 'AGREEMENTS':
-      return { ...data, ...own(), hostProfileId: m.ids.get(data.hostProfileId), guestProfileId: m.ids.get(data.guestProfileId) };
+      return insertRows(artifact.agreements, rows, fields, { ...own, hostProfileId: restoredId('hostProfileId'), guestProfileId: restoredId('guestProfileId') });
     case 'CONTROL_NUMBERS': {
-      const agreementId = m.ids.get(data.agreementId)!;
-      const issued = m.highWater.get(data.agreementId) ?? { interchange: 0, group: 0, transactionSet: 0 };
-      const at = (field: 'interchange' | 'group' | 'transactionSet') => restoredPosition(m.plan.controlNumberPolicy, data[field], issued[field]);
-      return { agreementId, interchange: at('interchange'), group: at('group'), transactionSet: at('transactionSet') };
+      const position = (field: 'interchange' | 'group' | 'transactionSet', column: string) =>
+        plan.controlNumberPolicy === 'ADVANCE_PAST_ISSUED' ? sql`greatest(r.${sql.identifier(field)}, coalesce(h.${sql.identifier(column)}, 0))` : sql`r.${sql.identifier(field)}`;
+      return insertRows(
+        controlNumbers,
+        rows,
+        fields,
+        { agreementId: restoredId('agreementId'), interchange: position('interchange', 'interchange'), group: position('group', 'group'), transactionSet: position('transactionSet', 'transaction_set') },
+        sql`join ${artifact.agreements} a on a.id = ${restoredId('agreementId')} left join ${controlNumberHighWater} h on h.lineage_id = a.lineage_id`,
+      );
     }
     case 'AS2_MIC_VALUES':
-      return { ...data, id: randomUUID(), agreementId: m.ids.get(data.agreementId) };
+      return insertRows(as2MicValues, rows, fields, { id: sql`gen_random_uuid()`, agreementId: restoredId('agreementId') });
     default:
-      return { ...data, ...own() };
+      return insertRows(tables[category], rows, fields, own);
   }
 }
 
@@ -172,31 +176,21 @@ async function* pagesOf(rt: Runtime, plan: PlanRow): AsyncGenerator<Page, void, 
   const { db } = rt.database;
   const [backup] = await db.select().from(backups).where(eq(backups.id, plan.backupId!));
   const totals = new Map(backup!.itemCounts.map((c) => [c.category, c.count]));
-  const mapping: Mapping = { serviceId: plan.serviceId!, plan, ids: new Map(), highWater: new Map() };
-  const lineageOf = new Map<string, string>();
   const targetEdition = plan.targetEdition as Edition;
 
   let category: string | null = null;
-  let pending: Record<string, unknown>[] = [];
+  let pending: string[] = []; // the records' data, as JSON text
   let pendingBytes = 0;
   let done = 0;
-  const page = async (): Promise<Page> => {
-    const rows = pending;
+  const page = (): Page => {
     const current = category as keyof typeof tables;
-    done += rows.length;
+    done += pending.length;
     const progress = { category: current, done, total: totals.get(current) ?? done };
+    // Binary rows (assemblies, certificates) go as bound values; the others as JSON text, unparsed.
+    const rows = binaryCategories.has(current) ? pending.map((data) => JSON.parse(data) as Record<string, unknown>) : `[${pending.join(',')}]`;
+    const insert = insertOf(current, rows, Object.keys(typeof rows === 'string' ? JSON.parse(pending[0]!) : rows[0]!), plan);
     pending = [];
     pendingBytes = 0;
-    if (current === 'CONTROL_NUMBERS') {
-      // Positions continue past the highest number ever issued on each lineage (ADVANCE_PAST_ISSUED).
-      const marks = await db.select().from(controlNumberHighWater).where(inArray(controlNumberHighWater.lineageId, rows.map((r) => lineageOf.get(r.agreementId as string)!)));
-      const byLineage = new Map(marks.map((h) => [h.lineageId, h]));
-      for (const r of rows) {
-        const mark = byLineage.get(lineageOf.get(r.agreementId as string)!);
-        if (mark) mapping.highWater.set(r.agreementId as string, mark);
-      }
-    }
-    const insert = insertRows(tables[current], rows.map((r) => toRow(current, r, mapping)));
     return { category: current, progress, message: `${current}: ${progress.done} of ${progress.total}`, run: async (tx) => tx.execute(insert) };
   };
 
@@ -215,48 +209,52 @@ async function* pagesOf(rt: Runtime, plan: PlanRow): AsyncGenerator<Page, void, 
         unyielded = 0;
         await setImmediate();
       }
-      const record = JSON.parse(line);
+      // An item line is `{"type":"item","category":"…","data":{…}}` (as the backup writes it): its
+      // data is passed on as text, for the database to parse. Any other line is parsed here.
+      const item = ITEM.exec(line);
+      const record = item ? { type: 'item', category: item[1], data: line.slice(item[0].length, -1) } : JSON.parse(line);
       if (record.type !== 'item') continue;
       if (record.category !== category) {
-        if (pending.length) yield await page();
+        if (pending.length) yield page();
         category = record.category;
         done = 0;
       }
-      const data = record.data;
+      const data = typeof record.data === 'string' ? record.data : JSON.stringify(record.data);
       if (category === 'SERVICE_SETTINGS') {
+        const settings = JSON.parse(data);
         yield {
           category,
           progress: { category, done: 1, total: 1 },
           message: 'SERVICE_SETTINGS: settings restored (secrets still encrypted)',
           run: async (tx) => {
-            await tx.update(services).set({ scaleUnitCount: data.scaleUnitCount, productVersion: data.productVersion, acsNamespace: data.acsNamespace }).where(eq(services.id, mapping.serviceId));
-            const kept = data.secrets.filter((s: { kind: string }) => s.kind !== 'ARCHIVING_STORAGE_CONNECTION_STRING' || editionInfo(targetEdition).archiving);
-            if (kept.length) await tx.insert(serviceSecrets).values(kept.map((s: any) => ({ serviceId: mapping.serviceId, kind: s.kind, sealed: s.sealed, fingerprint: s.fingerprint, updatedAt: new Date(s.updatedAt) })));
+            await tx.update(services).set({ scaleUnitCount: settings.scaleUnitCount, productVersion: settings.productVersion, acsNamespace: settings.acsNamespace }).where(eq(services.id, plan.serviceId!));
+            const kept = settings.secrets.filter((s: { kind: string }) => s.kind !== 'ARCHIVING_STORAGE_CONNECTION_STRING' || editionInfo(targetEdition).archiving);
+            if (kept.length) await tx.insert(serviceSecrets).values(kept.map((s: any) => ({ serviceId: plan.serviceId!, kind: s.kind, sealed: s.sealed, fingerprint: s.fingerprint, updatedAt: new Date(s.updatedAt) })));
           },
         };
         category = null;
         continue;
       }
       if (category === 'SSL_CERTIFICATE') {
+        const ssl = JSON.parse(data);
         yield {
           category,
           progress: { category, done: 1, total: 1 },
           message: 'SSL_CERTIFICATE: restored',
-          run: async (tx) => tx.insert(serviceSecrets).values({ serviceId: mapping.serviceId, kind: 'SSL_CERTIFICATE', sealed: data.sealed, fingerprint: data.fingerprint, updatedAt: new Date(data.updatedAt) }),
+          run: async (tx) => tx.insert(serviceSecrets).values({ serviceId: plan.serviceId!, kind: 'SSL_CERTIFICATE', sealed: ssl.sealed, fingerprint: ssl.fingerprint, updatedAt: new Date(ssl.updatedAt) }),
         };
         category = null;
         continue;
       }
-      if (category === 'AGREEMENTS') lineageOf.set(data.id, data.lineageId);
       pending.push(data);
-      pendingBytes += line.length;
-      if (pending.length >= PAGE_ROWS || pendingBytes >= PAGE_BYTES) yield await page();
+      pendingBytes += data.length;
+      if (pending.length >= PAGE_ROWS || pendingBytes >= PAGE_BYTES) yield page();
     }
   } catch (error) {
     if (isContentDamage(error)) await damaged(error);
     throw error;
   }
-  if (pending.length) yield await page();
+  if (pending.length) yield page();
   if (lines.checksum() !== backup!.checksum) await damaged(new Error('checksum mismatch'));
 }
 
