@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import type { Runtime } from '../runtime.js';
@@ -5,6 +6,9 @@ import { terminalStates, type RestoreState } from './rules.js';
 import { restoreEvents } from './tables.js';
 
 type EventRow = typeof restoreEvents.$inferSelect;
+
+/** How long after a plan's terminal event its streams complete. */
+const COMPLETE_AFTER_MS = 100;
 
 /**
  * The notifications of one plan on this instance: one bus listener per plan, not per subscriber.
@@ -70,7 +74,6 @@ function leaveFeed(planId: string, feed: Feed): void {
   feed.close();
 }
 
-
 /**
  * One subscriber's view of a plan: its history, then its live events, done after a terminal state.
  * A plain iterator (not a generator, not a Repeater): `return` ends a wait at once and leaves the
@@ -106,9 +109,9 @@ export function planEvents(rt: Runtime, db: Database, planId: string): AsyncIter
         return { done: false, value: row };
       }
       if (terminalSent) {
-        // Completion waits a turn of the event loop, so that every subscriber's last event is sent
-        // before any of the completions that follow it.
-        await new Promise((resolve) => setImmediate(resolve));
+        // The completion carries nothing: it waits a moment, so that it never competes with the
+        // delivery of the last event to the other subscribers, of this instance or of another.
+        await Promise.race([delay(COMPLETE_AFTER_MS), returned]);
         break;
       }
       const version = feed.version;
