@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { readLines } from '../src/backup/content.js';
@@ -184,6 +185,26 @@ describe('verify, pin and delete', () => {
     await file.server.app.runtime.database.db.delete(backupChunks).where(eq(backupChunks.backupId, id));
     const verified = await gql(`mutation ($id: ID!) { verifyBackup(input: { backupId: $id }) { ... on VerifyBackupSuccess { backup { status failureReason } } } }`, { id: done.id });
     expect(verified.data.verifyBackup.backup).toEqual({ status: 'CORRUPT', failureReason: 'Verification failed: the stored content does not match its checksum' });
+  });
+
+  it.skipIf(!process.env.TEST_DATABASE_URL)('stops the database reading a backup when its reader stops early: no COPY stays behind', async () => {
+    const serviceId = await createService(gql, 'early-stop');
+    for (let i = 0; i < 3; i++) {
+      const content = randomBytes(3 * 1024 * 1024).toString('base64'); // incompressible: 9 MB of chunks
+      await gql('mutation ($s: ID!, $n: String!, $c: String!) { createCustomAssembly(input: { serviceId: $s, name: $n, version: "1.0.0.0", contentBase64: $c }) { __typename } }', { s: serviceId, n: `Big${i}`, c: content });
+    }
+    const done = await finishedBackup({ serviceId });
+    const rt = file.server.app.runtime;
+    const id = Buffer.from(done.id, 'base64').toString().split(':')[1]!;
+    const copying = async () => {
+      const rows = await rt.database.db.execute<{ n: number }>(sql`select count(*)::int as n from pg_stat_activity where query like 'copy (select data from backup_chunks%'`);
+      return (Array.isArray(rows) ? rows : (rows as unknown as { rows: { n: number }[] }).rows)[0]!.n;
+    };
+    for await (const _line of readLines(rt.database, postgresBackupStore, rt.secrets, id)) {
+      expect(await copying()).toBe(1); // the COPY is still sending the chunks
+      break;
+    }
+    expect(await until(copying, (n) => n === 0, 5000)).toBe(0);
   });
 
   it('reads chunks from PostgreSQL binary COPY data however its pieces are cut', async () => {

@@ -81,21 +81,25 @@ export function readLines(database: DatabaseHandle, store: BackupStore, box: Sec
     // Cut at newline bytes and decode each line alone: a newline byte is never part of a multi-byte
     // character, and no large string is built, concatenated and split again.
     let rest: Buffer[] = [];
-    for await (const data of plain as AsyncIterable<Buffer>) {
-      hash.update(data);
-      size += data.length;
-      let start = 0;
-      for (let end = data.indexOf(10); end !== -1; start = end + 1, end = data.indexOf(10, start)) {
-        if (!rest.length) yield data.toString('utf8', start, end);
-        else {
-          rest.push(data.subarray(0, end));
-          yield Buffer.concat(rest).toString('utf8');
-          rest = [];
+    try {
+      for await (const data of plain as AsyncIterable<Buffer>) {
+        hash.update(data);
+        size += data.length;
+        let start = 0;
+        for (let end = data.indexOf(10); end !== -1; start = end + 1, end = data.indexOf(10, start)) {
+          if (!rest.length) yield data.toString('utf8', start, end);
+          else {
+            rest.push(data.subarray(0, end));
+            yield Buffer.concat(rest).toString('utf8');
+            rest = [];
+          }
         }
+        if (start < data.length) rest.push(data.subarray(start));
       }
-      if (start < data.length) rest.push(data.subarray(start));
+      if (rest.length) yield Buffer.concat(rest).toString('utf8');
+    } finally {
+      decrypted.destroy(); // a reader that stops early stops the reading of the chunks (and frees its connection)
     }
-    if (rest.length) yield Buffer.concat(rest).toString('utf8');
   })();
   return Object.assign(lines, { checksum: () => hash.digest('hex'), size: () => size });
 }

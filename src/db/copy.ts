@@ -1,3 +1,4 @@
+import { connect, type Socket } from 'node:net';
 import postgres from 'postgres';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
@@ -12,14 +13,46 @@ const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
  * COPY takes no parameters: `query` must not contain untrusted text.
  */
 export async function* copyOutBytea(url: string, query: string): AsyncGenerator<Buffer> {
-  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  await readers.acquire();
+  // Our own socket, destroyed at the end: postgres.js's end() alone leaves a paused socket open, and
+  // a server process still writing a COPY nobody reads would wait on it for ever.
+  let socket: Socket | undefined;
+  const options = {
+    max: 1,
+    onnotice: () => {},
+    // postgres.js's (untyped) socket factory: it takes the socket connected.
+    socket: ({ host, port, path }: { host: string[]; port: number[]; path?: string }) =>
+      new Promise<Socket>((resolve, reject) => {
+        socket = path ? connect(path) : connect(port[0]!, host[0]!);
+        socket.once('connect', () => resolve(socket!)).once('error', reject);
+      }),
+  };
+  const sql = postgres(url, options as postgres.Options<{}>);
   try {
     const stream = await sql.unsafe(`copy (${query}) to stdout (format binary)`).readable();
     yield* byteaValues(stream);
   } finally {
     await sql.end({ timeout: 0 });
+    socket?.destroy();
+    readers.release();
   }
 }
+
+/** At most MAX_READERS COPY connections at once: plans, verifications and restores beyond that wait their turn. */
+const MAX_READERS = 4;
+const readers = {
+  active: 0,
+  waiting: [] as (() => void)[],
+  async acquire() {
+    if (this.active < MAX_READERS) return void this.active++;
+    await new Promise<void>((resolve) => this.waiting.push(resolve)); // the releaser hands its place over
+  },
+  release() {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.active--;
+  },
+};
 
 /** Parses PostgreSQL's binary COPY format (one non-null column per row) from pieces cut anywhere. */
 export async function* byteaValues(stream: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {

@@ -78,7 +78,7 @@ function insertOf(category: keyof typeof tables, rows: string | Record<string, u
         rows,
         fields,
         { agreementId: restoredId('agreementId'), interchange: position('interchange', 'interchange'), group: position('group', 'group'), transactionSet: position('transactionSet', 'transaction_set') },
-        sql`join ${artifact.agreements} a on a.id = ${restoredId('agreementId')} left join ${controlNumberHighWater} h on h.lineage_id = a.lineage_id`,
+        sql`left join ${artifact.agreements} a on a.id = ${restoredId('agreementId')} left join ${controlNumberHighWater} h on h.lineage_id = a.lineage_id`,
       );
     }
     case 'AS2_MIC_VALUES':
@@ -101,28 +101,30 @@ interface Page {
  * without waiting for each other (up to IN_FLIGHT at a time, pipelined on the transaction's
  * connection: the database inserts one page while the next is prepared here), then the progress
  * event of the last one. Only while the plan is still RESTORING and ours: the lease is extended
- * first and checked before the commit; everything is undone with the transaction otherwise.
+ * and checked first, and the plan row stays locked until the commit.
  * Returns what follows the pages it took, or null when it took one page without reading further:
  * PGlite's one connection, held by the transaction, is needed to read the next page.
  */
 async function transaction(rt: Runtime, planId: string, first: Page, pages: AsyncIterator<Page>): Promise<IteratorResult<Page> | null> {
   return rt.database.db.transaction(async (tx) => {
     const started = performance.now();
-    const issued: Promise<unknown>[] = [];
-    const issue = (statement: Promise<unknown>) => {
-      statement.catch(() => {}); // each is looked at below, after the lease
-      issued.push(statement);
-    };
-    // Locks the plan and extends the lease in one statement; only the two columns needed.
-    const lease = tx
+    // Locks the plan and extends the lease in one statement (only the two columns needed), before
+    // anything is written: an instance that lost the lease must not write into its successor's work.
+    const [plan] = await tx
       .update(restorePlans)
       .set({ leaseExpiresAt: new Date(Date.now() + LEASE_MS) })
       .where(eq(restorePlans.id, planId))
-      .returning({ state: restorePlans.state, leaseOwner: restorePlans.leaseOwner })
-      .execute();
-    issue(lease);
+      .returning({ state: restorePlans.state, leaseOwner: restorePlans.leaseOwner });
+    const ours = () => plan?.state === 'RESTORING' && plan.leaseOwner === rt.instanceId && !rt.background.stopping;
+    if (!ours()) throw new NotOurs();
+    const issued: Promise<unknown>[] = [];
+    const issue = (statement: Promise<unknown>) => {
+      statement.catch(() => {}); // each is looked at below
+      issued.push(statement);
+    };
     let page = first;
     let next: IteratorResult<Page> | null = null;
+    let sent = false;
     try {
       for (;;) {
         issue(page.run(tx));
@@ -133,13 +135,14 @@ async function transaction(rt: Runtime, planId: string, first: Page, pages: Asyn
         page = next.value;
       }
       issue(appendEvent(tx, planId, 'RESTORING', 'RESTORING', page.message, page.progress));
+      sent = true;
     } finally {
-      const [leased, ...rest] = await Promise.allSettled(issued);
-      if (leased!.status === 'rejected') throw leased!.reason;
-      const [plan] = (leased as PromiseFulfilledResult<Awaited<typeof lease>>).value;
-      if (!plan || plan.state !== 'RESTORING' || plan.leaseOwner !== rt.instanceId || rt.background.stopping) throw new NotOurs();
-      for (const result of rest) if (result.status === 'rejected') throw result.reason;
+      // Every statement sent is settled before the transaction ends. An error thrown above (reading
+      // the backup, or a statement awaited there) goes on as it is; otherwise a failed statement's.
+      const failed = (await Promise.allSettled(issued)).find((result) => result.status === 'rejected');
+      if (failed && sent) throw failed.reason;
     }
+    if (!ours()) throw new NotOurs(); // the service is stopping
     return next;
   });
 }
