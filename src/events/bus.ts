@@ -33,8 +33,6 @@ type Topics = {
 const CHANNEL = 'biztalk_backup_events';
 /** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; ours carry ids only. */
 const MAX_PAYLOAD = 7900;
-/** What every instance's bus receives for an event (yoga's topic, with `:id` for an id-scoped one). */
-const payloadOf = (topic: string, data: unknown) => JSON.stringify({ topic, data });
 
 /**
  * The `pg_notify(...)` that publishes an event from inside a transaction, as an SQL expression for
@@ -81,7 +79,7 @@ export async function createEventBus(database: DatabaseHandle, log: Logger) {
       if (!listeners.get(type)?.size) listeners.delete(type);
     },
     dispatchEvent(event: Event) {
-      const payload = payloadOf(event.type, (event as CustomEvent).detail);
+      const payload = JSON.stringify({ topic: event.type, data: (event as CustomEvent).detail });
       if (payload.length > MAX_PAYLOAD) {
         log.error({ topic: event.type, bytes: payload.length }, 'event too large for NOTIFY; not published');
         return false;

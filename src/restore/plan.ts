@@ -115,7 +115,7 @@ async function check(rt: Runtime, backup: typeof backups.$inferSelect, target: {
   });
 }
 
-/** Appends an event to a plan's history (the caller holds the plan row lock), published when the transaction commits; returns its sequence. */
+/** Appends an event to a plan's history (the caller holds the plan row lock), published when the transaction commits. */
 export async function appendEvent(tx: Tx, planId: string, state: RestoreState, previousState: RestoreState | null, message: string, progress: RestoreProgress | null = null): Promise<void> {
   const insert = tx
     .insert(restoreEvents)

@@ -18,7 +18,7 @@ import { restorePlans } from './tables.js';
 import { insertRows } from '../db/bulk.js';
 import { describeError } from '../log.js';
 
-/** Rows per insert (and per progress event); binary rows are flushed by size instead. */
+/** Rows per insert; binary rows are flushed by size instead. */
 const PAGE_ROWS = 2000;
 const PAGE_BYTES = 4 * 1024 * 1024;
 const MAX_ATTEMPTS = 3;
@@ -31,6 +31,18 @@ const READ_AHEAD = 2;
 const COMMIT_MS = 250;
 
 const ITEM = /^\{"type":"item","category":"([A-Z0-9_]+)","data":/;
+
+/**
+ * The category and data (JSON text) of an item line, or null for another line. An item line is
+ * `{"type":"item","category":"…","data":{…}}` as the backup writes it: its data is passed on as
+ * text, for the database to parse; a line of another shape is parsed here.
+ */
+function itemOf(line: string): [category: string, data: string] | null {
+  const item = ITEM.exec(line);
+  if (item) return [item[1]!, line.slice(item[0].length, -1)];
+  const record = JSON.parse(line);
+  return record.type === 'item' ? [record.category, JSON.stringify(record.data)] : null;
+}
 
 /** Thrown when the plan is no longer ours to restore (cancelled, or taken over after our lease expired). */
 class NotOurs extends Error {}
@@ -93,8 +105,12 @@ interface Page {
   category: string;
   progress: RestoreProgress;
   message: string;
+  /** An async function: a drizzle query itself would run again for each `then`. */
   run(tx: Tx): Promise<unknown>;
 }
+
+/** The one item of a category that has one (the service settings, the SSL certificate). */
+const single = (category: string, message: string, run: (tx: Tx) => Promise<unknown>): Page => ({ category, progress: { category, done: 1, total: 1 }, message, run });
 
 /**
  * One transaction of restore work: the pages of one category that come within COMMIT_MS, sent
@@ -212,40 +228,29 @@ async function* pagesOf(rt: Runtime, plan: PlanRow): AsyncGenerator<Page, void, 
         unyielded = 0;
         await setImmediate();
       }
-      // An item line is `{"type":"item","category":"…","data":{…}}` (as the backup writes it): its
-      // data is passed on as text, for the database to parse. Any other line is parsed here.
-      const item = ITEM.exec(line);
-      const record = item ? { type: 'item', category: item[1], data: line.slice(item[0].length, -1) } : JSON.parse(line);
-      if (record.type !== 'item') continue;
-      if (record.category !== category) {
+      const item = itemOf(line);
+      if (!item) continue;
+      const [itemCategory, data] = item;
+      if (itemCategory !== category) {
         if (pending.length) yield page();
-        category = record.category;
+        category = itemCategory;
         done = 0;
       }
-      const data = typeof record.data === 'string' ? record.data : JSON.stringify(record.data);
       if (category === 'SERVICE_SETTINGS') {
         const settings = JSON.parse(data);
-        yield {
-          category,
-          progress: { category, done: 1, total: 1 },
-          message: 'SERVICE_SETTINGS: settings restored (secrets still encrypted)',
-          run: async (tx) => {
-            await tx.update(services).set({ scaleUnitCount: settings.scaleUnitCount, productVersion: settings.productVersion, acsNamespace: settings.acsNamespace }).where(eq(services.id, plan.serviceId!));
-            const kept = settings.secrets.filter((s: { kind: string }) => s.kind !== 'ARCHIVING_STORAGE_CONNECTION_STRING' || editionInfo(targetEdition).archiving);
-            if (kept.length) await tx.insert(serviceSecrets).values(kept.map((s: any) => ({ serviceId: plan.serviceId!, kind: s.kind, sealed: s.sealed, fingerprint: s.fingerprint, updatedAt: new Date(s.updatedAt) })));
-          },
-        };
+        yield single(category, 'SERVICE_SETTINGS: settings restored (secrets still encrypted)', async (tx) => {
+          await tx.update(services).set({ scaleUnitCount: settings.scaleUnitCount, productVersion: settings.productVersion, acsNamespace: settings.acsNamespace }).where(eq(services.id, plan.serviceId!));
+          const kept = settings.secrets.filter((s: { kind: string }) => s.kind !== 'ARCHIVING_STORAGE_CONNECTION_STRING' || editionInfo(targetEdition).archiving);
+          if (kept.length) await tx.insert(serviceSecrets).values(kept.map((s: any) => ({ serviceId: plan.serviceId!, kind: s.kind, sealed: s.sealed, fingerprint: s.fingerprint, updatedAt: new Date(s.updatedAt) })));
+        });
         category = null;
         continue;
       }
       if (category === 'SSL_CERTIFICATE') {
         const ssl = JSON.parse(data);
-        yield {
-          category,
-          progress: { category, done: 1, total: 1 },
-          message: 'SSL_CERTIFICATE: restored',
-          run: async (tx) => tx.insert(serviceSecrets).values({ serviceId: plan.serviceId!, kind: 'SSL_CERTIFICATE', sealed: ssl.sealed, fingerprint: ssl.fingerprint, updatedAt: new Date(ssl.updatedAt) }),
-        };
+        yield single(category, 'SSL_CERTIFICATE: restored', async (tx) =>
+          tx.insert(serviceSecrets).values({ serviceId: plan.serviceId!, kind: 'SSL_CERTIFICATE', sealed: ssl.sealed, fingerprint: ssl.fingerprint, updatedAt: new Date(ssl.updatedAt) }),
+        );
         category = null;
         continue;
       }
