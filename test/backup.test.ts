@@ -7,7 +7,7 @@ import { postgresBackupStore } from '../src/backup/store.js';
 import { backupChunks, backupSchedules } from '../src/backup/tables.js';
 import { byteaValues } from '../src/db/copy.js';
 import { buildService, createService } from './helpers/artifacts.js';
-import { lifecycle } from './helpers/operations.js';
+import { lifecycle, rawId } from './helpers/operations.js';
 import { collect, useTestServer } from './helpers/server.js';
 import { until } from './helpers/wait.js';
 
@@ -39,7 +39,7 @@ async function finishedBackup(input: Record<string, unknown>) {
 async function records(backupId: string) {
   const rt = file.server.app.runtime;
   const out: any[] = [];
-  for await (const line of readLines(rt.database, postgresBackupStore, rt.secrets, Buffer.from(backupId, 'base64').toString().split(':')[1]!)) out.push(JSON.parse(line));
+  for await (const line of readLines(rt.database, postgresBackupStore, rt.secrets, rawId(backupId))) out.push(JSON.parse(line));
   return out;
 }
 
@@ -171,7 +171,7 @@ describe('verify, pin and delete', () => {
     const verify = (id: string) => gql(`mutation ($id: ID!) { verifyBackup(input: { backupId: $id }) { ... on VerifyBackupSuccess { backup { status verifiedAt failureReason } } } }`, { id });
     const intact = (await verify(done.id)).data.verifyBackup.backup;
     expect(intact).toMatchObject({ status: 'SUCCEEDED', failureReason: null, verifiedAt: expect.any(String) });
-    const id = Buffer.from(done.id, 'base64').toString().split(':')[1]!;
+    const id = rawId(done.id);
     await file.server.app.runtime.database.db.execute(sql`update backup_chunks set data = set_byte(data, 40, (get_byte(data, 40) + 1) % 256) where backup_id = ${id} and seq = 0`);
     expect((await verify(done.id)).data.verifyBackup.backup).toMatchObject({ status: 'CORRUPT', failureReason: 'Verification failed: the stored content does not match its checksum' });
     await file.server.app.runtime.database.db.execute(sql`update backup_chunks set data = set_byte(data, 40, (get_byte(data, 40) + 255) % 256) where backup_id = ${id} and seq = 0`);
@@ -181,7 +181,7 @@ describe('verify, pin and delete', () => {
   it('marks a backup whose stored chunk is missing CORRUPT', async () => {
     const serviceId = await createService(gql, 'chunkless');
     const done = await finishedBackup({ serviceId });
-    const id = Buffer.from(done.id, 'base64').toString().split(':')[1]!;
+    const id = rawId(done.id);
     await file.server.app.runtime.database.db.delete(backupChunks).where(eq(backupChunks.backupId, id));
     const verified = await gql(`mutation ($id: ID!) { verifyBackup(input: { backupId: $id }) { ... on VerifyBackupSuccess { backup { status failureReason } } } }`, { id: done.id });
     expect(verified.data.verifyBackup.backup).toEqual({ status: 'CORRUPT', failureReason: 'Verification failed: the stored content does not match its checksum' });
@@ -195,7 +195,7 @@ describe('verify, pin and delete', () => {
     }
     const done = await finishedBackup({ serviceId });
     const rt = file.server.app.runtime;
-    const id = Buffer.from(done.id, 'base64').toString().split(':')[1]!;
+    const id = rawId(done.id);
     const copying = async () => {
       const rows = await rt.database.db.execute<{ n: number }>(sql`select count(*)::int as n from pg_stat_activity where query like 'copy (select data from backup_chunks%'`);
       return (Array.isArray(rows) ? rows : (rows as unknown as { rows: { n: number }[] }).rows)[0]!.n;
@@ -240,7 +240,7 @@ describe('verify, pin and delete', () => {
     await pin(first.id, false);
     expect((await remove(first.id)).data.deleteBackup).toEqual({ __typename: 'DeleteBackupSuccess', deletedId: first.id });
     expect(await backup(first.id)).toBeNull();
-    const chunks = await file.server.app.runtime.database.db.select().from(backupChunks).where(eq(backupChunks.backupId, Buffer.from(first.id, 'base64').toString().split(':')[1]!));
+    const chunks = await file.server.app.runtime.database.db.select().from(backupChunks).where(eq(backupChunks.backupId, rawId(first.id)));
     expect(chunks).toEqual([]);
 
     await gql(lifecycle('deleteService'), { id: serviceId });
@@ -314,7 +314,7 @@ describe('backup schedules', () => {
   it('runs a due slot once when two schedulers look at the same time', async () => {
     const serviceId = await createService(gql, 'contended-svc');
     await gql(SET, { input: { serviceId, cron: '0 0 1 1 *' } });
-    const id = Buffer.from(serviceId, 'base64').toString().split(':')[1]!;
+    const id = rawId(serviceId);
     const db = file.server.app.runtime.database.db;
     await db.update(backupSchedules).set({ nextRunAt: new Date(Date.now() - 3 * 86_400_000) }).where(eq(backupSchedules.serviceId, id));
     const ran = await Promise.all([runDueSchedules(file.server.app.runtime), runDueSchedules(file.server.app.runtime)]);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildService } from './helpers/artifacts.js';
 import { freshDatabase, type TestDatabase } from './helpers/database.js';
 import { spawnServer } from './helpers/process.js';
+import { rawId } from './helpers/operations.js';
 import { startServer } from './helpers/server.js';
 
 const MIC_ROWS = 40_000;
@@ -22,7 +23,7 @@ describe('a restore interrupted by a crash', () => {
     // A large backup: a service with many AS2 MIC values (inserted directly to keep the test fast).
     const setup = await startServer(database.env);
     const built = await buildService(setup.gql.bind(setup), 'crash-source');
-    const agreementId = Buffer.from(built.agreements.as2, 'base64').toString().split(':')[1]!;
+    const agreementId = rawId(built.agreements.as2);
     await setup.app.runtime.database.db.execute(
       sql`insert into as2_mic_values (agreement_id, message_id, algorithm, value, created_at) select ${agreementId}, '<' || g || '@crash-source.biztalk.windows.net>', 'sha-256', md5(g::text), now() from generate_series(1, ${MIC_ROWS}) g`,
     );

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildService, createService, mutate } from './helpers/artifacts.js';
-import { lifecycle } from './helpers/operations.js';
+import { lifecycle, rawId } from './helpers/operations.js';
 import { appendEvent } from '../src/restore/plan.js';
 import { ADMIN_TOKEN } from './helpers/credentials.js';
 import { collect, useTestServer } from './helpers/server.js';
@@ -231,7 +231,7 @@ describe('plans and their checks', () => {
     const p = (await plan({ backupId: await backupOf(serviceId), targetName: 'commit-copy' })).plan;
     const sub = collect(file.server.ws(), 'subscription ($id: ID!) { restoreProgress(planId: $id) { sequence state message } }', { id: p.id }, 10);
     await until(async () => sub.events.length, (n) => n === 1);
-    const planId = Buffer.from(p.id, 'base64').toString().split(':')[1]!;
+    const planId = rawId(p.id);
     const { db } = file.server.app.runtime.database;
     await db.transaction(async (tx) => {
       await appendEvent(tx, planId, 'PLANNED', 'PLANNED', 'rolled back');
@@ -273,7 +273,7 @@ describe('plans and their checks', () => {
     const serviceId = await createService(gql, 'corrupt-src');
     const backupId = await backupOf(serviceId);
     const { sql } = await import('drizzle-orm');
-    const id = Buffer.from(backupId, 'base64').toString().split(':')[1]!;
+    const id = rawId(backupId);
     await file.server.app.runtime.database.db.execute(sql`update backup_chunks set data = set_byte(data, 30, (get_byte(data, 30) + 1) % 256) where backup_id = ${id}`);
     const p = (await plan({ backupId, targetName: 'corrupt-copy' })).plan;
     expect(p.checks.find((c: any) => c.severity === 'BLOCKER')).toEqual({ code: 'BACKUP_NOT_RESTORABLE', severity: 'BLOCKER', message: 'This backup cannot be restored: its content does not match its checksum (now marked CORRUPT). Pick another backup' });
@@ -286,7 +286,7 @@ describe('plans and their checks', () => {
     const p = (await plan({ backupId, targetName: 'damaged-later-copy' })).plan;
     expect(p.checks.filter((c: any) => c.severity === 'BLOCKER')).toEqual([]);
     const { sql } = await import('drizzle-orm');
-    const id = Buffer.from(backupId, 'base64').toString().split(':')[1]!;
+    const id = rawId(backupId);
     await file.server.app.runtime.database.db.execute(sql`update backup_chunks set data = set_byte(data, 30, (get_byte(data, 30) + 1) % 256) where backup_id = ${id}`);
     // Executing re-validates without reading the content again: the restore itself finds the damage.
     expect((await gql(EXECUTE, { id: p.id })).data.executeRestorePlan.plan.state).toBe('RESTORING');

@@ -70,6 +70,7 @@ export async function createEventBus(database: DatabaseHandle, log: Logger) {
       }
     }
   });
+  let published = Promise.resolve();
   const target = {
     addEventListener: (type: string, listener: (event: { detail: unknown }) => void) => {
       listeners.set(type, (listeners.get(type) ?? new Set()).add(listener));
@@ -84,12 +85,17 @@ export async function createEventBus(database: DatabaseHandle, log: Logger) {
         log.error({ topic: event.type, bytes: payload.length }, 'event too large for NOTIFY; not published');
         return false;
       }
-      database.notify(CHANNEL, payload).catch((error) => log.error({ topic: event.type, errorName: (error as Error)?.name }, 'event not published'));
+      // One NOTIFY after the other: sent at once they would go out on different pooled connections
+      // and could arrive in another order (a backup's RUNNING before its PENDING).
+      published = published
+        .then(() => database.notify(CHANNEL, payload))
+        .catch((error) => log.error({ topic: event.type, errorName: (error as Error)?.name }, 'event not published'));
       return true;
     },
   };
   const bus = createPubSub<Topics>({ eventTarget: target as never });
-  return Object.assign(bus, { close: stop });
+  // Closing sends what was published before it.
+  return Object.assign(bus, { close: () => published.then(stop) });
 }
 
 export type EventBus = Awaited<ReturnType<typeof createEventBus>>;

@@ -2,6 +2,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from '../helpers/database.js';
 import { spawnServer, type ServerProcess } from '../helpers/process.js';
+import { rawId } from '../helpers/operations.js';
 import { collect } from '../helpers/server.js';
 import { until } from '../helpers/wait.js';
 
@@ -22,7 +23,7 @@ async function serviceWithBackup(on: ServerProcess, name: string, micRows = 0) {
     const guest = await profile(await partner('Guest'), 'GUEST');
     const agreement = (await on.gql('mutation ($s: ID!, $h: ID!, $g: ID!) { createAgreement(input: { serviceId: $s, name: "AS2", hostProfileId: $h, guestProfileId: $g, protocol: AS2 }) { ... on CreateAgreementSuccess { agreement { id } } } }', { s: serviceId, h: host, g: guest })).createAgreement.agreement.id;
     const sql = postgres(database.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
-    const id = Buffer.from(agreement, 'base64').toString().split(':')[1]!;
+    const id = rawId(agreement);
     await sql`insert into as2_mic_values (agreement_id, message_id, algorithm, value, created_at) select ${id}, '<' || g || '@x>', 'sha-256', md5(g::text), now() from generate_series(1, ${micRows}) g`;
     await sql.end();
   }
@@ -88,7 +89,7 @@ describe.skipIf(!cluster)('several instances on one PostgreSQL', () => {
     const { serviceId } = await serviceWithBackup(servers[0]!, 'scheduled-source');
     await servers[0]!.gql('mutation ($s: ID!) { setBackupSchedule(input: { serviceId: $s, cron: "0 0 1 1 *" }) { __typename } }', { s: serviceId });
     const sql = postgres(database.env.DATABASE_URL!, { max: 1, onnotice: () => {} });
-    await sql`update backup_schedules set next_run_at = now() - interval '2 days' where service_id = ${Buffer.from(serviceId, 'base64').toString().split(':')[1]!}`;
+    await sql`update backup_schedules set next_run_at = now() - interval '2 days' where service_id = ${rawId(serviceId)}`;
     await sql.end();
     const after = await until(() => servers[1]!.gql('{ backups(serviceName: "scheduled-source") { edges { node { kind status } } } }'), (r) => r.backups.edges.some((e: any) => e.node.kind === 'SCHEDULED' && e.node.status === 'SUCCEEDED'));
     await new Promise((r) => setTimeout(r, 1500)); // give the other instances every chance to run it again

@@ -21,3 +21,6 @@ export const lifecycle = (name: string, extra = '') => `mutation ($id: ID!) {
     ... on ${name.charAt(0).toUpperCase() + name.slice(1)}Success { service { ${SERVICE_FIELDS} } }
   }
 }`;
+
+/** The database id inside a global id ("Service:<uuid>" in base64). */
+export const rawId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1]!;
