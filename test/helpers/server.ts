@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll } from 'vitest';
 import { freshDatabase } from './database.js';
+import { until } from './wait.js';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startApp, type App } from '../../src/app.js';
@@ -66,6 +67,7 @@ export async function startServer(env: Record<string, string>): Promise<TestServ
         connectionParams: token ? { authorization: `Bearer ${token}` } : {},
       });
       clients.push(client);
+      serverOf.set(client, app.url);
       return client;
     },
     async stop() {
@@ -75,29 +77,49 @@ export async function startServer(env: Record<string, string>): Promise<TestServ
   };
 }
 
-/** Collects the next `count` events of a subscription (then completes it). */
+/** The server each test client talks to, so that `collect` can see its subscription open there. */
+const serverOf = new WeakMap<Client, string>();
+
+/** Subscriptions open on a server now, from its /metrics. */
+async function openSubscriptions(url: string): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', url))).text();
+  return Number(/^biztalk_backup_active_subscriptions (\d+)/m.exec(text)?.[1]);
+}
+
+/**
+ * Collects the next `count` events of a subscription (then completes it). `ready` resolves once the
+ * server has opened the subscription (seen in its /metrics; 50 ms after connecting for a client of
+ * a server process), so events published after it are not missed.
+ */
 export function collect<T = any>(client: Client, query: string, variables: Record<string, unknown>, count: number): { events: T[]; done: Promise<T[]>; ready: Promise<void> } {
   const events: T[] = [];
+  const url = serverOf.get(client);
+  const before = url ? openSubscriptions(url) : Promise.resolve(0);
   let markReady!: () => void;
-  const ready = new Promise<void>((r) => (markReady = r));
-  const done = new Promise<T[]>((resolve, reject) => {
-    const dispose = client.subscribe<T>(
-      { query, variables },
-      {
-        next: (value) => {
-          if (value.errors) return reject(new Error(JSON.stringify(value.errors)));
-          events.push(value.data as T);
-          if (events.length === count) {
-            dispose();
-            resolve(events);
-          }
-        },
-        error: reject,
-        complete: () => resolve(events),
-      },
-    );
-    client.on('connected', () => setTimeout(markReady, 50));
-  });
+  let failReady!: (error: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => ((markReady = resolve), (failReady = reject)));
+  const done = before.then(
+    (open) =>
+      new Promise<T[]>((resolve, reject) => {
+        const dispose = client.subscribe<T>(
+          { query, variables },
+          {
+            next: (value) => {
+              if (value.errors) return reject(new Error(JSON.stringify(value.errors)));
+              events.push(value.data as T);
+              if (events.length === count) {
+                dispose();
+                resolve(events);
+              }
+            },
+            error: reject,
+            complete: () => resolve(events),
+          },
+        );
+        if (!url) return void client.on('connected', () => setTimeout(markReady, 50));
+        until(() => openSubscriptions(url), (n) => n > open, 10_000).then((n) => (n > open ? markReady() : failReady(new Error('the server did not open the subscription within 10 s'))), failReady);
+      }),
+  );
   return { events, done, ready };
 }
 
