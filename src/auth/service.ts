@@ -2,6 +2,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import { ConfigError } from '../config.js';
 import { generateToken, hashToken, sameHash } from '../crypto.js';
 import type { Runtime } from '../runtime.js';
+import { publishOnCommit } from '../events/bus.js';
 import { NameUnavailableError, NotFoundError, ValidationError, isUniqueViolation } from '../errors.js';
 import type { Role, Viewer } from './rules.js';
 import { apiTokens } from './tables.js';
@@ -64,12 +65,15 @@ export async function createApiToken(rt: Runtime, name: string, role: Role): Pro
 
 /** Revokes a token at once: requests with it are refused and its open WebSocket subscriptions closed. */
 export async function revokeApiToken(rt: Runtime, tokenId: string): Promise<typeof apiTokens.$inferSelect> {
-  const [token] = await rt.database.db
-    .update(apiTokens)
-    .set({ revokedAt: sql`coalesce(${apiTokens.revokedAt}, now())` })
-    .where(eq(apiTokens.id, tokenId))
-    .returning();
-  if (!token) throw new NotFoundError('ApiToken', tokenId);
-  rt.events.publish('tokenRevoked', { tokenId });
-  return token;
+  return rt.database.db.transaction(async (tx) => {
+    const [token] = await tx
+      .update(apiTokens)
+      .set({ revokedAt: sql`coalesce(${apiTokens.revokedAt}, now())` })
+      .where(eq(apiTokens.id, tokenId))
+      .returning();
+    if (!token) throw new NotFoundError('ApiToken', tokenId);
+    // Every instance closes what the token has open, once the revocation is committed.
+    await publishOnCommit(tx, 'tokenRevoked', { tokenId });
+    return token;
+  });
 }

@@ -2,6 +2,7 @@ import { and, asc, count, eq, inArray, isNull, lt, or } from 'drizzle-orm';
 import { agreements, hybridConnections } from '../artifact/tables.js';
 import { batchMessages } from '../edi/tables.js';
 import { InvalidStateError, NotFoundError } from '../errors.js';
+import { publishOnCommit } from '../events/bus.js';
 import type { Runtime } from '../runtime.js';
 import { assertAllowed, editionInfo } from '../service/rules.js';
 import type { Tx } from '../service/service.js';
@@ -32,13 +33,18 @@ export async function activeBatches(db: Pick<Tx, 'select'>, serviceId: string) {
     .orderBy(asc(agreements.name));
 }
 
-async function setStatus(db: Pick<Tx, 'update'>, backupId: string, status: BackupStatus, extra: Partial<BackupRow> = {}) {
-  const [row] = await db.update(backups).set({ status, ...extra }).where(eq(backups.id, backupId)).returning();
-  return row!;
+/** Sets a backup's status and publishes the change, both or neither. */
+async function setStatus(rt: Runtime, backupId: string, previousStatus: BackupStatus, status: BackupStatus, extra: Partial<BackupRow> = {}) {
+  return rt.database.db.transaction(async (tx) => {
+    const [row] = await tx.update(backups).set({ status, ...extra }).where(eq(backups.id, backupId)).returning();
+    await publish(tx, row!, previousStatus);
+    return row!;
+  });
 }
 
-function publish(rt: Runtime, row: BackupRow, previousStatus: BackupStatus | null) {
-  rt.events.publish('backupStatusChanged', { backupId: row.id, serviceId: row.serviceId, previousStatus, status: row.status, at: new Date().toISOString() });
+/** Publishes a backup's status change when, and only if, the transaction that makes it commits. */
+function publish(tx: Tx, row: BackupRow, previousStatus: BackupStatus | null) {
+  return publishOnCommit(tx, 'backupStatusChanged', { backupId: row.id, serviceId: row.serviceId, previousStatus, status: row.status, at: new Date().toISOString() });
 }
 
 export interface CreateBackupOptions {
@@ -80,9 +86,9 @@ export async function startBackup(rt: Runtime, options: CreateBackupOptions): Pr
         heartbeatAt: new Date(),
       })
       .returning();
+    await publish(tx, created!, null);
     return created!;
   });
-  publish(rt, row, null);
   const done = runBackup(rt, row);
   rt.background.run(`backup ${row.id}`, () => done.then(() => undefined));
   return { backup: row, done };
@@ -91,8 +97,7 @@ export async function startBackup(rt: Runtime, options: CreateBackupOptions): Pr
 /** Takes the snapshot of a PENDING backup: one repeatable-read transaction, streamed into the store. */
 export async function runBackup(rt: Runtime, pending: BackupRow): Promise<BackupRow> {
   const { db } = rt.database;
-  const running = await setStatus(db, pending.id, 'RUNNING', { startedAt: new Date(), heartbeatAt: new Date() });
-  publish(rt, running, 'PENDING');
+  await setStatus(rt, pending.id, 'PENDING', 'RUNNING', { startedAt: new Date(), heartbeatAt: new Date() });
   const heartbeat = setInterval(() => void db.update(backups).set({ heartbeatAt: new Date() }).where(eq(backups.id, pending.id)).catch(() => {}), HEARTBEAT_MS);
   try {
     // The snapshot and its chunks commit together; the status is written after, by itself, because the
@@ -115,17 +120,12 @@ export async function runBackup(rt: Runtime, pending: BackupRow): Promise<Backup
       },
       { isolationLevel: 'repeatable read' },
     );
-    const done =
-      'refused' in outcome
-        ? await setStatus(db, pending.id, 'FAILED', { failureReason: `Messages arrived in batches after the backup was asked for: ${outcome.refused!.message}`, completedAt: new Date(), heartbeatAt: null })
-        : await setStatus(db, pending.id, 'SUCCEEDED', { ...outcome, completedAt: new Date(), heartbeatAt: null });
-    publish(rt, done, 'RUNNING');
-    return done;
+    return 'refused' in outcome
+      ? await setStatus(rt, pending.id, 'RUNNING', 'FAILED', { failureReason: `Messages arrived in batches after the backup was asked for: ${outcome.refused!.message}`, completedAt: new Date(), heartbeatAt: null })
+      : await setStatus(rt, pending.id, 'RUNNING', 'SUCCEEDED', { ...outcome, completedAt: new Date(), heartbeatAt: null });
   } catch (error) {
     rt.log.error({ backupId: pending.id, ...describeError(error) }, 'backup failed');
-    const failed = await setStatus(db, pending.id, 'FAILED', { failureReason: 'The snapshot could not be written; see the server log', completedAt: new Date(), heartbeatAt: null });
-    publish(rt, failed, 'RUNNING');
-    return failed;
+    return setStatus(rt, pending.id, 'RUNNING', 'FAILED', { failureReason: 'The snapshot could not be written; see the server log', completedAt: new Date(), heartbeatAt: null });
   } finally {
     clearInterval(heartbeat);
   }
@@ -137,13 +137,15 @@ export async function runBackup(rt: Runtime, pending: BackupRow): Promise<Backup
  */
 export async function failInterruptedBackups(rt: Runtime, all: boolean): Promise<number> {
   const stale = new Date(Date.now() - STALE_MS);
-  const rows = await rt.database.db
-    .update(backups)
-    .set({ status: 'FAILED', failureReason: 'Interrupted: the server running it stopped', completedAt: new Date(), heartbeatAt: null })
-    .where(and(inArray(backups.status, ['PENDING', 'RUNNING']), all ? undefined : or(isNull(backups.heartbeatAt), lt(backups.heartbeatAt, stale))))
-    .returning();
-  for (const row of rows) publish(rt, row, 'RUNNING');
-  return rows.length;
+  return rt.database.db.transaction(async (tx) => {
+    const rows = await tx
+      .update(backups)
+      .set({ status: 'FAILED', failureReason: 'Interrupted: the server running it stopped', completedAt: new Date(), heartbeatAt: null })
+      .where(and(inArray(backups.status, ['PENDING', 'RUNNING']), all ? undefined : or(isNull(backups.heartbeatAt), lt(backups.heartbeatAt, stale))))
+      .returning();
+    for (const row of rows) await publish(tx, row, 'RUNNING');
+    return rows.length;
+  });
 }
 
 /** Re-reads, decrypts and re-checksums a backup; any mismatch marks it CORRUPT for good. */
@@ -173,9 +175,7 @@ export async function verifyBackup(rt: Runtime, backupId: string): Promise<Backu
 
 /** A backup whose content does not match its checksum can never be restored. */
 export async function markCorrupt(rt: Runtime, backupId: string): Promise<BackupRow> {
-  const row = await setStatus(rt.database.db, backupId, 'CORRUPT', { verifiedAt: new Date(), failureReason: 'Verification failed: the stored content does not match its checksum' });
-  publish(rt, row, 'SUCCEEDED');
-  return row;
+  return setStatus(rt, backupId, 'SUCCEEDED', 'CORRUPT', { verifiedAt: new Date(), failureReason: 'Verification failed: the stored content does not match its checksum' });
 }
 
 export async function pinBackup(rt: Runtime, backupId: string, pinned: boolean): Promise<BackupRow> {

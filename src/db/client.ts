@@ -20,8 +20,6 @@ export interface DatabaseHandle {
   ping(): Promise<boolean>;
   /** LISTEN on a channel; returns a function that stops listening. */
   listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
-  /** NOTIFY a channel (delivered to every listener of every instance once committed). */
-  notify(channel: string, payload: string): Promise<void>;
   /** The values of a one-column `bytea` query without the hex text a SELECT sends them as (PostgreSQL; null on PGlite). See copy.ts. */
   copyOutBytea: ((query: string) => AsyncIterable<Buffer>) | null;
   close(): Promise<void>;
@@ -59,9 +57,6 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
         const { unlisten } = await client.listen(channel, onPayload);
         return unlisten;
       },
-      notify: async (channel, payload) => {
-        await client.notify(channel, payload);
-      },
       copyOutBytea: (query) => copyOutBytea(options.databaseUrl!, query),
       close: () => client.end({ timeout: 5 }),
     };
@@ -84,9 +79,6 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     },
     ping: async () => client.query('select 1').then(() => true, () => false),
     listen: (channel, onPayload) => client.listen(channel, onPayload).then((unlisten) => () => unlisten()),
-    notify: async (channel, payload) => {
-      await client.query('select pg_notify($1, $2)', [channel, payload]);
-    },
     copyOutBytea: null,
     close: () => client.close(),
   };

@@ -30,26 +30,37 @@ type Topics = {
     restoreProgress: [planId: string, event: { planId: string; sequence: number }];
 };
 
+/** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; ours carry ids and states only. */
 const CHANNEL = 'biztalk_backup_events';
-/** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; ours carry ids only. */
-const MAX_PAYLOAD = 7900;
 
 /**
  * The `pg_notify(...)` that publishes an event from inside a transaction, as an SQL expression for
  * the statement that records the event (one round trip): PostgreSQL delivers it when, and only if,
- * the transaction commits, so a crash between the commit and the publication cannot lose it (a
- * subscriber waiting for a restore's last event would wait forever). `data` is a `json` expression.
+ * the transaction commits, in the order of the commits, so a crash between the commit and the
+ * publication cannot lose it (a subscriber waiting for a restore's last event would wait forever) and
+ * two instances changing one row publish in the order of their changes. `data` is a `json` expression;
+ * `id` the topic's id, for topics that have one.
  */
-export function notifyOnCommit(topic: keyof Topics, id: string, data: SQL): SQL {
-  return sql`pg_notify(${CHANNEL}, json_build_object('topic', ${`${topic}:${id}`}::text, 'data', ${data})::text)`;
+export function notifyOnCommit(topic: keyof Topics, id: string | null, data: SQL): SQL {
+  return sql`pg_notify(${CHANNEL}, json_build_object('topic', ${id === null ? topic : `${topic}:${id}`}::text, 'data', ${data})::text)`;
+}
+
+/** Publishes an event of a topic without id when, and only if, the transaction `tx` commits (see notifyOnCommit). */
+export async function publishOnCommit<K extends 'serviceStateChanged' | 'backupStatusChanged' | 'tokenRevoked'>(
+  tx: { execute(query: SQL): Promise<unknown> },
+  topic: K,
+  payload: Topics[K][0],
+): Promise<void> {
+  await tx.execute(sql`select ${notifyOnCommit(topic, null, sql`${JSON.stringify(payload)}::json`)}`);
 }
 
 /**
  * The one event bus: typed topics over yoga's pub/sub, carried by PostgreSQL LISTEN/NOTIFY so that
  * an event published on one instance reaches the subscribers of every instance (on the embedded
- * database the same path runs inside the one process). Every event, local ones included, arrives
- * through LISTEN, so each subscriber sees each event once. Payloads stay small: ids, states and
- * sequence numbers; subscribers read the rest from the database.
+ * database the same path runs inside the one process). Events are published by the transaction
+ * that makes them true (publishOnCommit); every event, local ones included, arrives through LISTEN,
+ * so each subscriber sees each event once. Payloads stay small: ids, states and sequence numbers;
+ * subscribers read the rest from the database.
  */
 export async function createEventBus(database: DatabaseHandle, log: Logger) {
   // Listeners are called here rather than by a Node EventTarget: a subscriber too slow to keep up
@@ -70,7 +81,6 @@ export async function createEventBus(database: DatabaseHandle, log: Logger) {
       }
     }
   });
-  let published = Promise.resolve();
   const target = {
     addEventListener: (type: string, listener: (event: { detail: unknown }) => void) => {
       listeners.set(type, (listeners.get(type) ?? new Set()).add(listener));
@@ -79,23 +89,12 @@ export async function createEventBus(database: DatabaseHandle, log: Logger) {
       listeners.get(type)?.delete(listener);
       if (!listeners.get(type)?.size) listeners.delete(type);
     },
-    dispatchEvent(event: Event) {
-      const payload = JSON.stringify({ topic: event.type, data: (event as CustomEvent).detail });
-      if (payload.length > MAX_PAYLOAD) {
-        log.error({ topic: event.type, bytes: payload.length }, 'event too large for NOTIFY; not published');
-        return false;
-      }
-      // One NOTIFY after the other: sent at once they would go out on different pooled connections
-      // and could arrive in another order (a backup's RUNNING before its PENDING).
-      published = published
-        .then(() => database.notify(CHANNEL, payload))
-        .catch((error) => log.error({ topic: event.type, errorName: (error as Error)?.name }, 'event not published'));
-      return true;
+    dispatchEvent() {
+      throw new Error('events are published by the transaction that makes them true: publishOnCommit');
     },
   };
   const bus = createPubSub<Topics>({ eventTarget: target as never });
-  // Closing sends what was published before it.
-  return Object.assign(bus, { close: () => published.then(stop) });
+  return { subscribe: bus.subscribe, close: stop };
 }
 
 export type EventBus = Awaited<ReturnType<typeof createEventBus>>;

@@ -180,7 +180,7 @@ export async function executeRestorePlan(rt: Runtime, planId: string, start: (pl
     if (raced) throw new NameUnavailableError(`Another service took the name "${existing.targetName}" since this plan was made`, existing.targetName, null);
     throw new PlanBlockedError(blocking);
   }
-  const outcome = await db
+  const restoring = await db
     .transaction(async (tx) => {
       const plan = await lockPlan(tx, planId);
       if (plan.state !== 'PLANNED') throw new InvalidStateError(`The plan is ${plan.state}; only a PLANNED plan can be executed`, plan.state);
@@ -194,15 +194,15 @@ export async function executeRestorePlan(rt: Runtime, planId: string, start: (pl
         .where(eq(restorePlans.id, planId))
         .returning();
       await appendEvent(tx, planId, 'RESTORING', 'PLANNED', `Restoring into new service "${plan.targetName}" (${plan.targetEdition}, ${plan.targetRegion})`);
-      return { plan: updated!, service: service! };
+      await publishStateChange(tx, { serviceId: service!.id, previousState: null, state: 'RESTORING', at: service!.createdAt.toISOString() });
+      return updated!;
     })
     .catch((error) => {
       if (isUniqueViolation(error)) throw new NameUnavailableError(`Another service took the name "${existing.targetName}" just now`, existing.targetName, null);
       throw error;
     });
-  publishStateChange(rt, { serviceId: outcome.service.id, previousState: null, state: 'RESTORING', at: outcome.service.createdAt.toISOString() });
-  start(outcome.plan);
-  return outcome.plan;
+  start(restoring);
+  return restoring;
 }
 
 /** Cancels a plan before or during RESTORING; a started restore is rolled back at once. */

@@ -267,16 +267,15 @@ async function* pagesOf(rt: Runtime, plan: PlanRow): AsyncGenerator<Page, void, 
 }
 
 async function finish(rt: Runtime, planId: string): Promise<void> {
-  const result = await rt.database.db.transaction(async (tx) => {
+  await rt.database.db.transaction(async (tx) => {
     const plan = await lockPlan(tx, planId);
     if (plan.state !== 'RESTORING' || plan.leaseOwner !== rt.instanceId) throw new NotOurs();
     const [service] = await tx.update(services).set({ state: 'SUSPENDED', updatedAt: new Date() }).where(eq(services.id, plan.serviceId!)).returning();
     const open = await createChecklist(tx, service!.id);
     await tx.update(restorePlans).set({ state: 'SUSPENDED', leaseOwner: null, leaseExpiresAt: null, updatedAt: new Date() }).where(eq(restorePlans.id, planId));
     await appendEvent(tx, planId, 'SUSPENDED', 'RESTORING', `Restored; "${service!.name}" is SUSPENDED with ${open} checklist item(s) to review before resuming it`);
-    return { service: service! };
+    await publishStateChange(tx, { serviceId: service!.id, previousState: 'RESTORING', state: 'SUSPENDED', at: service!.updatedAt.toISOString() });
   });
-  publishStateChange(rt, { serviceId: result.service.id, previousState: 'RESTORING', state: 'SUSPENDED', at: result.service.updatedAt.toISOString() });
 }
 
 /**

@@ -3,7 +3,7 @@ import { assertWithinLimits } from '../artifact/rules.js';
 import { countUsage } from '../artifact/usage.js';
 import type { Database } from '../db/client.js';
 import { NameUnavailableError, NotFoundError, ValidationError, isUniqueViolation } from '../errors.js';
-import type { ServiceStateChange } from '../events/bus.js';
+import { publishOnCommit, type ServiceStateChange } from '../events/bus.js';
 import type { Runtime } from '../runtime.js';
 import {
   DEFAULT_PRODUCT_VERSION,
@@ -55,8 +55,9 @@ export async function nameAvailability(rt: Runtime, db: Database | Tx, name: str
   return { name, available: true, reason: null, availableAt: null, holderState: null };
 }
 
-export function publishStateChange(rt: Runtime, change: ServiceStateChange): void {
-  rt.events.publish('serviceStateChanged', change);
+/** Publishes a state change when, and only if, the transaction that makes it commits. */
+export function publishStateChange(tx: Tx, change: ServiceStateChange): Promise<void> {
+  return publishOnCommit(tx, 'serviceStateChanged', change);
 }
 
 export interface CreateServiceInput {
@@ -84,6 +85,7 @@ export async function createService(rt: Runtime, input: CreateServiceInput): Pro
         .insert(services)
         .values({ name: input.name, edition: input.edition, region: input.region, scaleUnitCount, productVersion, state: 'ACTIVE' })
         .returning();
+      await publishStateChange(tx, { serviceId: created!.id, previousState: null, state: created!.state, at: created!.createdAt.toISOString() });
       return created!;
     } catch (error) {
       // Two creates racing for one name: the partial unique index lets exactly one win.
@@ -91,7 +93,6 @@ export async function createService(rt: Runtime, input: CreateServiceInput): Pro
       throw error;
     }
   });
-  publishStateChange(rt, { serviceId: row.id, previousState: null, state: row.state, at: row.createdAt.toISOString() });
   return row;
 }
 
@@ -113,7 +114,7 @@ export async function transitionService(
   operation: LifecycleOperation,
   inTx?: (tx: Tx, before: ServiceRow, after: ServiceRow) => Promise<void>,
 ): Promise<ServiceRow> {
-  const [before, after] = await rt.database.db.transaction(async (tx) => {
+  return rt.database.db.transaction(async (tx) => {
     const row = await lockService(tx, id);
     assertAllowed(operation, row.state, row.name);
     const now = new Date();
@@ -123,10 +124,9 @@ export async function transitionService(
       .where(eq(services.id, id))
       .returning();
     await inTx?.(tx, row, updated!);
-    return [row, updated!] as const;
+    await publishStateChange(tx, { serviceId: id, previousState: row.state, state: updated!.state, at: updated!.updatedAt.toISOString() });
+    return updated!;
   });
-  publishStateChange(rt, { serviceId: id, previousState: before.state, state: after.state, at: after.updatedAt.toISOString() });
-  return after;
 }
 
 export async function scaleService(rt: Runtime, id: string, scaleUnitCount: number): Promise<ServiceRow> {
