@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { readLines } from '../src/backup/content.js';
 import { runDueSchedules } from '../src/backup/schedule.js';
 import { postgresBackupStore } from '../src/backup/store.js';
-import { backupChunks, backupSchedules } from '../src/backup/tables.js';
+import { FORMAT_VERSION } from '../src/backup/rules.js';
+import { runBackup } from '../src/backup/service.js';
+import { backupChunks, backupSchedules, backups } from '../src/backup/tables.js';
+import { services } from '../src/service/tables.js';
 import { byteaValues } from '../src/db/copy.js';
 import { buildService, createService } from './helpers/artifacts.js';
 import { lifecycle, rawId } from './helpers/operations.js';
@@ -161,6 +164,19 @@ describe('createBackup', () => {
       { previousStatus: 'PENDING', status: 'RUNNING', backup: { serviceName: 'watched-backup' } },
       { previousStatus: 'RUNNING', status: 'SUCCEEDED', backup: { serviceName: 'watched-backup' } },
     ]);
+  });
+
+  it('leaves a backup another instance declared interrupted as it is: no snapshot taken, nothing overwritten', async () => {
+    const serviceId = rawId(await createService(gql, 'declared-dead'));
+    const { db } = file.server.app.runtime.database;
+    const [service] = await db.select().from(services).where(eq(services.id, serviceId));
+    const [row] = await db
+      .insert(backups)
+      .values({ serviceId, serviceName: service!.name, edition: service!.edition, region: service!.region, kind: 'ON_DEMAND', status: 'FAILED', failureReason: 'Interrupted: the server running it stopped', formatVersion: FORMAT_VERSION })
+      .returning();
+    const after = await runBackup(file.server.app.runtime, { ...row!, status: 'PENDING' });
+    expect([after.status, after.failureReason, after.startedAt, after.checksum]).toEqual(['FAILED', 'Interrupted: the server running it stopped', null, null]);
+    expect(await db.select().from(backupChunks).where(eq(backupChunks.backupId, row!.id))).toEqual([]);
   });
 });
 

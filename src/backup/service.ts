@@ -33,12 +33,25 @@ export async function activeBatches(db: Pick<Tx, 'select'>, serviceId: string) {
     .orderBy(asc(agreements.name));
 }
 
-/** Sets a backup's status and publishes the change, both or neither. */
-async function setStatus(rt: Runtime, backupId: string, previousStatus: BackupStatus, status: BackupStatus, extra: Partial<BackupRow> = {}) {
+/**
+ * Moves a backup from `previousStatus` to `status` and publishes the change, both or neither. A
+ * backup no longer in `previousStatus` is left as it is (another instance declared it interrupted,
+ * or a verification already marked it CORRUPT) and returned as it now is.
+ */
+async function setStatus(rt: Runtime, backupId: string, previousStatus: BackupStatus, status: BackupStatus, extra: Partial<BackupRow> = {}): Promise<BackupRow> {
   return rt.database.db.transaction(async (tx) => {
-    const [row] = await tx.update(backups).set({ status, ...extra }).where(eq(backups.id, backupId)).returning();
-    await publish(tx, row!, previousStatus);
-    return row!;
+    const [row] = await tx
+      .update(backups)
+      .set({ status, ...extra })
+      .where(and(eq(backups.id, backupId), eq(backups.status, previousStatus)))
+      .returning();
+    if (row) {
+      await publish(tx, row, previousStatus);
+      return row;
+    }
+    const [now] = await tx.select().from(backups).where(eq(backups.id, backupId));
+    if (!now) throw new NotFoundError('Backup', backupId);
+    return now;
   });
 }
 
@@ -97,7 +110,8 @@ export async function startBackup(rt: Runtime, options: CreateBackupOptions): Pr
 /** Takes the snapshot of a PENDING backup: one repeatable-read transaction, streamed into the store. */
 export async function runBackup(rt: Runtime, pending: BackupRow): Promise<BackupRow> {
   const { db } = rt.database;
-  await setStatus(rt, pending.id, 'PENDING', 'RUNNING', { startedAt: new Date(), heartbeatAt: new Date() });
+  const running = await setStatus(rt, pending.id, 'PENDING', 'RUNNING', { startedAt: new Date(), heartbeatAt: new Date() });
+  if (running.status !== 'RUNNING') return running;
   const heartbeat = setInterval(() => void db.update(backups).set({ heartbeatAt: new Date() }).where(eq(backups.id, pending.id)).catch(() => {}), HEARTBEAT_MS);
   try {
     // The snapshot and its chunks commit together; the status is written after, by itself, because the
@@ -120,9 +134,13 @@ export async function runBackup(rt: Runtime, pending: BackupRow): Promise<Backup
       },
       { isolationLevel: 'repeatable read' },
     );
-    return 'refused' in outcome
-      ? await setStatus(rt, pending.id, 'RUNNING', 'FAILED', { failureReason: `Messages arrived in batches after the backup was asked for: ${outcome.refused!.message}`, completedAt: new Date(), heartbeatAt: null })
-      : await setStatus(rt, pending.id, 'RUNNING', 'SUCCEEDED', { ...outcome, completedAt: new Date(), heartbeatAt: null });
+    if ('refused' in outcome) {
+      return await setStatus(rt, pending.id, 'RUNNING', 'FAILED', { failureReason: `Messages arrived in batches after the backup was asked for: ${outcome.refused!.message}`, completedAt: new Date(), heartbeatAt: null });
+    }
+    const done = await setStatus(rt, pending.id, 'RUNNING', 'SUCCEEDED', { ...outcome, completedAt: new Date(), heartbeatAt: null });
+    // Declared interrupted meanwhile (its heartbeat came too late): a FAILED backup keeps no content.
+    if (done.status !== 'SUCCEEDED') await postgresBackupStore.deleteChunks(db, pending.id);
+    return done;
   } catch (error) {
     rt.log.error({ backupId: pending.id, ...describeError(error) }, 'backup failed');
     return setStatus(rt, pending.id, 'RUNNING', 'FAILED', { failureReason: 'The snapshot could not be written; see the server log', completedAt: new Date(), heartbeatAt: null });
