@@ -13,6 +13,7 @@ export function createMetrics(rt: Runtime) {
   const operations = new Counter({ name: 'biztalk_backup_graphql_operations_total', help: 'GraphQL operations by name, type and outcome (ok or error)', labelNames: ['operation', 'type', 'outcome'], registers: [registry] });
   const latency = new Histogram({ name: 'biztalk_backup_graphql_operation_duration_seconds', help: 'GraphQL operation latency', labelNames: ['operation', 'type'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] });
   const subscriptions = new Gauge({ name: 'biztalk_backup_active_subscriptions', help: 'Open subscriptions on this instance (WebSocket and SSE)', registers: [registry] });
+  const opened = new Counter({ name: 'biztalk_backup_subscriptions_opened_total', help: 'Subscriptions opened on this instance since it started', registers: [registry] });
   const readDatabase = async () => {
     const db = rt.database.db;
     const count = (table: string, column: string) => db.execute<{ value: string; n: number }>(sql.raw(`select ${column} as value, count(*)::int as n from ${table} group by ${column}`)).then((r: any) => (r.rows ?? r) as { value: string; n: number }[]);
@@ -51,6 +52,7 @@ export function createMetrics(rt: Runtime) {
       return {
         onSubscribeResult: () => {
           subscriptions.inc();
+          opened.inc();
           return { onEnd: () => subscriptions.dec() };
         },
       };

@@ -80,46 +80,55 @@ export async function startServer(env: Record<string, string>): Promise<TestServ
 /** The server each test client talks to, so that `collect` can see its subscription open there. */
 const serverOf = new WeakMap<Client, string>();
 
-/** Subscriptions open on a server now, from its /metrics. */
-async function openSubscriptions(url: string): Promise<number> {
+/** Subscriptions a server has opened since it started, from its /metrics. */
+async function openedSubscriptions(url: string): Promise<number> {
   const text = await (await fetch(new URL('/metrics', url))).text();
-  return Number(/^biztalk_backup_active_subscriptions (\d+)/m.exec(text)?.[1]);
+  return Number(/^biztalk_backup_subscriptions_opened_total (\d+)/m.exec(text)?.[1]);
 }
 
 /**
  * Collects the next `count` events of a subscription (then completes it). `ready` resolves once the
- * server has opened the subscription (seen in its /metrics; 50 ms after connecting for a client of
- * a server process), so events published after it are not missed.
+ * server has opened it (seen in its /metrics; 50 ms after connecting for a client of a server
+ * process), so events published after it are not missed. (Of subscriptions started together, each
+ * is ready when the first opens: await them one by one.)
  */
 export function collect<T = any>(client: Client, query: string, variables: Record<string, unknown>, count: number): { events: T[]; done: Promise<T[]>; ready: Promise<void> } {
   const events: T[] = [];
   const url = serverOf.get(client);
-  const before = url ? openSubscriptions(url) : Promise.resolve(0);
+  const before = url ? openedSubscriptions(url) : Promise.resolve(0);
   let markReady!: () => void;
   let failReady!: (error: Error) => void;
   const ready = new Promise<void>((resolve, reject) => ((markReady = resolve), (failReady = reject)));
+  ready.catch(() => {}); // a caller that does not wait for it learns of the failure from `done`
+  let settled = false;
   const done = before.then(
-    (open) =>
+    (opened) =>
       new Promise<T[]>((resolve, reject) => {
+        const end = (outcome: () => void) => ((settled = true), markReady(), outcome());
         const dispose = client.subscribe<T>(
           { query, variables },
           {
             next: (value) => {
-              if (value.errors) return reject(new Error(JSON.stringify(value.errors)));
+              if (value.errors) return end(() => reject(new Error(JSON.stringify(value.errors))));
               events.push(value.data as T);
+              markReady();
               if (events.length === count) {
                 dispose();
-                resolve(events);
+                end(() => resolve(events));
               }
             },
-            error: reject,
-            complete: () => resolve(events),
+            error: (error) => end(() => reject(error)),
+            complete: () => end(() => resolve(events)),
           },
         );
         if (!url) return void client.on('connected', () => setTimeout(markReady, 50));
-        until(() => openSubscriptions(url), (n) => n > open, 10_000).then((n) => (n > open ? markReady() : failReady(new Error('the server did not open the subscription within 10 s'))), failReady);
+        until(() => openedSubscriptions(url), (n) => n > opened || settled, 10_000).then(
+          (n) => (n > opened || settled ? markReady() : failReady(new Error('the server did not open the subscription within 10 s'))),
+          failReady,
+        );
       }),
   );
+  before.catch(failReady);
   return { events, done, ready };
 }
 
