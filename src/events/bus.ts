@@ -30,7 +30,7 @@ type Topics = {
     restoreProgress: [planId: string, event: { planId: string; sequence: number }];
 };
 
-/** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; ours carry ids and states only. */
+/** The channel of every event. PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; ours carry ids and states only. */
 const CHANNEL = 'biztalk_backup_events';
 
 /**
@@ -46,7 +46,7 @@ export function notifyOnCommit(topic: keyof Topics, id: string | null, data: SQL
 }
 
 /** Publishes an event of a topic without id when, and only if, the transaction `tx` commits (see notifyOnCommit). */
-export async function publishOnCommit<K extends 'serviceStateChanged' | 'backupStatusChanged' | 'tokenRevoked'>(
+export async function publishOnCommit<K extends { [T in keyof Topics]: Topics[T] extends [unknown] ? T : never }[keyof Topics]>(
   tx: { execute(query: SQL): Promise<unknown> },
   topic: K,
   payload: Topics[K][0],

@@ -8,8 +8,8 @@ import { controlNumberHighWater } from '../edi/tables.js';
 import { InvalidStateError, NameUnavailableError, NotFoundError, isUniqueViolation } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { validateName, validateRegion, type Edition } from '../service/rules.js';
-import { notifyOnCommit } from '../events/bus.js';
-import { nameAvailability, publishStateChange, type Tx } from '../service/service.js';
+import { notifyOnCommit, publishOnCommit } from '../events/bus.js';
+import { nameAvailability, type Tx } from '../service/service.js';
 import { services } from '../service/tables.js';
 import { PlanBlockedError, blockers, planChecks, type ControlNumberPolicy, type RestoreProgress, type RestoreState } from './rules.js';
 import { restoreEvents, restorePlans } from './tables.js';
@@ -89,7 +89,11 @@ async function check(rt: Runtime, backup: typeof backups.$inferSelect, target: {
         .where(and(inArray(agreements.sourceFtpFolder, folders), ne(services.state, 'DELETED')))
     : [];
   const byFolder = new Map<string | null, typeof others>();
-  for (const o of others) byFolder.set(o.folder, [...(byFolder.get(o.folder) ?? []), o]);
+  for (const o of others) {
+    const list = byFolder.get(o.folder);
+    if (list) list.push(o);
+    else byFolder.set(o.folder, [o]);
+  }
   const ftpConflicts = inspection.agreements.flatMap((a) =>
     (byFolder.get(a.sourceFtpFolder) ?? []).map((o) => ({ agreementName: a.name, folder: a.sourceFtpFolder!, otherService: o.otherService, otherAgreement: o.otherAgreement })),
   );
@@ -194,7 +198,7 @@ export async function executeRestorePlan(rt: Runtime, planId: string, start: (pl
         .where(eq(restorePlans.id, planId))
         .returning();
       await appendEvent(tx, planId, 'RESTORING', 'PLANNED', `Restoring into new service "${plan.targetName}" (${plan.targetEdition}, ${plan.targetRegion})`);
-      await publishStateChange(tx, { serviceId: service!.id, previousState: null, state: 'RESTORING', at: service!.createdAt.toISOString() });
+      await publishOnCommit(tx, 'serviceStateChanged', { serviceId: service!.id, previousState: null, state: 'RESTORING', at: service!.createdAt.toISOString() });
       return updated!;
     })
     .catch((error) => {

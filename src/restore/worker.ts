@@ -9,7 +9,8 @@ import { backups } from '../backup/tables.js';
 import { as2MicValues, controlNumberHighWater, controlNumbers } from '../edi/tables.js';
 import type { Runtime } from '../runtime.js';
 import { editionInfo, type Edition } from '../service/rules.js';
-import { publishStateChange, type Tx } from '../service/service.js';
+import { publishOnCommit } from '../events/bus.js';
+import type { Tx } from '../service/service.js';
 import { serviceSecrets, services } from '../service/tables.js';
 import { createChecklist } from './checklist.js';
 import { LEASE_MS, appendEvent, lockPlan, type PlanRow } from './plan.js';
@@ -274,7 +275,7 @@ async function finish(rt: Runtime, planId: string): Promise<void> {
     const open = await createChecklist(tx, service!.id);
     await tx.update(restorePlans).set({ state: 'SUSPENDED', leaseOwner: null, leaseExpiresAt: null, updatedAt: new Date() }).where(eq(restorePlans.id, planId));
     await appendEvent(tx, planId, 'SUSPENDED', 'RESTORING', `Restored; "${service!.name}" is SUSPENDED with ${open} checklist item(s) to review before resuming it`);
-    await publishStateChange(tx, { serviceId: service!.id, previousState: 'RESTORING', state: 'SUSPENDED', at: service!.updatedAt.toISOString() });
+    await publishOnCommit(tx, 'serviceStateChanged', { serviceId: service!.id, previousState: 'RESTORING', state: 'SUSPENDED', at: service!.updatedAt.toISOString() });
   });
 }
 

@@ -3,7 +3,7 @@ import { assertWithinLimits } from '../artifact/rules.js';
 import { countUsage } from '../artifact/usage.js';
 import type { Database } from '../db/client.js';
 import { NameUnavailableError, NotFoundError, ValidationError, isUniqueViolation } from '../errors.js';
-import { publishOnCommit, type ServiceStateChange } from '../events/bus.js';
+import { publishOnCommit } from '../events/bus.js';
 import type { Runtime } from '../runtime.js';
 import {
   DEFAULT_PRODUCT_VERSION,
@@ -55,11 +55,6 @@ export async function nameAvailability(rt: Runtime, db: Database | Tx, name: str
   return { name, available: true, reason: null, availableAt: null, holderState: null };
 }
 
-/** Publishes a state change when, and only if, the transaction that makes it commits. */
-export function publishStateChange(tx: Tx, change: ServiceStateChange): Promise<void> {
-  return publishOnCommit(tx, 'serviceStateChanged', change);
-}
-
 export interface CreateServiceInput {
   name: string;
   edition: Edition;
@@ -85,7 +80,7 @@ export async function createService(rt: Runtime, input: CreateServiceInput): Pro
         .insert(services)
         .values({ name: input.name, edition: input.edition, region: input.region, scaleUnitCount, productVersion, state: 'ACTIVE' })
         .returning();
-      await publishStateChange(tx, { serviceId: created!.id, previousState: null, state: created!.state, at: created!.createdAt.toISOString() });
+      await publishOnCommit(tx, 'serviceStateChanged', { serviceId: created!.id, previousState: null, state: created!.state, at: created!.createdAt.toISOString() });
       return created!;
     } catch (error) {
       // Two creates racing for one name: the partial unique index lets exactly one win.
@@ -124,7 +119,7 @@ export async function transitionService(
       .where(eq(services.id, id))
       .returning();
     await inTx?.(tx, row, updated!);
-    await publishStateChange(tx, { serviceId: id, previousState: row.state, state: updated!.state, at: updated!.updatedAt.toISOString() });
+    await publishOnCommit(tx, 'serviceStateChanged', { serviceId: id, previousState: row.state, state: updated!.state, at: updated!.updatedAt.toISOString() });
     return updated!;
   });
 }
