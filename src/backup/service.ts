@@ -5,7 +5,7 @@ import { InvalidStateError, NotFoundError } from '../errors.js';
 import { publishOnCommit } from '../events/bus.js';
 import type { Runtime } from '../runtime.js';
 import { assertAllowed, editionInfo } from '../service/rules.js';
-import type { Tx } from '../service/service.js';
+import type { Tx } from '../db/query.js';
 import { services } from '../service/tables.js';
 import { readLines, writeContent } from './content.js';
 import { ActiveBatchMessagesError, EditionWithoutBackupError, FORMAT_VERSION, batchLossWarning, exclusions, type BackupStatus, type ItemCount } from './rules.js';

@@ -3,7 +3,7 @@ import { count, eq, sql } from 'drizzle-orm';
 import { agreements } from '../artifact/tables.js';
 import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
-import type { Tx } from '../service/service.js';
+import type { Tx } from '../db/query.js';
 import { services } from '../service/tables.js';
 import { CONTROL_NUMBER_MAX, controlNumber, validControlNumber } from './rules.js';
 import { as2MicValues, batchMessages, controlNumberHighWater, controlNumbers } from './tables.js';

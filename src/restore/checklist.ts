@@ -5,7 +5,7 @@ import { backupSchedules } from '../backup/tables.js';
 import type { Database } from '../db/client.js';
 import { InvalidStateError, NotFoundError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
-import type { Tx } from '../service/service.js';
+import type { Tx } from '../db/query.js';
 import { services } from '../service/tables.js';
 import type { ChecklistKind } from './rules.js';
 import { checklistItems } from './tables.js';

@@ -9,7 +9,8 @@ import { InvalidStateError, NameUnavailableError, NotFoundError, isUniqueViolati
 import type { Runtime } from '../runtime.js';
 import { validateName, validateRegion, type Edition } from '../service/rules.js';
 import { notifyOnCommit, publishOnCommit } from '../events/bus.js';
-import { nameAvailability, type Tx } from '../service/service.js';
+import type { Tx } from '../db/query.js';
+import { nameAvailability } from '../service/service.js';
 import { services } from '../service/tables.js';
 import { PlanBlockedError, blockers, planChecks, type ControlNumberPolicy, type RestoreProgress, type RestoreState } from './rules.js';
 import { restoreEvents, restorePlans } from './tables.js';

@@ -10,7 +10,7 @@ import { as2MicValues, controlNumberHighWater, controlNumbers } from '../edi/tab
 import type { Runtime } from '../runtime.js';
 import { editionInfo, type Edition } from '../service/rules.js';
 import { publishOnCommit } from '../events/bus.js';
-import type { Tx } from '../service/service.js';
+import type { Tx } from '../db/query.js';
 import { serviceSecrets, services } from '../service/tables.js';
 import { createChecklist } from './checklist.js';
 import { LEASE_MS, appendEvent, lockPlan, type PlanRow } from './plan.js';

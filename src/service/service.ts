@@ -2,6 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { assertWithinLimits } from '../artifact/rules.js';
 import { countUsage } from '../artifact/usage.js';
 import type { Database } from '../db/client.js';
+import type { Tx } from '../db/query.js';
 import { NameUnavailableError, NotFoundError, ValidationError, isUniqueViolation } from '../errors.js';
 import { publishOnCommit } from '../events/bus.js';
 import type { Runtime } from '../runtime.js';
@@ -23,7 +24,6 @@ import {
 import { serviceSecrets, services } from './tables.js';
 
 export type ServiceRow = typeof services.$inferSelect;
-export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 export interface NameAvailability {
   name: string;
