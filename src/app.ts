@@ -9,7 +9,7 @@ import { openDatabase } from './db/client.js';
 import { createEventBus } from './events/bus.js';
 import { BackgroundWork } from './jobs/background.js';
 import { startScheduler } from './jobs/scheduler.js';
-import { handBackWork, takeOverRestores } from './restore/worker.js';
+import { handBackWork, takeOverRestores } from './restore/lifecycle.js';
 import type { Runtime } from './runtime.js';
 import { createHttpServer } from './server.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildService, createService, mutate } from './helpers/artifacts.js';
 import { lifecycle, rawId } from './helpers/operations.js';
-import { appendEvent } from '../src/restore/plan.js';
+import { appendEvent } from '../src/restore/history.js';
 import { ADMIN_TOKEN } from './helpers/credentials.js';
 import { collect, useTestServer } from './helpers/server.js';
 import { until } from './helpers/wait.js';
@@ -15,6 +15,7 @@ const PLAN_FIELDS = 'id state targetName targetEdition targetRegion controlNumbe
 const CREATE_PLAN = `mutation ($input: CreateRestorePlanInput!) { createRestorePlan(input: $input) { __typename ... on CreateRestorePlanSuccess { plan { ${PLAN_FIELDS} } } ... on Error { code message } } }`;
 const EXECUTE = `mutation ($id: ID!) { executeRestorePlan(input: { planId: $id }) { __typename ... on ExecuteRestorePlanSuccess { plan { ${PLAN_FIELDS} } } ... on Error { code message } ... on PlanBlockedError { blockers { code } } } }`;
 const PROGRESS = 'subscription ($id: ID!) { restoreProgress(planId: $id) { sequence state previousState message progress { category done total } } }';
+const STATE_CHANGED = 'subscription { serviceStateChanged { previousState state service { name } } }';
 const RESUME = 'mutation ($id: ID!, $force: Boolean) { resumeService(input: { serviceId: $id, force: $force }) { __typename ... on ResumeServiceSuccess { service { state } } ... on Error { code message } ... on ChecklistIncompleteError { openItems { kind } } } }';
 
 
@@ -224,6 +225,43 @@ describe('plans and their checks', () => {
     const late = collect(file.server.ws(), PROGRESS, { id: p.id }, 10);
     expect((await late.done).map((e) => [e.restoreProgress.sequence, e.restoreProgress.state])).toEqual([[1, 'PLANNED'], [2, 'CANCELLED']]);
     expect((await gql(EXECUTE, { id: p.id })).data.executeRestorePlan).toMatchObject({ code: 'INVALID_STATE' });
+  });
+
+  it("shows serviceStateChanged subscribers a cancelled restore's target going from RESTORING to DELETED", async () => {
+    const serviceId = await createService(gql, 'cancel-live-src');
+    const p = (await plan({ backupId: await backupOf(serviceId), targetName: 'cancel-live-copy' })).plan;
+    await until(async () => file.server.app.runtime.background.size, (n) => n === 0); // no other restore still running
+    const sub = collect(file.server.ws(), STATE_CHANGED, {}, 2);
+    await sub.ready;
+    // The restore stops at its first step, as at a shutdown, so that it is still RESTORING when cancelled.
+    const { background } = file.server.app.runtime;
+    background.stopping = true;
+    expect((await gql(EXECUTE, { id: p.id })).data.executeRestorePlan.plan.state).toBe('RESTORING');
+    await until(async () => background.size, (n) => n === 0);
+    background.stopping = false;
+    const cancelled = await gql('mutation ($id: ID!) { cancelRestorePlan(input: { planId: $id }) { ... on CancelRestorePlanSuccess { plan { state } } } }', { id: p.id });
+    expect(cancelled.data.cancelRestorePlan.plan.state).toBe('CANCELLED');
+    expect((await sub.done).map((e: any) => e.serviceStateChanged)).toMatchObject([
+      { previousState: null, state: 'RESTORING' },
+      { previousState: 'RESTORING', state: 'DELETED', service: null },
+    ]);
+  });
+
+  it("shows serviceStateChanged subscribers a failed restore's target going from RESTORING to DELETED", async () => {
+    const serviceId = await createService(gql, 'fail-live-src');
+    const backupId = await backupOf(serviceId);
+    const p = (await plan({ backupId, targetName: 'fail-live-copy' })).plan;
+    const { sql } = await import('drizzle-orm');
+    await file.server.app.runtime.database.db.execute(sql`update backup_chunks set data = set_byte(data, 30, (get_byte(data, 30) + 1) % 256) where backup_id = ${rawId(backupId)}`);
+    await until(async () => file.server.app.runtime.background.size, (n) => n === 0); // no other restore still running
+    const sub = collect(file.server.ws(), STATE_CHANGED, {}, 2);
+    await sub.ready;
+    expect((await gql(EXECUTE, { id: p.id })).data.executeRestorePlan.plan.state).toBe('RESTORING');
+    expect((await sub.done).map((e: any) => e.serviceStateChanged)).toMatchObject([
+      { previousState: null, state: 'RESTORING' },
+      { previousState: 'RESTORING', state: 'DELETED', service: null },
+    ]);
+    expect((await planState(p.id)).data.restorePlan.state).toBe('FAILED');
   });
 
   it('publishes a plan event only when its transaction commits', async () => {

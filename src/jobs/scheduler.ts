@@ -1,6 +1,6 @@
 import { runDueSchedules } from '../backup/schedule.js';
 import { failInterruptedBackups } from '../backup/service.js';
-import { takeOverRestores } from '../restore/worker.js';
+import { takeOverRestores } from '../restore/lifecycle.js';
 import { describeError } from '../log.js';
 import type { Runtime } from '../runtime.js';
 

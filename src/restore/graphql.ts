@@ -5,11 +5,10 @@ import { ErrorInterface } from '../graphql/errors.js';
 import { localId } from '../graphql/ids.js';
 import { defineMutation } from '../graphql/mutation.js';
 import { checklist, completeChecklistItem } from './checklist.js';
-import * as plans from './plan.js';
+import * as plans from './lifecycle.js';
 import { planEvents } from './progress.js';
 import { ChecklistIncompleteError, PlanBlockedError, checklistKinds, controlNumberPolicies, restoreStates, severities, type RestoreCheck } from './rules.js';
 import { restoreEvents } from './tables.js';
-import { runRestore } from './worker.js';
 
 const RestoreStateEnum = builder.enumType('RestoreState', {
   description: 'Where a restore plan is: PLANNED → RESTORING → SUSPENDED → ACTIVE, or FAILED / CANCELLED.',
@@ -206,7 +205,7 @@ defineMutation('executeRestorePlan', {
   errors: [NotFoundError, InvalidStateError, PlanBlockedError, NameUnavailableError],
   input: (t) => ({ planId: t.id({ required: true, description: 'The plan.' }) }),
   resolve: async (input, ctx) => ({
-    plan: await plans.executeRestorePlan(ctx.runtime, planOf(input.planId), (plan) => ctx.runtime.background.run(`restore ${plan.id}`, () => runRestore(ctx.runtime, plan))),
+    plan: await plans.executeRestorePlan(ctx.runtime, planOf(input.planId)),
   }),
   success: planResult,
 });

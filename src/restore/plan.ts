@@ -1,22 +1,15 @@
-import { and, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, eq, inArray, ne } from 'drizzle-orm';
 import { agreements } from '../artifact/tables.js';
 import { isContentDamage, readLines } from '../backup/content.js';
 import { markCorrupt } from '../backup/service.js';
 import { postgresBackupStore } from '../backup/store.js';
 import { backupManifests, backups } from '../backup/tables.js';
 import { controlNumberHighWater } from '../edi/tables.js';
-import { InvalidStateError, NameUnavailableError, NotFoundError, isUniqueViolation } from '../errors.js';
 import type { Runtime } from '../runtime.js';
-import { validateName, validateRegion, type Edition } from '../service/rules.js';
-import { notifyOnCommit, publishOnCommit } from '../events/bus.js';
-import type { Tx } from '../db/query.js';
+import type { Edition } from '../service/rules.js';
 import { nameAvailability } from '../service/service.js';
 import { services } from '../service/tables.js';
-import { PlanBlockedError, blockers, planChecks, type ControlNumberPolicy, type RestoreProgress, type RestoreState } from './rules.js';
-import { restoreEvents, restorePlans } from './tables.js';
-
-export type PlanRow = typeof restorePlans.$inferSelect;
-export const LEASE_MS = 15_000;
+import { planChecks, type ControlNumberPolicy } from './rules.js';
 
 /** What a backup holds that the checks need. */
 export type BackupInspection = { intact: boolean } & Pick<typeof backupManifests.$inferSelect, 'agreements' | 'hasArchiving'>;
@@ -69,7 +62,7 @@ export interface PlanInput {
 }
 
 /** Gathers the facts and computes every check of a plan. */
-async function check(rt: Runtime, backup: typeof backups.$inferSelect, target: { name: string; edition: Edition; policy: ControlNumberPolicy }, verify: boolean) {
+export async function checkPlan(rt: Runtime, backup: typeof backups.$inferSelect, target: { name: string; edition: Edition; policy: ControlNumberPolicy }, verify: boolean) {
   const { db } = rt.database;
   const inspection = await inspectBackup(rt, backup, verify);
   const availability = await nameAvailability(rt, db, target.name);
@@ -117,108 +110,5 @@ async function check(rt: Runtime, backup: typeof backups.$inferSelect, target: {
     drift,
     ftpConflicts,
     archivingLost: inspection.hasArchiving && !['DEVELOPER', 'PREMIUM'].includes(target.edition),
-  });
-}
-
-/** Appends an event to a plan's history (the caller holds the plan row lock), published when the transaction commits. */
-export async function appendEvent(tx: Tx, planId: string, state: RestoreState, previousState: RestoreState | null, message: string, progress: RestoreProgress | null = null): Promise<void> {
-  const insert = tx
-    .insert(restoreEvents)
-    .values({
-      planId,
-      sequence: sql`(select coalesce(max(${restoreEvents.sequence}), 0) + 1 from ${restoreEvents} where ${restoreEvents.planId} = ${planId})`,
-      state,
-      previousState,
-      message,
-      progress,
-    })
-    .returning({ sequence: restoreEvents.sequence });
-  // Recorded and published in one statement.
-  await tx.execute(sql`with e as (${insert.getSQL()}) select ${notifyOnCommit('restoreProgress', planId, sql`json_build_object('planId', ${planId}::text, 'sequence', e.sequence)`)} from e`);
-}
-
-export async function lockPlan(tx: Tx, planId: string): Promise<PlanRow> {
-  const [plan] = await tx.select().from(restorePlans).where(eq(restorePlans.id, planId)).for('update');
-  if (!plan) throw new NotFoundError('RestorePlan', planId);
-  return plan;
-}
-
-export async function createRestorePlan(rt: Runtime, input: PlanInput): Promise<PlanRow> {
-  validateName(input.targetName, ['input', 'targetName']);
-  const [backup] = await rt.database.db.select().from(backups).where(eq(backups.id, input.backupId));
-  if (!backup) throw new NotFoundError('Backup', input.backupId);
-  const targetRegion = input.targetRegion ?? backup.region;
-  validateRegion(targetRegion, ['input', 'targetRegion']);
-  const target = { name: input.targetName, edition: (input.targetEdition ?? backup.edition) as Edition, policy: input.controlNumberPolicy ?? 'ADVANCE_PAST_ISSUED' };
-  const checks = await check(rt, backup, target, true);
-  const found = blockers(checks).length;
-  return rt.database.db.transaction(async (tx) => {
-    const [plan] = await tx
-      .insert(restorePlans)
-      .values({ backupId: backup.id, targetName: target.name, targetEdition: target.edition, targetRegion, controlNumberPolicy: target.policy, state: 'PLANNED', checks })
-      .returning();
-    const message = found ? `Planned with ${found} blocker(s): resolve them before executing` : `Planned: ${checks.filter((c) => c.severity === 'WARNING').length} warning(s) to review, no blocker`;
-    await appendEvent(tx, plan!.id, 'PLANNED', null, message);
-    return plan!;
-  });
-}
-
-/**
- * Re-validates the plan (things change between planning and executing: names, control numbers
- * issued, FTP folders, the backup's status; its content is not read again), then creates the target
- * service in state RESTORING and starts the restore as durable background work. The live-name
- * unique index makes two plans racing for one name end with one winner.
- */
-export async function executeRestorePlan(rt: Runtime, planId: string, start: (plan: PlanRow) => void): Promise<PlanRow> {
-  const { db } = rt.database;
-  const [existing] = await db.select().from(restorePlans).where(eq(restorePlans.id, planId));
-  if (!existing) throw new NotFoundError('RestorePlan', planId);
-  if (existing.state !== 'PLANNED') throw new InvalidStateError(`The plan is ${existing.state}; only a PLANNED plan can be executed`, existing.state);
-  const [backup] = existing.backupId ? await db.select().from(backups).where(eq(backups.id, existing.backupId)) : [];
-  if (!backup) throw new InvalidStateError('The backup of this plan was deleted; plan again from another backup', 'NO_BACKUP');
-  const checks = await check(rt, backup, { name: existing.targetName, edition: existing.targetEdition as Edition, policy: existing.controlNumberPolicy }, false);
-  const blocking = blockers(checks);
-  if (blocking.length) {
-    // A name taken since planning lost a race to another plan or a create: say so, as the unique index would.
-    const nameCodes = ['NAME_IN_USE', 'NAME_ON_HOLD'];
-    const raced = blocking.every((b) => nameCodes.includes(b.code)) && !existing.checks.some((c) => nameCodes.includes(c.code));
-    if (raced) throw new NameUnavailableError(`Another service took the name "${existing.targetName}" since this plan was made`, existing.targetName, null);
-    throw new PlanBlockedError(blocking);
-  }
-  const restoring = await db
-    .transaction(async (tx) => {
-      const plan = await lockPlan(tx, planId);
-      if (plan.state !== 'PLANNED') throw new InvalidStateError(`The plan is ${plan.state}; only a PLANNED plan can be executed`, plan.state);
-      const [service] = await tx
-        .insert(services)
-        .values({ name: plan.targetName, edition: plan.targetEdition as Edition, region: plan.targetRegion, scaleUnitCount: 1, productVersion: '1.0', state: 'RESTORING' })
-        .returning();
-      const [updated] = await tx
-        .update(restorePlans)
-        .set({ state: 'RESTORING', checks, serviceId: service!.id, leaseOwner: rt.instanceId, leaseExpiresAt: new Date(Date.now() + LEASE_MS), attempts: 1, updatedAt: new Date() })
-        .where(eq(restorePlans.id, planId))
-        .returning();
-      await appendEvent(tx, planId, 'RESTORING', 'PLANNED', `Restoring into new service "${plan.targetName}" (${plan.targetEdition}, ${plan.targetRegion})`);
-      await publishOnCommit(tx, 'serviceStateChanged', { serviceId: service!.id, previousState: null, state: 'RESTORING', at: service!.createdAt.toISOString() });
-      return updated!;
-    })
-    .catch((error) => {
-      if (isUniqueViolation(error)) throw new NameUnavailableError(`Another service took the name "${existing.targetName}" just now`, existing.targetName, null);
-      throw error;
-    });
-  start(restoring);
-  return restoring;
-}
-
-/** Cancels a plan before or during RESTORING; a started restore is rolled back at once. */
-export async function cancelRestorePlan(rt: Runtime, planId: string): Promise<PlanRow> {
-  return rt.database.db.transaction(async (tx) => {
-    const plan = await lockPlan(tx, planId);
-    if (plan.state !== 'PLANNED' && plan.state !== 'RESTORING') throw new InvalidStateError(`The plan is ${plan.state}; only a PLANNED or RESTORING plan can be cancelled`, plan.state);
-    if (plan.serviceId) await tx.delete(services).where(eq(services.id, plan.serviceId));
-    const [updated] = await tx.update(restorePlans).set({ state: 'CANCELLED', serviceId: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: new Date() }).where(eq(restorePlans.id, planId)).returning();
-    const message = plan.state === 'RESTORING' ? `Cancelled; the partly restored service "${plan.targetName}" was removed and its name is free` : 'Cancelled before it started';
-    await appendEvent(tx, planId, 'CANCELLED', plan.state, message);
-    return updated!;
   });
 }

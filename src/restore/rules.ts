@@ -1,4 +1,4 @@
-import { DomainError } from '../errors.js';
+import { DomainError, InvalidStateError } from '../errors.js';
 import { editionInfo, editionRank, type Edition } from '../service/rules.js';
 
 export const restoreStates = ['PLANNED', 'RESTORING', 'SUSPENDED', 'ACTIVE', 'FAILED', 'CANCELLED'] as const;
@@ -11,6 +11,37 @@ export const severities = ['BLOCKER', 'WARNING', 'INFO'] as const;
 export type Severity = (typeof severities)[number];
 
 export const terminalStates: RestoreState[] = ['ACTIVE', 'FAILED', 'CANCELLED'];
+
+/**
+ * A restore plan's lifecycle (SPEC §2): each step, the states it may start from and the state it
+ * ends in. Only the lifecycle module applies them (restore/lifecycle.ts: `transition`).
+ */
+export const planSteps = {
+  /** executeRestorePlan: the target service is created and the durable work starts. */
+  execute: { from: ['PLANNED'], to: 'RESTORING', verb: 'executed' },
+  /** Another instance takes over a restore whose lease expired, and starts it again. */
+  takeOver: { from: ['RESTORING'], to: 'RESTORING', verb: 'taken over' },
+  /** Everything in the backup is restored: the service waits, SUSPENDED, for its checklist. */
+  finish: { from: ['RESTORING'], to: 'SUSPENDED', verb: 'finished' },
+  /** The restore could not complete: what it restored is removed. */
+  fail: { from: ['RESTORING'], to: 'FAILED', verb: 'failed' },
+  cancel: { from: ['PLANNED', 'RESTORING'], to: 'CANCELLED', verb: 'cancelled' },
+  /** resumeService on the restored service. */
+  resume: { from: ['SUSPENDED'], to: 'ACTIVE', verb: 'resumed' },
+} as const satisfies Record<string, { from: readonly RestoreState[]; to: RestoreState; verb: string }>;
+export type PlanStep = keyof typeof planSteps;
+
+/** Whether `step` may start from `state`. */
+export function stepAllowed(step: PlanStep, state: RestoreState): boolean {
+  return (planSteps[step].from as readonly RestoreState[]).includes(state);
+}
+
+/** The state `step` ends in, or an INVALID_STATE error that says which states it needs. */
+export function nextPlanState(step: PlanStep, state: RestoreState): RestoreState {
+  const { from, to, verb } = planSteps[step];
+  if (!stepAllowed(step, state)) throw new InvalidStateError(`The plan is ${state}; only a ${from.join(' or ')} plan can be ${verb}`, state);
+  return to;
+}
 
 export interface RestoreCheck {
   code: string;

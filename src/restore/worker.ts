@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { setImmediate } from 'node:timers/promises';
-import { and, eq, getTableColumns, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
 import * as artifact from '../artifact/tables.js';
 import { isContentDamage, readLines } from '../backup/content.js';
 import { markCorrupt } from '../backup/service.js';
@@ -9,20 +9,15 @@ import { backups } from '../backup/tables.js';
 import { as2MicValues, controlNumberHighWater, controlNumbers } from '../edi/tables.js';
 import type { Runtime } from '../runtime.js';
 import { editionInfo, type Edition } from '../service/rules.js';
-import { publishOnCommit } from '../events/bus.js';
 import type { Tx } from '../db/query.js';
-import { serviceSecrets, services } from '../service/tables.js';
-import { createChecklist } from './checklist.js';
-import { LEASE_MS, appendEvent, lockPlan, type PlanRow } from './plan.js';
+import { restoreServiceSettings, type SealedSecret } from '../service/service.js';
+import { NotOurs, appendEvent, renewLease, type PlanRow } from './history.js';
 import type { RestoreProgress } from './rules.js';
-import { restorePlans } from './tables.js';
 import { insertRows } from '../db/bulk.js';
-import { describeError } from '../log.js';
 
 /** Rows per insert; binary rows are flushed by size instead. */
 const PAGE_ROWS = 2000;
 const PAGE_BYTES = 4 * 1024 * 1024;
-const MAX_ATTEMPTS = 3;
 const YIELD_BYTES = 64 * 1024;
 /** Pages sent to the database and not yet inserted, within one transaction. */
 const IN_FLIGHT = 2;
@@ -44,9 +39,6 @@ function itemOf(line: string): [category: string, data: string] | null {
   const record = JSON.parse(line);
   return record.type === 'item' ? [record.category, JSON.stringify(record.data)] : null;
 }
-
-/** Thrown when the plan is no longer ours to restore (cancelled, or taken over after our lease expired). */
-class NotOurs extends Error {}
 
 const tables = {
   PARTNERS: artifact.partners,
@@ -125,15 +117,8 @@ const single = (category: string, message: string, run: (tx: Tx) => Promise<unkn
 async function transaction(rt: Runtime, planId: string, first: Page, pages: AsyncIterator<Page>): Promise<IteratorResult<Page> | null> {
   return rt.database.db.transaction(async (tx) => {
     const started = performance.now();
-    // Locks the plan and extends the lease in one statement (only the two columns needed), before
-    // anything is written: an instance that lost the lease must not write into its successor's work.
-    const [plan] = await tx
-      .update(restorePlans)
-      .set({ leaseExpiresAt: new Date(Date.now() + LEASE_MS) })
-      .where(eq(restorePlans.id, planId))
-      .returning({ state: restorePlans.state, leaseOwner: restorePlans.leaseOwner });
-    const ours = () => plan?.state === 'RESTORING' && plan.leaseOwner === rt.instanceId && !rt.background.stopping;
-    if (!ours()) throw new NotOurs();
+    await renewLease(tx, planId, rt.instanceId);
+    if (rt.background.stopping) throw new NotOurs();
     const issued: Promise<unknown>[] = [];
     const issue = (statement: Promise<unknown>) => {
       statement.catch(() => {}); // each is looked at below
@@ -159,27 +144,17 @@ async function transaction(rt: Runtime, planId: string, first: Page, pages: Asyn
       const failed = (await Promise.allSettled(issued)).find((result) => result.status === 'rejected');
       if (failed && sent) throw failed.reason;
     }
-    if (!ours()) throw new NotOurs(); // the service is stopping
+    if (rt.background.stopping) throw new NotOurs(); // the server is stopping
     return next;
   });
 }
 
 /**
- * Fills the RESTORING service from the backup, category by category, in short transactions that
- * each record a progress event; then moves it to SUSPENDED with its checklist. Any failure rolls
- * everything back: the service and all its rows are removed and the name is free again.
+ * Fills a RESTORING plan's target service from the backup, category by category, in short
+ * transactions that each record a progress event. Throws NotOurs when the plan stops being this
+ * instance's (cancelled, taken over, the server stopping); the lifecycle ends the plan.
  */
-export async function runRestore(rt: Runtime, plan: PlanRow): Promise<void> {
-  try {
-    await restore(rt, plan);
-  } catch (error) {
-    if (error instanceof NotOurs) return;
-    rt.log.error({ planId: plan.id, ...describeError(error) }, 'restore failed');
-    await rollBack(rt, plan.id, (error as Error & { operatorMessage?: string }).operatorMessage ?? 'the backup could not be applied; see the server log', rt.instanceId);
-  }
-}
-
-async function restore(rt: Runtime, plan: PlanRow): Promise<void> {
+export async function fillTarget(rt: Runtime, plan: PlanRow): Promise<void> {
   // Pages are prepared READ_AHEAD ahead of the transactions taking them: while the database inserts,
   // the next pages are read, decrypted and parsed here.
   const pages = Readable.from(pagesOf(rt, plan), { objectMode: true, highWaterMark: READ_AHEAD })[Symbol.asyncIterator]() as AsyncIterator<Page, void>;
@@ -188,7 +163,6 @@ async function restore(rt: Runtime, plan: PlanRow): Promise<void> {
   } finally {
     await pages.return?.(); // a failure stops the reading of the backup
   }
-  await finish(rt, plan.id);
 }
 
 /** The backup's content as pages to restore, in order; throws at the end if it does not match its checksum. */
@@ -240,9 +214,9 @@ async function* pagesOf(rt: Runtime, plan: PlanRow): AsyncGenerator<Page, void, 
       if (category === 'SERVICE_SETTINGS') {
         const settings = JSON.parse(data);
         yield single(category, 'SERVICE_SETTINGS: settings restored (secrets still encrypted)', async (tx) => {
-          await tx.update(services).set({ scaleUnitCount: settings.scaleUnitCount, productVersion: settings.productVersion, acsNamespace: settings.acsNamespace }).where(eq(services.id, plan.serviceId!));
-          const kept = settings.secrets.filter((s: { kind: string }) => s.kind !== 'ARCHIVING_STORAGE_CONNECTION_STRING' || editionInfo(targetEdition).archiving);
-          if (kept.length) await tx.insert(serviceSecrets).values(kept.map((s: any) => ({ serviceId: plan.serviceId!, kind: s.kind, sealed: s.sealed, fingerprint: s.fingerprint, updatedAt: new Date(s.updatedAt) })));
+          const kept = (settings.secrets as SealedSecret[]).filter((s) => s.kind !== 'ARCHIVING_STORAGE_CONNECTION_STRING' || editionInfo(targetEdition).archiving);
+          const { scaleUnitCount, productVersion, acsNamespace } = settings;
+          await restoreServiceSettings(tx, plan.serviceId!, { scaleUnitCount, productVersion, acsNamespace }, kept.map((s) => ({ ...s, updatedAt: new Date(s.updatedAt) })));
         });
         category = null;
         continue;
@@ -250,7 +224,7 @@ async function* pagesOf(rt: Runtime, plan: PlanRow): AsyncGenerator<Page, void, 
       if (category === 'SSL_CERTIFICATE') {
         const ssl = JSON.parse(data);
         yield single(category, 'SSL_CERTIFICATE: restored', async (tx) =>
-          tx.insert(serviceSecrets).values({ serviceId: plan.serviceId!, kind: 'SSL_CERTIFICATE', sealed: ssl.sealed, fingerprint: ssl.fingerprint, updatedAt: new Date(ssl.updatedAt) }),
+          restoreServiceSettings(tx, plan.serviceId!, {}, [{ kind: 'SSL_CERTIFICATE', sealed: ssl.sealed, fingerprint: ssl.fingerprint, updatedAt: new Date(ssl.updatedAt) }]),
         );
         category = null;
         continue;
@@ -265,80 +239,4 @@ async function* pagesOf(rt: Runtime, plan: PlanRow): AsyncGenerator<Page, void, 
   }
   if (pending.length) yield page();
   if (lines.checksum() !== backup!.checksum) await damaged(new Error('checksum mismatch'));
-}
-
-async function finish(rt: Runtime, planId: string): Promise<void> {
-  await rt.database.db.transaction(async (tx) => {
-    const plan = await lockPlan(tx, planId);
-    if (plan.state !== 'RESTORING' || plan.leaseOwner !== rt.instanceId) throw new NotOurs();
-    const [service] = await tx.update(services).set({ state: 'SUSPENDED', updatedAt: new Date() }).where(eq(services.id, plan.serviceId!)).returning();
-    const open = await createChecklist(tx, service!.id);
-    await tx.update(restorePlans).set({ state: 'SUSPENDED', leaseOwner: null, leaseExpiresAt: null, updatedAt: new Date() }).where(eq(restorePlans.id, planId));
-    await appendEvent(tx, planId, 'SUSPENDED', 'RESTORING', `Restored; "${service!.name}" is SUSPENDED with ${open} checklist item(s) to review before resuming it`);
-    await publishOnCommit(tx, 'serviceStateChanged', { serviceId: service!.id, previousState: 'RESTORING', state: 'SUSPENDED', at: service!.updatedAt.toISOString() });
-  });
-}
-
-/**
- * Removes whatever was restored (the service and, by cascade, all its rows) and ends the plan FAILED
- * — only while `owner` still holds the lease: an instance that lost it must not undo its successor's work.
- */
-export async function rollBack(rt: Runtime, planId: string, reason: string, owner: string): Promise<void> {
-  await rt.database.db.transaction(async (tx) => {
-    const plan = await lockPlan(tx, planId);
-    if (plan.state !== 'RESTORING' || plan.leaseOwner !== owner) return;
-    if (plan.serviceId) await tx.delete(services).where(eq(services.id, plan.serviceId));
-    await tx.update(restorePlans).set({ state: 'FAILED', failureReason: reason, serviceId: null, leaseOwner: null, leaseExpiresAt: null, updatedAt: new Date() }).where(eq(restorePlans.id, planId));
-    await appendEvent(tx, planId, 'FAILED', 'RESTORING', `Restore failed: ${reason}. Everything restored so far was removed and the name "${plan.targetName}" is free`);
-  });
-}
-
-/**
- * Restores whose instance died (lease expired; on the embedded database at start, all of them):
- * claims each, removes what was partly restored and starts again from the backup, or after
- * MAX_ATTEMPTS rolls back.
- */
-export async function takeOverRestores(rt: Runtime, all: boolean): Promise<number> {
-  const { db } = rt.database;
-  const now = new Date();
-  const orphans = await db
-    .select()
-    .from(restorePlans)
-    .where(and(eq(restorePlans.state, 'RESTORING'), all ? undefined : or(isNull(restorePlans.leaseExpiresAt), lt(restorePlans.leaseExpiresAt, now))));
-  let taken = 0;
-  for (const orphan of orphans) {
-    const claimed = await db.transaction(async (tx) => {
-      const plan = await lockPlan(tx, orphan.id);
-      const expired = !plan.leaseExpiresAt || plan.leaseExpiresAt < now;
-      if (plan.state !== 'RESTORING' || (!all && !expired) || plan.leaseExpiresAt?.getTime() !== orphan.leaseExpiresAt?.getTime()) return null;
-      if (plan.attempts >= MAX_ATTEMPTS) return { plan, giveUp: true as const };
-      const [old] = await tx.select().from(services).where(eq(services.id, plan.serviceId!));
-      await tx.delete(services).where(eq(services.id, plan.serviceId!));
-      await tx.insert(services).values({ ...old!, scaleUnitCount: 1, acsNamespace: null, updatedAt: new Date() });
-      const [updated] = await tx
-        .update(restorePlans)
-        .set({ serviceId: old!.id, leaseOwner: rt.instanceId, leaseExpiresAt: new Date(Date.now() + LEASE_MS), attempts: plan.attempts + 1, updatedAt: new Date() })
-        .where(eq(restorePlans.id, plan.id))
-        .returning();
-      await appendEvent(tx, plan.id, 'RESTORING', 'RESTORING', `Taken over after the instance restoring it stopped (attempt ${plan.attempts + 1} of ${MAX_ATTEMPTS}); starting again from the backup`);
-      return { plan: updated!, giveUp: false as const };
-    });
-    if (!claimed) continue;
-    taken++;
-    if (claimed.giveUp) {
-      await rt.database.db.update(restorePlans).set({ leaseOwner: rt.instanceId }).where(eq(restorePlans.id, orphan.id));
-      await rollBack(rt, orphan.id, `interrupted ${MAX_ATTEMPTS} times`, rt.instanceId);
-      continue;
-    }
-    rt.background.run(`restore ${orphan.id}`, () => runRestore(rt, claimed.plan));
-  }
-  return taken;
-}
-
-/** At shutdown: restores this instance holds are released, so another instance (or the next start) takes them over at once. */
-export async function handBackWork(rt: Runtime): Promise<void> {
-  await rt.database.db
-    .update(restorePlans)
-    .set({ leaseOwner: null, leaseExpiresAt: new Date(0) })
-    .where(and(eq(restorePlans.state, 'RESTORING'), eq(restorePlans.leaseOwner, rt.instanceId)));
 }

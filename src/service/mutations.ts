@@ -9,7 +9,7 @@ import { defineMutation } from '../graphql/mutation.js';
 import { EditionEnum, Service, ServiceStateEnum } from './graphql.js';
 import type { LifecycleOperation, SecretKind } from './rules.js';
 import * as operations from './service.js';
-import { resumeService } from '../restore/resume.js';
+import { resumeService } from '../restore/lifecycle.js';
 import { ChecklistIncompleteError } from '../restore/rules.js';
 
 const serviceId = (id: string) => localId(id, 'Service', ['input', 'serviceId']);
@@ -120,9 +120,9 @@ const ServiceStateChangedEvent = builder.objectRef<ServiceStateChange>('ServiceS
   fields: (t) => ({
     service: t.drizzleField({
       type: 'services',
-      description: 'The service, as it is now.',
-      resolve: async (query, event, _args, ctx) =>
-        (await ctx.db.query.services.findFirst(query({ where: { id: event.serviceId } })))!,
+      nullable: true,
+      description: 'The service, as it is now; null once it is gone (the target of a restore that failed or was cancelled is removed).',
+      resolve: async (query, event, _args, ctx) => (await ctx.db.query.services.findFirst(query({ where: { id: event.serviceId } }))) ?? null,
     }),
     serviceId: t.id({ description: 'Global id of the service.', resolve: (e) => encodeGlobalID('Service', e.serviceId) }),
     previousState: t.field({ type: ServiceStateEnum, nullable: true, description: 'The state before; null when the service was just created.', resolve: (e) => e.previousState }),

@@ -98,7 +98,19 @@ export function validateScaleUnits(edition: Edition, count: number): void {
   }
 }
 
-export const lifecycleOperations = ['start', 'stop', 'restart', 'suspend', 'resume', 'delete', 'scale', 'updateSettings', 'backup', 'changeArtifacts'] as const;
+export const lifecycleOperations = [
+  'start',
+  'stop',
+  'restart',
+  'suspend',
+  'resume',
+  'delete',
+  'scale',
+  'updateSettings',
+  'backup',
+  'changeArtifacts',
+  'finishRestore',
+] as const;
 export type LifecycleOperation = (typeof lifecycleOperations)[number];
 
 /** The states each operation is allowed in (SPEC §2 state table). */
@@ -113,6 +125,8 @@ const allowedStates: Record<LifecycleOperation, readonly ServiceState[]> = {
   updateSettings: ['ACTIVE'],
   backup: ['ACTIVE', 'STOPPED', 'SUSPENDED'],
   changeArtifacts: ['ACTIVE', 'STOPPED', 'SUSPENDED'],
+  /** A restore filled the service: it waits, SUSPENDED, for its checklist (SPEC §2). */
+  finishRestore: ['RESTORING'],
 };
 
 /** The state a transition ends in; operations missing here do not change the state. */
@@ -123,6 +137,7 @@ const targetState: Partial<Record<LifecycleOperation, ServiceState>> = {
   suspend: 'SUSPENDED',
   resume: 'ACTIVE',
   delete: 'DELETED',
+  finishRestore: 'SUSPENDED',
 };
 
 export function assertAllowed(operation: LifecycleOperation, state: ServiceState, serviceName: string): void {

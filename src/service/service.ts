@@ -3,7 +3,7 @@ import { assertWithinLimits } from '../artifact/rules.js';
 import { countUsage } from '../artifact/usage.js';
 import type { Database } from '../db/client.js';
 import type { Tx } from '../db/query.js';
-import { NameUnavailableError, NotFoundError, ValidationError, isUniqueViolation } from '../errors.js';
+import { InvalidStateError, NameUnavailableError, NotFoundError, ValidationError, isUniqueViolation } from '../errors.js';
 import { publishOnCommit } from '../events/bus.js';
 import type { Runtime } from '../runtime.js';
 import {
@@ -110,18 +110,74 @@ export async function transitionService(
   inTx?: (tx: Tx, before: ServiceRow, after: ServiceRow) => Promise<void>,
 ): Promise<ServiceRow> {
   return rt.database.db.transaction(async (tx) => {
-    const row = await lockService(tx, id);
-    assertAllowed(operation, row.state, row.name);
-    const now = new Date();
-    const [updated] = await tx
-      .update(services)
-      .set({ state: nextState(operation, row.state), updatedAt: now, ...(operation === 'delete' ? { deletedAt: now } : {}) })
-      .where(eq(services.id, id))
-      .returning();
-    await inTx?.(tx, row, updated!);
-    await publishOnCommit(tx, 'serviceStateChanged', { serviceId: id, previousState: row.state, state: updated!.state, at: updated!.updatedAt.toISOString() });
-    return updated!;
+    const { before, after } = await applyTransition(tx, id, operation);
+    await inTx?.(tx, before, after);
+    return after;
   });
+}
+
+/** A transition inside the caller's transaction (a restore ending moves its target), published on commit. */
+export async function applyTransition(tx: Tx, id: string, operation: LifecycleOperation): Promise<{ before: ServiceRow; after: ServiceRow }> {
+  const before = await lockService(tx, id);
+  assertAllowed(operation, before.state, before.name);
+  const now = new Date();
+  const [after] = await tx
+    .update(services)
+    .set({ state: nextState(operation, before.state), updatedAt: now, ...(operation === 'delete' ? { deletedAt: now } : {}) })
+    .where(eq(services.id, id))
+    .returning();
+  await publishOnCommit(tx, 'serviceStateChanged', { serviceId: id, previousState: before.state, state: after!.state, at: after!.updatedAt.toISOString() });
+  return { before, after: after! };
+}
+
+/** What a restore creates: its target service, RESTORING, in the transaction that starts the restore. */
+export async function createRestoreTarget(tx: Tx, target: { name: string; edition: Edition; region: string }): Promise<ServiceRow> {
+  const [created] = await tx
+    .insert(services)
+    .values({ ...target, scaleUnitCount: 1, productVersion: DEFAULT_PRODUCT_VERSION, state: 'RESTORING' })
+    .returning();
+  await publishOnCommit(tx, 'serviceStateChanged', { serviceId: created!.id, previousState: null, state: 'RESTORING', at: created!.createdAt.toISOString() });
+  return created!;
+}
+
+/**
+ * Removes a restore's target and, by cascade, everything restored into it (a restore that failed or
+ * was cancelled): its name is free at once. Subscribers see it go from RESTORING to DELETED.
+ */
+export async function removeRestoreTarget(tx: Tx, id: string): Promise<void> {
+  const [removed] = await tx
+    .delete(services)
+    .where(and(eq(services.id, id), eq(services.state, 'RESTORING')))
+    .returning({ id: services.id });
+  if (!removed) return;
+  await publishOnCommit(tx, 'serviceStateChanged', { serviceId: id, previousState: 'RESTORING', state: 'DELETED', at: new Date().toISOString() });
+}
+
+/** Empties a restore's target for another attempt: the row is made again (same id), its restored rows go by cascade. */
+export async function emptyRestoreTarget(tx: Tx, id: string): Promise<void> {
+  const old = await lockService(tx, id);
+  if (old.state !== 'RESTORING') throw new InvalidStateError(`Service "${old.name}" is ${old.state}, not RESTORING`, old.state);
+  await tx.delete(services).where(eq(services.id, id));
+  await tx.insert(services).values({ ...old, scaleUnitCount: 1, acsNamespace: null, updatedAt: new Date() });
+}
+
+/** A sealed secret as a backup keeps it: restored as it is, never opened. */
+export interface SealedSecret {
+  kind: SecretKind;
+  sealed: string;
+  fingerprint: string;
+  updatedAt: Date;
+}
+
+/** The settings a backup holds, restored into a restore's target (secrets stay sealed as they were). */
+export async function restoreServiceSettings(
+  tx: Tx,
+  id: string,
+  settings: { scaleUnitCount?: number; productVersion?: string; acsNamespace?: string | null },
+  secrets: SealedSecret[],
+): Promise<void> {
+  if (Object.keys(settings).length) await tx.update(services).set(settings).where(and(eq(services.id, id), eq(services.state, 'RESTORING')));
+  if (secrets.length) await tx.insert(serviceSecrets).values(secrets.map((s) => ({ serviceId: id, ...s })));
 }
 
 export async function scaleService(rt: Runtime, id: string, scaleUnitCount: number): Promise<ServiceRow> {
