@@ -1,10 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import type { Database } from '../db/client.js';
+import type { Queryable } from '../db/query.js';
 import type { Usage } from './rules.js';
 import * as t from './tables.js';
 
-type Queryable = Pick<Database, 'select'>;
 
 /** Agreements, bridges and hybrid connections a service uses, in one statement. */
 export async function countUsage(tx: Queryable, serviceId: string): Promise<Usage> {

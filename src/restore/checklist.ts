@@ -2,15 +2,14 @@ import { and, asc, eq, ne } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { agreements } from '../artifact/tables.js';
 import { backupSchedules } from '../backup/tables.js';
-import type { Database } from '../db/client.js';
 import { InvalidStateError, NotFoundError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
-import type { Tx } from '../db/query.js';
+import type { Queryable, Tx } from '../db/query.js';
 import { services } from '../service/tables.js';
 import type { ChecklistKind } from './rules.js';
 import { checklistItems } from './tables.js';
 
-type Queryable = Pick<Database, 'select' | 'selectDistinctOn'>;
+type Reads = Queryable<'select' | 'selectDistinctOn'>;
 
 export interface ChecklistEntry {
   kind: ChecklistKind;
@@ -19,7 +18,7 @@ export interface ChecklistEntry {
 }
 
 /** Agreements of this service that pull from a folder an agreement of another live service also pulls from (one query). */
-async function ftpConflicts(db: Queryable, serviceId: string) {
+async function ftpConflicts(db: Reads, serviceId: string) {
   const other = alias(agreements, 'other');
   const rows = await db
     .selectDistinctOn([agreements.id], { agreementId: agreements.id, agreementName: agreements.name, folder: agreements.sourceFtpFolder, otherService: services.name, otherAgreement: other.name })
@@ -54,7 +53,7 @@ export async function createChecklist(tx: Tx, serviceId: string): Promise<number
  * the agreement's folder changed (or nobody else pulls from it any more); automated backups once a
  * schedule exists.
  */
-export async function checklist(db: Queryable, serviceId: string): Promise<ChecklistEntry[]> {
+export async function checklist(db: Reads, serviceId: string): Promise<ChecklistEntry[]> {
   const items = await db.select().from(checklistItems).where(eq(checklistItems.serviceId, serviceId)).orderBy(asc(checklistItems.position));
   if (!items.length) return [];
   const conflicts = items.some((i) => i.kind === 'RESOLVE_FTP_SOURCE_CONFLICT') ? await ftpConflicts(db, serviceId) : [];
