@@ -218,7 +218,8 @@ export async function takeOverRestores(rt: Runtime, all: boolean): Promise<numbe
       const attempt = plan.attempts + 1;
       const message = `Taken over after the instance restoring it stopped (attempt ${attempt} of ${MAX_ATTEMPTS}); starting again from the backup`;
       const lease = { leaseOwner: rt.instanceId, leaseExpiresAt: new Date(Date.now() + LEASE_MS) };
-      return transition(tx, plan, 'takeOver', message, { ...lease, attempts: attempt });
+      // The plan's serviceId was set null by the row's removal: the same id again.
+      return transition(tx, plan, 'takeOver', message, { serviceId: plan.serviceId, ...lease, attempts: attempt });
     });
     if (!claimed) continue;
     taken++;
