@@ -9,27 +9,28 @@ import type { App } from './app.js';
  */
 export async function seedDemo(app: App): Promise<string> {
   const { secret } = await createApiToken(app.runtime, `demo-admin-${new Date().toISOString()}`, 'ADMIN');
-  const call = async (query: string, variables: Record<string, unknown> = {}) => {
+  // Each call says the shape of the reply it asked for.
+  const call = async <T = unknown>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
     const response = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` }, body: JSON.stringify({ query, variables }) });
-    const body = (await response.json()) as { data?: any; errors?: unknown };
+    const body = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown };
     if (body.errors) throw new Error(`demo seeding failed: ${JSON.stringify(body.errors)}`);
-    const result = Object.values(body.data ?? {})[0] as any;
+    const result = Object.values(body.data ?? {})[0] as { code?: string; message?: string } | null;
     if (result?.code) throw new Error(`demo seeding failed: ${result.code} ${result.message}`);
-    return result;
+    return result as T;
   };
   if ((await call('{ service(name: "contoso-prod") { id } }')) !== null) return secret;
 
   const create = async (kind: string, input: Record<string, unknown>, field: string) =>
-    (await call(`mutation ($input: Create${kind}Input!) { create${kind}(input: $input) { __typename ... on Create${kind}Success { ${field} { id } } ... on Error { code message } } }`, { input }))[field].id as string;
+    (await call<Record<string, { id: string }>>(`mutation ($input: Create${kind}Input!) { create${kind}(input: $input) { __typename ... on Create${kind}Success { ${field} { id } } ... on Error { code message } } }`, { input }))[field]!.id;
   const service = (name: string, edition: string, region: string, scaleUnitCount = 1) => create('Service', { name, edition, region, scaleUnitCount }, 'service');
   const waitForBackup = async (id: string) => {
     for (let i = 0; i < 600; i++) {
-      if ((await call('query ($id: ID!) { backup(id: $id) { status } }', { id })).status === 'SUCCEEDED') return;
+      if ((await call<{ status: string }>('query ($id: ID!) { backup(id: $id) { status } }', { id })).status === 'SUCCEEDED') return;
       await new Promise((r) => setTimeout(r, 100));
     }
   };
   const backup = async (serviceId: string, label: string) => {
-    const id = (await call('mutation ($input: CreateBackupInput!) { createBackup(input: $input) { ... on CreateBackupSuccess { backup { id } } ... on Error { code message } } }', { input: { serviceId, label } })).backup.id;
+    const id = (await call<{ backup: { id: string } }>('mutation ($input: CreateBackupInput!) { createBackup(input: $input) { ... on CreateBackupSuccess { backup { id } } ... on Error { code message } } }', { input: { serviceId, label } })).backup.id;
     await waitForBackup(id);
   };
 

@@ -16,7 +16,7 @@ export function createMetrics(rt: Runtime) {
   const opened = new Counter({ name: 'biztalk_backup_subscriptions_opened_total', help: 'Subscriptions opened on this instance since it started', registers: [registry] });
   const readDatabase = async () => {
     const db = rt.database.db;
-    const count = (table: string, column: string) => db.execute<{ value: string; n: number }>(sql.raw(`select ${column} as value, count(*)::int as n from ${table} group by ${column}`)).then((r: any) => (r.rows ?? r) as { value: string; n: number }[]);
+    const count = (table: string, column: string) => db.execute<{ value: string; n: number }>(sql.raw(`select ${column} as value, count(*)::int as n from ${table} group by ${column}`)).then((r) => ((r as { rows?: unknown }).rows ?? r) as { value: string; n: number }[]);
     return { backups: await count('backups', 'status'), restores: await count('restore_plans', 'state') };
   };
   const backups = new Gauge({ name: 'biztalk_backup_backups', help: 'Backups by status (all instances)', labelNames: ['status'], registers: [registry] });

@@ -1,5 +1,5 @@
 import { and, eq, inArray, or } from 'drizzle-orm';
-import type { PgTable } from 'drizzle-orm/pg-core';
+import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { InvalidStateError, NameUnavailableError, NotFoundError, ValidationError, isUniqueViolation } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { assertAllowed } from '../service/rules.js';
@@ -11,7 +11,7 @@ import * as t from './tables.js';
 
 /** One artifact kind: its table and how errors name it. */
 export interface Kind {
-  table: PgTable & { id: any; serviceId: any };
+  table: PgTable & { id: PgColumn; serviceId: PgColumn };
   typename: string;
   label: string;
 }

@@ -30,7 +30,7 @@ export function auditEntry(viewer: Viewer | null, operation: string, input: Reco
 export async function audited<T>(ctx: Context, entry: Entry, run: (ctx: Context) => Promise<T>): Promise<T> {
   let written = false;
   const db: Database = Object.create(ctx.db);
-  db.transaction = ((work: (tx: any) => Promise<unknown>, config?: unknown) =>
+  db.transaction = ((work: Parameters<Database['transaction']>[0], config?: unknown) =>
     ctx.db.transaction(async (tx) => {
       const result = await work(tx);
       if (!written) await tx.insert(auditLog).values(entry);
