@@ -10,9 +10,10 @@ import type { Context } from '../graphql/context.js';
 import { exampleOperations } from '../graphql/examples.js';
 import { abuseLimitPlugins } from '../graphql/limits.js';
 import { schema } from '../graphql/schema.js';
+import { shareEventResults } from '../graphql/subscription.js';
 import { describeError } from '../log.js';
 import type { Runtime } from '../runtime.js';
-import { awaitRefusalAudits, operationLog, requireViewer, shareEventResults } from './plugins.js';
+import { awaitRefusalAudits, operationLog, requireViewer } from './plugins.js';
 import { endOnRevocation } from './revocation.js';
 
 /** The path of GraphQL over HTTP, SSE and WebSocket. */

@@ -1,4 +1,4 @@
-import { GraphQLError, Kind, createSourceEventStream, execute, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { GraphQLError, Kind, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../graphql/context.js';
 import type { Runtime } from '../runtime.js';
@@ -43,44 +43,6 @@ export function operationLog(rt: Runtime): Plugin<Context> {
       };
     },
   };
-}
-
-/**
- * Each subscription event is executed once per distinct operation (document, variables, role) and
- * the result shared by every subscriber of that operation: the event object is the same for all
- * of them (one bus message, one database read), so 1,000 subscribers of a plan cost one execution
- * per event, not 1,000. Results depend on nothing else of the context: scopes come from the role.
- */
-export function shareEventResults(): Plugin<Context> {
-  const documents = new WeakMap<DocumentNode, number>();
-  let count = 0;
-  const results = new WeakMap<object, Map<string, ExecutionResult | Promise<ExecutionResult>>>();
-  const subscribe = async (args: ExecutionArgs) => {
-    const source = await createSourceEventStream(args);
-    if (!(Symbol.asyncIterator in source)) return source;
-    if (!documents.has(args.document)) documents.set(args.document, ++count);
-    const key = [documents.get(args.document), args.operationName, (args.contextValue as Context).viewer?.role, JSON.stringify(args.variableValues ?? {})].join('\n');
-    const resultOf = (event: unknown) => {
-      if (typeof event !== 'object' || event === null) return execute({ ...args, rootValue: event });
-      const byOperation = results.get(event) ?? new Map();
-      results.set(event, byOperation);
-      if (!byOperation.has(key)) byOperation.set(key, execute({ ...args, rootValue: event }));
-      return byOperation.get(key)!;
-    };
-    const events = source[Symbol.asyncIterator]();
-    // An iterator, not a generator: `return` must reach the source at once, not after its next event.
-    const mapped: AsyncIterableIterator<ExecutionResult> = {
-      [Symbol.asyncIterator]: () => mapped,
-      next: async () => {
-        const next = await events.next();
-        return next.done ? next : { done: false, value: await resultOf(next.value) };
-      },
-      return: async () => (await events.return?.(), { done: true, value: undefined }),
-      throw: async (error) => (await events.return?.(), Promise.reject(error)),
-    };
-    return mapped;
-  };
-  return { onSubscribe: ({ setSubscribeFn }) => setSubscribeFn(subscribe as never) };
 }
 
 /** Audit records of refused mutations are written before the response leaves. */
