@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { CREATE_SERVICE, lifecycle } from './helpers/operations.js';
 import { ADMIN_TOKEN, collect, useTestServer } from './helpers/server.js';
+import { schema } from '../src/graphql/schema.js';
+import { SHARED_BY_ROLE } from '../src/graphql/subscription.js';
 
 const STATE_CHANGED = `subscription ($id: ID) {
   serviceStateChanged(serviceId: $id) { serviceId previousState state at service { name state } }
@@ -99,5 +101,34 @@ describe('serviceStateChanged', () => {
     });
     const text = await response.text();
     expect(text).toContain('UNAUTHENTICATED');
+  });
+});
+
+describe('an event is executed once per role and shared', () => {
+  it('defines every Subscription field with defineSubscription, whose rule makes sharing results by role correct', () => {
+    const fields = Object.values(schema.getSubscriptionType()!.getFields());
+    expect(fields.length).toBeGreaterThan(0);
+    expect(fields.filter((f) => f.extensions[SHARED_BY_ROLE] !== true).map((f) => f.name)).toEqual([]);
+  });
+
+  it('gives two tokens of one role the same result from one execution, and another role its own', async () => {
+    const id = await create('shared-svc');
+    const token = async (name: string, role: string) =>
+      (await file.server.gql('mutation ($n: String!, $r: Role!) { createApiToken(input: { name: $n, role: $r }) { ... on CreateApiTokenSuccess { secret } } }', { n: name, r: role })).data.createApiToken.secret as string;
+    const subscribers = [await token('shared-reader-1', 'READER'), await token('shared-reader-2', 'READER'), await token('shared-operator', 'OPERATOR')];
+    const subs = [];
+    for (const secret of subscribers) {
+      const sub = collect(file.server.ws(secret), `subscription ($id: ID) { serviceStateChanged(serviceId: $id) { state service { name region } } }`, { id }, 1);
+      await sub.ready;
+      subs.push(sub);
+    }
+    const before = file.server.queries.length;
+    await file.server.gql(lifecycle('stopService'), { id });
+    const results = await Promise.all(subs.map((s) => s.done));
+    expect(results).toEqual(Array(3).fill([{ serviceStateChanged: { state: 'STOPPED', service: { name: 'shared-svc', region: 'westus' } } }]));
+    // Each execution of the event reads its service once (`service` is a findFirst): once for the
+    // READER tokens together, once for the OPERATOR.
+    const reads = file.server.queries.slice(before).filter((q) => /from "services" as "d0" where "d0"."id" = \$1 limit/.test(q));
+    expect(reads).toHaveLength(2);
   });
 });

@@ -1,12 +1,12 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { and, eq } from 'drizzle-orm';
-import { filter, pipe } from 'graphql-yoga';
 import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
 import type { BackupStatusChange } from '../events/bus.js';
 import { builder, connectionTypes, edgeType } from '../graphql/builder.js';
 import { ErrorInterface } from '../graphql/errors.js';
 import { localId } from '../graphql/ids.js';
 import { defineMutation } from '../graphql/mutation.js';
+import { defineSubscription } from '../graphql/subscription.js';
 import { Service } from '../service/graphql.js';
 import { backupKinds, backupStatuses, onActiveBatchMessagesChoices, ActiveBatchMessagesError, EditionWithoutBackupError, type BackupStatus } from './rules.js';
 import * as schedule from './schedule.js';
@@ -267,17 +267,12 @@ const BackupStatusChangedEvent = builder.objectRef<BackupStatusChange>('BackupSt
   }),
 });
 
-builder.subscriptionField('backupStatusChanged', (t) =>
-  t.field({
-    type: BackupStatusChangedEvent,
-    description: 'Status changes of the backups of one service, or of all services when serviceId is left out.',
-    authScopes: { reader: true },
-    args: { serviceId: t.arg.id({ required: false, description: 'Only this service.' }) },
-    subscribe: (_root, args, ctx) => {
-      const id = args.serviceId ? localId(String(args.serviceId), 'Service', ['serviceId']) : null;
-      return pipe(ctx.runtime.events.subscribe('backupStatusChanged'), filter((e: BackupStatusChange) => id === null || e.serviceId === id));
-    },
-    resolve: (e) => e,
-  }),
-);
+defineSubscription('backupStatusChanged', {
+  description: 'Status changes of the backups of one service, or of all services when serviceId is left out.',
+  type: BackupStatusChangedEvent,
+  scope: 'reader',
+  id: { arg: 'serviceId', of: 'Service', required: false, description: 'Only this service.' },
+  topic: 'backupStatusChanged',
+  idOf: (event) => event.serviceId,
+});
 

@@ -21,7 +21,7 @@ export interface BackupStatusChange {
   at: string;
 }
 
-type Topics = {
+export type Topics = {
     serviceStateChanged: [ServiceStateChange];
     backupStatusChanged: [BackupStatusChange];
     /** A token was revoked: close what it has open. */

@@ -4,6 +4,7 @@ import { builder, connectionTypes, edgeType } from '../graphql/builder.js';
 import { ErrorInterface } from '../graphql/errors.js';
 import { localId } from '../graphql/ids.js';
 import { defineMutation } from '../graphql/mutation.js';
+import { defineSubscription } from '../graphql/subscription.js';
 import { checklist, completeChecklistItem } from './checklist.js';
 import * as plans from './lifecycle.js';
 import { planEvents } from './progress.js';
@@ -237,18 +238,17 @@ defineMutation('completeChecklistItem', {
   }),
 });
 
-builder.subscriptionField('restoreProgress', (t) =>
-  t.field({
-    type: RestoreEvent,
-    description: "A plan's events: first its whole history, then live ones; completes after ACTIVE, FAILED or CANCELLED. `sequence` is strictly increasing: a late or reconnecting subscriber misses nothing and sees nothing twice.",
-    authScopes: { reader: true },
-    args: { planId: t.arg.id({ required: true, description: 'The plan.' }) },
-    subscribe: async (_root, args, ctx) => {
-      const planId = localId(String(args.planId), 'RestorePlan', ['planId']);
-      if (!(await ctx.db.query.restorePlans.findFirst({ where: { id: planId }, columns: { id: true } }))) throw new NotFoundError('RestorePlan', String(args.planId));
-      return planEvents(ctx.runtime, ctx.db, planId);
-    },
-    resolve: (event) => event,
-  }),
-);
+defineSubscription('restoreProgress', {
+  description: "A plan's events: first its whole history, then live ones; completes after ACTIVE, FAILED or CANCELLED. `sequence` is strictly increasing: a late or reconnecting subscriber misses nothing and sees nothing twice.",
+  type: RestoreEvent,
+  scope: 'reader',
+  id: {
+    arg: 'planId',
+    of: 'RestorePlan',
+    required: true,
+    description: 'The plan.',
+    exists: async (planId, ctx) => !!(await ctx.db.query.restorePlans.findFirst({ where: { id: planId }, columns: { id: true } })),
+  },
+  events: (planId, ctx) => planEvents(ctx.runtime, ctx.db, planId),
+});
 

@@ -1,11 +1,11 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { filter, pipe } from 'graphql-yoga';
 import { InvalidStateError, LimitExceededError, NameUnavailableError, NotFoundError } from '../errors.js';
 import type { ServiceStateChange } from '../events/bus.js';
 import { MAX_CERTIFICATE_BYTES, decodeBase64 } from '../artifact/rules.js';
 import { builder } from '../graphql/builder.js';
 import { localId } from '../graphql/ids.js';
 import { defineMutation } from '../graphql/mutation.js';
+import { defineSubscription } from '../graphql/subscription.js';
 import { EditionEnum, Service, ServiceStateEnum } from './graphql.js';
 import type { LifecycleOperation, SecretKind } from './rules.js';
 import * as operations from './service.js';
@@ -131,19 +131,11 @@ const ServiceStateChangedEvent = builder.objectRef<ServiceStateChange>('ServiceS
   }),
 });
 
-builder.subscriptionField('serviceStateChanged', (t) =>
-  t.field({
-    type: ServiceStateChangedEvent,
-    description: 'Every state change of one service, or of all services when serviceId is left out.',
-    authScopes: { reader: true },
-    args: { serviceId: t.arg.id({ required: false, description: 'Only this service.' }) },
-    subscribe: (_root, args, ctx) => {
-      const id = args.serviceId ? localId(String(args.serviceId), 'Service', ['serviceId']) : null;
-      return pipe(
-        ctx.runtime.events.subscribe('serviceStateChanged'),
-        filter((e: ServiceStateChange) => id === null || e.serviceId === id),
-      );
-    },
-    resolve: (event) => event,
-  }),
-);
+defineSubscription('serviceStateChanged', {
+  description: 'Every state change of one service, or of all services when serviceId is left out.',
+  type: ServiceStateChangedEvent,
+  scope: 'reader',
+  id: { arg: 'serviceId', of: 'Service', required: false, description: 'Only this service.' },
+  topic: 'serviceStateChanged',
+  idOf: (event) => event.serviceId,
+});

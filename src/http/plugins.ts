@@ -1,0 +1,59 @@
+import { GraphQLError, Kind, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { Context } from '../graphql/context.js';
+import type { Runtime } from '../runtime.js';
+
+/** Operations made only of introspection fields may run without a token: the schema is public. */
+function isIntrospectionOnly(document: DocumentNode): boolean {
+  return document.definitions.every(
+    (d) =>
+      d.kind !== Kind.OPERATION_DEFINITION ||
+      d.selectionSet.selections.every((s) => s.kind === Kind.FIELD && s.name.value.startsWith('__')),
+  );
+}
+
+const unauthenticated = () =>
+  new GraphQLError('Authentication required: send "Authorization: Bearer <token>" (or connection_init { authorization } on WebSocket)', {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+  });
+
+/** Every operation but introspection needs a token: without one it stops with UNAUTHENTICATED (401). */
+export function requireViewer(): Plugin<Context> {
+  const guard = ({ args, setResultAndStopExecution }: { args: ExecutionArgs; setResultAndStopExecution: (result: ExecutionResult) => void }) => {
+    const ctx = args.contextValue as Context;
+    if (!ctx.viewer && !isIntrospectionOnly(args.document)) setResultAndStopExecution({ errors: [unauthenticated()] });
+  };
+  return { onExecute: guard, onSubscribe: guard };
+}
+
+/** One log line per operation: who, what, how long; never its variables (they may hold secrets). */
+export function operationLog(rt: Runtime): Plugin<Context> {
+  return {
+    onExecute: ({ args }) => {
+      const started = performance.now();
+      const ctx = args.contextValue as Context;
+      return {
+        onExecuteDone: ({ result }) => {
+          const errors = 'errors' in result ? (result.errors?.length ?? 0) : 0;
+          rt.log.info(
+            { requestId: ctx.requestId, operation: args.operationName ?? null, token: ctx.viewer?.tokenName ?? null, ms: Math.round(performance.now() - started), errors },
+            'operation',
+          );
+        },
+      };
+    },
+  };
+}
+
+/** Audit records of refused mutations are written before the response leaves. */
+export function awaitRefusalAudits(): Plugin<Context> {
+  return {
+    onExecute: ({ executeFn, setExecuteFn }) => {
+      setExecuteFn(async (args) => {
+        const result = await executeFn(args);
+        await Promise.all((args.contextValue as Context).pendingAudit);
+        return result;
+      });
+    },
+  };
+}
