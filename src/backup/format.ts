@@ -184,7 +184,8 @@ function isHeader(value: unknown): value is BackupHeader {
 /**
  * Reads a line: an item's category and its data as JSON text, unparsed (the restore passes it to the
  * database as it is), or the header. Throws DamagedContentError for a line this module cannot have
- * written (an unknown category, a line of another shape).
+ * written (an unknown category, a line of another shape). An item's data is not checked here: the
+ * content is authenticated and checksummed, so an item line is as encodeItem wrote it.
  */
 export function parseLine(line: string): BackupLine {
   if (line.startsWith(ITEM_START)) {
