@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { readLines } from '../src/backup/content.js';
 import { runDueSchedules } from '../src/backup/schedule.js';
 import { postgresBackupStore } from '../src/backup/store.js';
-import { FORMAT_VERSION } from '../src/backup/rules.js';
+import { FORMAT_VERSION } from '../src/backup/format.js';
 import { runBackup } from '../src/backup/service.js';
 import { backupChunks, backupSchedules, backups } from '../src/backup/tables.js';
 import { services } from '../src/service/tables.js';

@@ -104,11 +104,18 @@ export function readLines(database: DatabaseHandle, store: BackupStore, box: Sec
   return Object.assign(lines, { checksum: () => hash.digest('hex'), size: () => size });
 }
 
+/** Content that reads back but is not what the backup format writes (a line it cannot have written). */
+export class DamagedContentError extends Error {
+  override readonly name = 'DamagedContentError';
+}
+
 /**
  * Whether reading a backup failed because its content is damaged (a chunk that fails authentication
- * or decompression, or is missing) rather than because the database could not be read.
+ * or decompression, or is missing, or a line the format cannot have written) rather than because the
+ * database could not be read.
  */
 export function isContentDamage(error: unknown): boolean {
+  if (error instanceof DamagedContentError) return true;
   const e = error as { code?: string; message?: string };
   return (typeof e?.code === 'string' && e.code.startsWith('Z_')) || /unable to authenticate|unexpected end of file|chunk \d+ is missing|unknown format/i.test(e?.message ?? '');
 }

@@ -6,32 +6,10 @@ export const backupStatuses = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'COR
 export type BackupStatus = (typeof backupStatuses)[number];
 export const onActiveBatchMessagesChoices = ['SKIP', 'BACKUP_ANYWAY', 'RELEASE_BATCHES_FIRST'] as const;
 
-/** Version of the content format; a restore reads the versions it knows. */
-export const FORMAT_VERSION = 1;
-
 export interface ItemCount {
   category: string;
   count: number;
 }
-
-/** What a backup holds, in the order it is written (the seed's "What gets backed up" table). */
-export const categories = [
-  'SERVICE_SETTINGS',
-  'SSL_CERTIFICATE',
-  'PARTNERS',
-  'PROFILES',
-  'AGREEMENTS',
-  'CUSTOM_ASSEMBLIES',
-  'BRIDGES',
-  'CERTIFICATES',
-  'TRANSFORMS',
-  'PIPELINES',
-  'TEMPLATES',
-  'X12_MAPPINGS',
-  'CONTROL_NUMBERS',
-  'AS2_MIC_VALUES',
-] as const;
-export type Category = (typeof categories)[number];
 
 /** What a backup deliberately leaves out, said in every backup. */
 export function exclusions(hybridConnectionNames: string[]): string[] {

@@ -1,6 +1,7 @@
 import { and, eq, inArray, ne } from 'drizzle-orm';
 import { agreements } from '../artifact/tables.js';
 import { isContentDamage, readLines } from '../backup/content.js';
+import { itemData, parseLine } from '../backup/format.js';
 import { markCorrupt } from '../backup/service.js';
 import { postgresBackupStore } from '../backup/store.js';
 import { backupManifests, backups } from '../backup/tables.js';
@@ -31,13 +32,18 @@ export async function inspectBackup(rt: Runtime, backup: typeof backups.$inferSe
   const interchange = new Map<string, number>();
   try {
     const lines = readLines(rt.database, postgresBackupStore, rt.secrets, backup.id);
-    for await (const line of lines) {
-      const record = JSON.parse(line);
-      if (record.category === 'AGREEMENTS') {
-        const { id, name, lineageId, sourceFtpFolder } = record.data;
+    for await (const text of lines) {
+      const line = parseLine(text);
+      if (line.type !== 'item') continue;
+      if (line.category === 'AGREEMENTS') {
+        const { id, name, lineageId, sourceFtpFolder } = itemData('AGREEMENTS', line.data);
         found.agreements.push({ id, name, lineageId, sourceFtpFolder, interchange: 0 });
-      } else if (record.category === 'CONTROL_NUMBERS') interchange.set(record.data.agreementId, record.data.interchange);
-      else if (record.category === 'SERVICE_SETTINGS') found.hasArchiving = record.data.secrets.some((s: { kind: string }) => s.kind === 'ARCHIVING_STORAGE_CONNECTION_STRING');
+      } else if (line.category === 'CONTROL_NUMBERS') {
+        const { agreementId, interchange: position } = itemData('CONTROL_NUMBERS', line.data);
+        interchange.set(agreementId, position);
+      } else if (line.category === 'SERVICE_SETTINGS') {
+        found.hasArchiving = itemData('SERVICE_SETTINGS', line.data).secrets.some((s) => s.kind === 'ARCHIVING_STORAGE_CONNECTION_STRING');
+      }
     }
     found.intact = lines.checksum() === backup.checksum && lines.size() === backup.sizeBytes;
   } catch (error) {

@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
 import { setImmediate } from 'node:timers/promises';
-import { eq, getTableColumns, sql, type SQL } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
 import * as artifact from '../artifact/tables.js';
 import { isContentDamage, readLines } from '../backup/content.js';
+import { categories, isBinary, itemData, parseLine, type RowCategory } from '../backup/format.js';
 import { markCorrupt } from '../backup/service.js';
 import { postgresBackupStore } from '../backup/store.js';
 import { backups } from '../backup/tables.js';
@@ -10,7 +11,7 @@ import { as2MicValues, controlNumberHighWater, controlNumbers } from '../edi/tab
 import type { Runtime } from '../runtime.js';
 import { editionInfo, type Edition } from '../service/rules.js';
 import type { Tx } from '../db/query.js';
-import { restoreServiceSettings, type SealedSecret } from '../service/service.js';
+import { restoreServiceSettings } from '../service/service.js';
 import { NotOurs, appendEvent, renewLease, type PlanRow } from './history.js';
 import type { RestoreProgress } from './rules.js';
 import { insertRows } from '../db/bulk.js';
@@ -26,37 +27,6 @@ const READ_AHEAD = 2;
 /** A transaction takes the pages of one category that come within this time (and records one progress event). */
 const COMMIT_MS = 250;
 
-const ITEM = /^\{"type":"item","category":"([A-Z0-9_]+)","data":/;
-
-/**
- * The category and data (JSON text) of an item line, or null for another line. An item line is
- * `{"type":"item","category":"…","data":{…}}` as the backup writes it: its data is passed on as
- * text, for the database to parse; a line of another shape is parsed here.
- */
-function itemOf(line: string): [category: string, data: string] | null {
-  const item = ITEM.exec(line);
-  if (item) return [item[1]!, line.slice(item[0].length, -1)];
-  const record = JSON.parse(line);
-  return record.type === 'item' ? [record.category, JSON.stringify(record.data)] : null;
-}
-
-const tables = {
-  PARTNERS: artifact.partners,
-  PROFILES: artifact.profiles,
-  AGREEMENTS: artifact.agreements,
-  CUSTOM_ASSEMBLIES: artifact.customAssemblies,
-  BRIDGES: artifact.bridges,
-  CERTIFICATES: artifact.certificates,
-  TRANSFORMS: artifact.transforms,
-  PIPELINES: artifact.pipelines,
-  TEMPLATES: artifact.templates,
-  X12_MAPPINGS: artifact.x12Mappings,
-  CONTROL_NUMBERS: controlNumbers,
-  AS2_MIC_VALUES: as2MicValues,
-} as const;
-/** Categories whose rows hold binary content. */
-const binaryCategories = new Set(Object.entries(tables).filter(([, table]) => Object.values(getTableColumns(table)).some((c) => c.getSQLType() === 'bytea')).map(([category]) => category));
-
 
 /**
  * The INSERT of a page of backup records (their `data`: JSON array text, or parsed for binary rows) into the restored
@@ -67,7 +37,7 @@ const binaryCategories = new Set(Object.entries(tables).filter(([, table]) => Ob
  * numbers continue past the highest number ever issued on their lineage (ADVANCE_PAST_ISSUED) or
  * are the backup's (RESTORE_FROM_BACKUP).
  */
-function insertOf(category: keyof typeof tables, rows: string | Record<string, unknown>[], fields: string[], plan: PlanRow): SQL {
+function insertOf(category: RowCategory, rows: string | Record<string, unknown>[], fields: string[], plan: PlanRow): SQL {
   const restoredId = (field: string) => sql`md5(${plan.id}::text || r.${sql.identifier(field)})::uuid`;
   const own = { id: restoredId('id'), serviceId: sql`${plan.serviceId}::uuid` };
   switch (category) {
@@ -89,7 +59,7 @@ function insertOf(category: keyof typeof tables, rows: string | Record<string, u
     case 'AS2_MIC_VALUES':
       return insertRows(as2MicValues, rows, fields, { id: sql`gen_random_uuid()`, agreementId: restoredId('agreementId') });
     default:
-      return insertRows(tables[category], rows, fields, own);
+      return insertRows(categories[category].table, rows, fields, own);
   }
 }
 
@@ -172,17 +142,17 @@ async function* pagesOf(rt: Runtime, plan: PlanRow): AsyncGenerator<Page, void, 
   const totals = new Map(backup!.itemCounts.map((c) => [c.category, c.count]));
   const targetEdition = plan.targetEdition as Edition;
 
-  let category: string | null = null;
+  let category: RowCategory | null = null;
   let pending: string[] = []; // the records' data, as JSON text
   let pendingBytes = 0;
   let done = 0;
   const page = (): Page => {
-    const current = category as keyof typeof tables;
+    const current = category!; // set whenever rows are pending
     done += pending.length;
     const progress = { category: current, done, total: totals.get(current) ?? done };
     // Binary rows (assemblies, certificates) go as bound values; the others as JSON text, unparsed.
-    const rows = binaryCategories.has(current) ? pending.map((data) => JSON.parse(data) as Record<string, unknown>) : `[${pending.join(',')}]`;
-    const insert = insertOf(current, rows, Object.keys(typeof rows === 'string' ? JSON.parse(pending[0]!) : rows[0]!), plan);
+    const rows = isBinary(current) ? pending.map((data) => itemData(current, data)) : `[${pending.join(',')}]`;
+    const insert = insertOf(current, rows, Object.keys(typeof rows === 'string' ? itemData(current, pending[0]!) : rows[0]!), plan);
     pending = [];
     pendingBytes = 0;
     return { category: current, progress, message: `${current}: ${progress.done} of ${progress.total}`, run: async (tx) => tx.execute(insert) };
@@ -203,32 +173,31 @@ async function* pagesOf(rt: Runtime, plan: PlanRow): AsyncGenerator<Page, void, 
         unyielded = 0;
         await setImmediate();
       }
-      const item = itemOf(line);
-      if (!item) continue;
-      const [itemCategory, data] = item;
-      if (itemCategory !== category) {
+      const item = parseLine(line);
+      if (item.type !== 'item') continue;
+      const { data } = item;
+      if (item.category !== category) {
         if (pending.length) yield page();
-        category = itemCategory;
+        category = null;
         done = 0;
       }
-      if (category === 'SERVICE_SETTINGS') {
-        const settings = JSON.parse(data);
-        yield single(category, 'SERVICE_SETTINGS: settings restored (secrets still encrypted)', async (tx) => {
-          const kept = (settings.secrets as SealedSecret[]).filter((s) => s.kind !== 'ARCHIVING_STORAGE_CONNECTION_STRING' || editionInfo(targetEdition).archiving);
+      if (item.category === 'SERVICE_SETTINGS') {
+        const settings = itemData('SERVICE_SETTINGS', data);
+        yield single(item.category, 'SERVICE_SETTINGS: settings restored (secrets still encrypted)', async (tx) => {
+          const kept = settings.secrets.filter((s) => s.kind !== 'ARCHIVING_STORAGE_CONNECTION_STRING' || editionInfo(targetEdition).archiving);
           const { scaleUnitCount, productVersion, acsNamespace } = settings;
           await restoreServiceSettings(tx, plan.serviceId!, { scaleUnitCount, productVersion, acsNamespace }, kept.map((s) => ({ ...s, updatedAt: new Date(s.updatedAt) })));
         });
-        category = null;
         continue;
       }
-      if (category === 'SSL_CERTIFICATE') {
-        const ssl = JSON.parse(data);
-        yield single(category, 'SSL_CERTIFICATE: restored', async (tx) =>
+      if (item.category === 'SSL_CERTIFICATE') {
+        const ssl = itemData('SSL_CERTIFICATE', data);
+        yield single(item.category, 'SSL_CERTIFICATE: restored', async (tx) =>
           restoreServiceSettings(tx, plan.serviceId!, {}, [{ kind: 'SSL_CERTIFICATE', sealed: ssl.sealed, fingerprint: ssl.fingerprint, updatedAt: new Date(ssl.updatedAt) }]),
         );
-        category = null;
         continue;
       }
+      category = item.category;
       pending.push(data);
       pendingBytes += data.length;
       if (pending.length >= PAGE_ROWS || pendingBytes >= PAGE_BYTES) yield page();
