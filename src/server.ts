@@ -9,6 +9,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import { bearerToken, type Viewer } from './auth/rules.js';
 import { authenticate } from './auth/service.js';
+import { auditUnauthenticatedMutations } from './audit/unauthenticated.js';
 import { DomainError } from './errors.js';
 import type { Context } from './graphql/context.js';
 import { exampleOperations } from './graphql/examples.js';
@@ -189,6 +190,7 @@ export function createHttpServer(rt: Runtime): HttpServer {
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'authorization'] }),
       ...(config.graphiql ? [] : [useDisableIntrospection()]),
       ...abuseLimitPlugins(config.limits),
+      auditUnauthenticatedMutations(),
       requireViewer(),
       endOnRevocation(rt),
       shareEventResults(),
