@@ -1,4 +1,5 @@
 import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from '@pothos/core';
+import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { GraphQLFieldResolver, GraphQLResolveInfo } from 'graphql';
 import { recordRefusal } from '../audit/service.js';
 import { type FieldProblem, ValidationError } from '../errors.js';
@@ -72,6 +73,29 @@ function check(args: object, info: GraphQLResolveInfo, ctx: Context): void {
 
 type Resolver<Types extends SchemaTypes> = GraphQLFieldResolver<unknown, Types['Context'], object>;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * `node(id:)`: an id that does not decode is a VALIDATION_FAILED (as `localId` makes it for every
+ * other id); one whose database id is not a UUID (every node table's key) names nothing: null,
+ * rather than a query the database refuses.
+ */
+function nodeIdChecked<Types extends SchemaTypes>(resolver: Resolver<Types>): Resolver<Types> {
+  return (parent, args, ctx, info) => {
+    const id = 'id' in args ? args.id : undefined;
+    if (typeof id === 'string') {
+      let decoded: { id: string };
+      try {
+        decoded = decodeGlobalID(id);
+      } catch {
+        throw ValidationError.field(['id'], 'is not a valid id');
+      }
+      if (!UUID.test(decoded.id)) return null;
+    }
+    return resolver(parent, args, ctx, info);
+  };
+}
+
 function checked<Types extends SchemaTypes>(resolver: Resolver<Types>): Resolver<Types> {
   return (parent, args, ctx, info) => {
     check(args, info, ctx as Context);
@@ -98,7 +122,8 @@ export class InputHygienePlugin<Types extends SchemaTypes> extends BasePlugin<Ty
 
   override wrapArgMappers(resolver: Resolver<Types> | undefined, fieldConfig: PothosOutputFieldConfig<Types>): Resolver<Types> | undefined {
     if (!resolver || fieldConfig.argMappers.length === 0) return resolver;
-    return checked(resolver);
+    const isNodeField = fieldConfig.parentType === 'Query' && fieldConfig.name === 'node';
+    return checked(isNodeField ? nodeIdChecked(resolver) : resolver);
   }
 }
 
