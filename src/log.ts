@@ -23,7 +23,10 @@ export function describeError(error: unknown) {
   const driver = (wrapsDriverError ? e.cause : e) as DriverError | undefined;
   return {
     errorName: e?.name ?? typeof error,
-    message: driver?.message?.split('\n', 1)[0]?.replace(/"[^"]*("|$)/g, '"…"').slice(0, MAX_MESSAGE_CHARS),
+    message: driver?.message
+      ?.split('\n', 1)[0]
+      ?.replace(/"[^"]*("|$)/g, '"…"')
+      .slice(0, MAX_MESSAGE_CHARS),
     pgCode: typeof driver?.code === 'string' ? driver.code : undefined,
     constraint: driver?.constraint_name ?? driver?.constraint,
     stack: e?.stack

@@ -9,13 +9,19 @@ const gql = (q: string, v?: Record<string, unknown>, token?: string | null) => f
 const NUL = '\u0000';
 
 async function token(name: string, role: string): Promise<string> {
-  const r = await gql('mutation ($n: String!, $r: Role!) { createApiToken(input: { name: $n, role: $r }) { ... on CreateApiTokenSuccess { secret } } }', { n: name, r: role });
+  const r = await gql(
+    'mutation ($n: String!, $r: Role!) { createApiToken(input: { name: $n, role: $r }) { ... on CreateApiTokenSuccess { secret } } }',
+    { n: name, r: role },
+  );
   return r.data.createApiToken.secret;
 }
 
 /** The newest audit entry of a mutation. */
 async function lastAudit(operation: string) {
-  const r = await gql('query ($o: String!) { auditLog(operation: $o, first: 1) { edges { node { tokenName operation targetId outcome } } } }', { o: operation });
+  const r = await gql(
+    'query ($o: String!) { auditLog(operation: $o, first: 1) { edges { node { tokenName operation targetId outcome } } } }',
+    { o: operation },
+  );
   return r.data.auditLog.edges[0]?.node;
 }
 
@@ -36,7 +42,10 @@ let backupId: string;
 beforeAll(async () => {
   built = await buildService(gql, 'hardening');
   reader = await token('hardening-reader', 'READER');
-  const backup = await gql('mutation ($s: ID!) { createBackup(input: { serviceId: $s }) { ... on CreateBackupSuccess { backup { id } } } }', { s: built.serviceId });
+  const backup = await gql(
+    'mutation ($s: ID!) { createBackup(input: { serviceId: $s }) { ... on CreateBackupSuccess { backup { id } } } }',
+    { s: built.serviceId },
+  );
   backupId = backup.data.createBackup.backup.id;
 });
 
@@ -47,18 +56,39 @@ describe('every refusal is audited (issue 16, defect 2)', () => {
     ['pinBackup', () => ({ backupId: `${backupId}${NUL}`, pinned: true }), () => `${backupId}\uFFFD`],
   ])("records a READER's %s whose id ends in a NUL as FORBIDDEN, the NUL replaced", async (name, input, target) => {
     expect(await attempt(name, input(), reader)).toEqual({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
-    expect(await lastAudit(name)).toEqual({ tokenName: 'hardening-reader', operation: name, targetId: target(), outcome: 'FORBIDDEN' });
+    expect(await lastAudit(name)).toEqual({
+      tokenName: 'hardening-reader',
+      operation: name,
+      targetId: target(),
+      outcome: 'FORBIDDEN',
+    });
   });
 
   it('records a mutation sent without a token as UNAUTHENTICATED, by "anonymous"', async () => {
-    expect(await attempt('stopService', { serviceId: built.serviceId }, null)).toEqual({ status: 401, errors: ['UNAUTHENTICATED'] });
-    expect(await lastAudit('stopService')).toEqual({ tokenName: 'anonymous', operation: 'stopService', targetId: built.serviceId, outcome: 'UNAUTHENTICATED' });
+    expect(await attempt('stopService', { serviceId: built.serviceId }, null)).toEqual({
+      status: 401,
+      errors: ['UNAUTHENTICATED'],
+    });
+    expect(await lastAudit('stopService')).toEqual({
+      tokenName: 'anonymous',
+      operation: 'stopService',
+      targetId: built.serviceId,
+      outcome: 'UNAUTHENTICATED',
+    });
   });
 
   it('records a refused mutation with its target id cut to 200 characters', async () => {
     const long = 'A'.repeat(100_000);
-    expect(await attempt('revokeApiToken', { tokenId: long }, reader)).toEqual({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
-    expect(await lastAudit('revokeApiToken')).toEqual({ tokenName: 'hardening-reader', operation: 'revokeApiToken', targetId: `${'A'.repeat(200)}…`, outcome: 'FORBIDDEN' });
+    expect(await attempt('revokeApiToken', { tokenId: long }, reader)).toEqual({
+      __typename: 'ForbiddenError',
+      code: 'FORBIDDEN',
+    });
+    expect(await lastAudit('revokeApiToken')).toEqual({
+      tokenName: 'hardening-reader',
+      operation: 'revokeApiToken',
+      targetId: `${'A'.repeat(200)}…`,
+      outcome: 'FORBIDDEN',
+    });
   });
 
   it("records an ADMIN's mutation refused for its input as VALIDATION_FAILED", async () => {
@@ -67,7 +97,12 @@ describe('every refusal is audited (issue 16, defect 2)', () => {
       code: 'VALIDATION_FAILED',
       fields: [{ path: ['input', 'serviceId'], message: 'contains a NUL character (\\u0000)' }],
     });
-    expect(await lastAudit('deleteService')).toEqual({ tokenName: 'ADMIN_TOKEN', operation: 'deleteService', targetId: `${built.serviceId}\uFFFD`, outcome: 'VALIDATION_FAILED' });
+    expect(await lastAudit('deleteService')).toEqual({
+      tokenName: 'ADMIN_TOKEN',
+      operation: 'deleteService',
+      targetId: `${built.serviceId}\uFFFD`,
+      outcome: 'VALIDATION_FAILED',
+    });
   });
 });
 
@@ -89,21 +124,44 @@ describe('the log never holds query parameters (issue 16, defect 3)', () => {
 });
 
 describe('bad input is a VALIDATION_FAILED with its path (issue 16, defect 4)', () => {
-  const problem = (path: string[], message: string) => ({ __typename: 'ValidationError', code: 'VALIDATION_FAILED', fields: [{ path, message }] });
+  const problem = (path: string[], message: string) => ({
+    __typename: 'ValidationError',
+    code: 'VALIDATION_FAILED',
+    fields: [{ path, message }],
+  });
   const nul = 'contains a NUL character (\\u0000)';
 
   it.each([
-    ['createTemplate', () => ({ serviceId: built.serviceId, name: 'nul-template', content: `{}${NUL}` }), ['input', 'content']],
-    ['createPipeline', () => ({ serviceId: built.serviceId, name: 'nul-pipeline', definition: `{}${NUL}` }), ['input', 'definition']],
-    ['createTransform', () => ({ serviceId: built.serviceId, name: 'nul-transform', mapContent: `<x/>${NUL}` }), ['input', 'mapContent']],
-    ['updateAgreement', () => ({ agreementId: built.agreements.x12, sourceFtpFolder: `ftp://x/${NUL}` }), ['input', 'sourceFtpFolder']],
+    [
+      'createTemplate',
+      () => ({ serviceId: built.serviceId, name: 'nul-template', content: `{}${NUL}` }),
+      ['input', 'content'],
+    ],
+    [
+      'createPipeline',
+      () => ({ serviceId: built.serviceId, name: 'nul-pipeline', definition: `{}${NUL}` }),
+      ['input', 'definition'],
+    ],
+    [
+      'createTransform',
+      () => ({ serviceId: built.serviceId, name: 'nul-transform', mapContent: `<x/>${NUL}` }),
+      ['input', 'mapContent'],
+    ],
+    [
+      'updateAgreement',
+      () => ({ agreementId: built.agreements.x12, sourceFtpFolder: `ftp://x/${NUL}` }),
+      ['input', 'sourceFtpFolder'],
+    ],
     ['updateProfile', () => ({ profileId: `${built.profiles.host}${NUL}`, name: 'x' }), ['input', 'profileId']],
   ])('refuses a NUL in %s', async (name, input, path) => {
     expect(await attempt(name, input())).toEqual(problem(path, nul));
   });
 
   it('refuses a NUL in service(name:) and node(id:) with VALIDATION_FAILED', async () => {
-    const r = await gql('query ($n: String!, $id: ID!) { service(name: $n) { id } node(id: $id) { id } }', { n: `hardening${NUL}`, id: `${built.serviceId}${NUL}` });
+    const r = await gql('query ($n: String!, $id: ID!) { service(name: $n) { id } node(id: $id) { id } }', {
+      n: `hardening${NUL}`,
+      id: `${built.serviceId}${NUL}`,
+    });
     expect(r.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([
       ['VALIDATION_FAILED', `name: ${nul}`],
       ['VALIDATION_FAILED', `id: ${nul}`],
@@ -111,15 +169,24 @@ describe('bad input is a VALIDATION_FAILED with its path (issue 16, defect 4)', 
   });
 
   it("refuses a lone surrogate in a bridge's config", async () => {
-    const input = { serviceId: built.serviceId, name: 'surrogate', kind: 'XML_ONE_WAY', relativeAddress: 'surrogate', config: { note: 'a\uD800b' } };
-    expect(await attempt('createBridge', input)).toEqual(problem(['input', 'config', 'note'], 'contains an unpaired UTF-16 surrogate'));
+    const input = {
+      serviceId: built.serviceId,
+      name: 'surrogate',
+      kind: 'XML_ONE_WAY',
+      relativeAddress: 'surrogate',
+      config: { note: 'a\uD800b' },
+    };
+    expect(await attempt('createBridge', input)).toEqual(
+      problem(['input', 'config', 'note'], 'contains an unpaired UTF-16 surrogate'),
+    );
   });
 
   it('refuses a config nested 5,000 levels deep', async () => {
     // Written out by hand: JSON.stringify itself runs out of stack on it.
     const config = `${'{"next":'.repeat(5000)}"bottom"${'}'.repeat(5000)}`;
     const input = `{"serviceId":${JSON.stringify(built.serviceId)},"name":"deep","kind":"XML_ONE_WAY","relativeAddress":"deep","config":${config}}`;
-    const query = 'mutation ($input: CreateBridgeInput!) { createBridge(input: $input) { __typename ... on Error { code } ... on ValidationError { fields { path message } } } }';
+    const query =
+      'mutation ($input: CreateBridgeInput!) { createBridge(input: $input) { __typename ... on Error { code } ... on ValidationError { fields { path message } } } }';
     const response = await fetch(file.server.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
@@ -130,24 +197,38 @@ describe('bad input is a VALIDATION_FAILED with its path (issue 16, defect 4)', 
   });
 
   it('refuses services(states:) with 70,000 entries', async () => {
-    const r = await gql('query ($s: [ServiceState!]) { services(states: $s) { totalCount } }', { s: Array(70_000).fill('ACTIVE') });
-    expect(r.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['VALIDATION_FAILED', 'states: has 70000 entries; at most 1000 are allowed']]);
+    const r = await gql('query ($s: [ServiceState!]) { services(states: $s) { totalCount } }', {
+      s: Array(70_000).fill('ACTIVE'),
+    });
+    expect(r.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([
+      ['VALIDATION_FAILED', 'states: has 70000 entries; at most 1000 are allowed'],
+    ]);
   });
 
-  it.each(['name', 'qualifier', 'identifier'])('keeps a profile unchanged where updateProfile sets %s to null', async (field) => {
-    const r = await gql(
-      'mutation ($input: UpdateProfileInput!) { updateProfile(input: $input) { __typename ... on UpdateProfileSuccess { profile { name qualifier identifier } } } }',
-      { input: { profileId: built.profiles.guest, [field]: null } },
-    );
-    expect(r.data.updateProfile).toEqual({ __typename: 'UpdateProfileSuccess', profile: { name: 'Fabrikam EDI', qualifier: 'ZZ', identifier: 'FABRIKAM' } });
-  });
+  it.each(['name', 'qualifier', 'identifier'])(
+    'keeps a profile unchanged where updateProfile sets %s to null',
+    async (field) => {
+      const r = await gql(
+        'mutation ($input: UpdateProfileInput!) { updateProfile(input: $input) { __typename ... on UpdateProfileSuccess { profile { name qualifier identifier } } } }',
+        { input: { profileId: built.profiles.guest, [field]: null } },
+      );
+      expect(r.data.updateProfile).toEqual({
+        __typename: 'UpdateProfileSuccess',
+        profile: { name: 'Fabrikam EDI', qualifier: 'ZZ', identifier: 'FABRIKAM' },
+      });
+    },
+  );
 });
 
 describe('node(id:) applies the scope of each type (issue 16, defect 5)', () => {
   it("does not show a READER an ApiToken's name and role", async () => {
     await token('node-secret-token', 'OPERATOR');
     const tokenId = (await gql('{ apiTokens(first: 1) { edges { node { id } } } }')).data.apiTokens.edges[0].node.id;
-    const r = await gql('query ($id: ID!) { node(id: $id) { id ... on ApiToken { name role } } }', { id: tokenId }, reader);
+    const r = await gql(
+      'query ($id: ID!) { node(id: $id) { id ... on ApiToken { name role } } }',
+      { id: tokenId },
+      reader,
+    );
     expect(r.data).toEqual({ node: null });
     expect(r.errors?.map((e) => e.extensions?.code)).toContain('FORBIDDEN');
     expect(JSON.stringify(r)).not.toContain('node-secret-token');

@@ -8,5 +8,6 @@ export const MAX_AUDIT_TARGET_CHARS = 200;
 export function storableTarget(id: string | null | undefined): string | null {
   if (typeof id !== 'string') return null;
   const cut = id.length > MAX_AUDIT_TARGET_CHARS ? `${id.slice(0, MAX_AUDIT_TARGET_CHARS)}…` : id;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what this replaces
   return cut.replace(/[\u0000\p{Cs}]/gu, '\uFFFD');
 }

@@ -49,7 +49,9 @@ export function auditUnauthenticatedMutations(): Plugin<Context> {
       const operation = getOperationAST(args.document, args.operationName);
       if (operation?.operation !== 'mutation') return;
       const fields = topLevelFields(operation.selectionSet, args.document);
-      await Promise.all(fields.map((field) => recordRefusal(ctx.db, null, field.name.value, inputOf(args, field), 'UNAUTHENTICATED')));
+      await Promise.all(
+        fields.map((field) => recordRefusal(ctx.db, null, field.name.value, inputOf(args, field), 'UNAUTHENTICATED')),
+      );
     },
   };
 }

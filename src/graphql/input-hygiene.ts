@@ -13,7 +13,10 @@ export const MAX_INPUT_DEPTH = 32;
 const MAX_PROBLEMS = 10;
 
 /** NUL, which PostgreSQL cannot store in text, and UTF-16 surrogates that are not part of a pair. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what this looks for
 const UNSTORABLE = /[\u0000\p{Cs}]/u;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what this looks for
+const UNSTORABLE_ALL = /[\u0000\p{Cs}]/gu;
 
 function stringProblem(value: string): string | null {
   const found = UNSTORABLE.exec(value)?.[0];
@@ -25,7 +28,12 @@ function stringProblem(value: string): string | null {
  * What cannot be stored or processed in an argument's (coerced) value: NUL or lone surrogates in any
  * string or object key, lists longer than MAX_LIST_ITEMS, nesting deeper than MAX_INPUT_DEPTH.
  */
-export function inputProblems(value: unknown, path: string[], problems: FieldProblem[] = [], depth = 0): FieldProblem[] {
+export function inputProblems(
+  value: unknown,
+  path: string[],
+  problems: FieldProblem[] = [],
+  depth = 0,
+): FieldProblem[] {
   if (problems.length >= MAX_PROBLEMS) return problems;
   if (typeof value === 'string') {
     const problem = stringProblem(value);
@@ -42,7 +50,7 @@ export function inputProblems(value: unknown, path: string[], problems: FieldPro
       problems.push({ path, message: `has ${value.length} entries; at most ${MAX_LIST_ITEMS} are allowed` });
       return problems;
     }
-    value.forEach((item, index) => inputProblems(item, [...path, String(index)], problems, depth + 1));
+    for (const [index, item] of value.entries()) inputProblems(item, [...path, String(index)], problems, depth + 1);
     return problems;
   }
   const entries = Object.entries(value);
@@ -53,7 +61,8 @@ export function inputProblems(value: unknown, path: string[], problems: FieldPro
   for (const [key, item] of entries) {
     const keyProblem = stringProblem(key);
     // The key itself may be what cannot be stored: name it cleaned in the path.
-    if (keyProblem) problems.push({ path: [...path, key.replace(/[\u0000\p{Cs}]/gu, '\uFFFD')], message: `key ${keyProblem}` });
+    if (keyProblem)
+      problems.push({ path: [...path, key.replace(UNSTORABLE_ALL, '\uFFFD')], message: `key ${keyProblem}` });
     else inputProblems(item, [...path, key], problems, depth + 1);
   }
   return problems;
@@ -65,7 +74,8 @@ function check(args: object, info: GraphQLResolveInfo, ctx: Context): void {
   if (!problems.length) return;
   if (info.parentType.name === 'Mutation') {
     // Nothing runs, but the attempt is recorded like any other mutation (awaited before the response).
-    const input = 'input' in args && typeof args.input === 'object' ? (args.input as Record<string, unknown> | null) : null;
+    const input =
+      'input' in args && typeof args.input === 'object' ? (args.input as Record<string, unknown> | null) : null;
     ctx.pendingAudit.push(recordRefusal(ctx.db, ctx.viewer, info.fieldName, input, 'VALIDATION_FAILED'));
   }
   throw new ValidationError(problems);
@@ -115,12 +125,18 @@ export class InputHygienePlugin<Types extends SchemaTypes> extends BasePlugin<Ty
     return checked(resolver);
   }
 
-  override wrapSubscribe(subscribe: Resolver<Types> | undefined, fieldConfig: PothosOutputFieldConfig<Types>): Resolver<Types> | undefined {
+  override wrapSubscribe(
+    subscribe: Resolver<Types> | undefined,
+    fieldConfig: PothosOutputFieldConfig<Types>,
+  ): Resolver<Types> | undefined {
     if (!subscribe || Object.keys(fieldConfig.args).length === 0 || fieldConfig.argMappers.length > 0) return subscribe;
     return checked(subscribe);
   }
 
-  override wrapArgMappers(resolver: Resolver<Types> | undefined, fieldConfig: PothosOutputFieldConfig<Types>): Resolver<Types> | undefined {
+  override wrapArgMappers(
+    resolver: Resolver<Types> | undefined,
+    fieldConfig: PothosOutputFieldConfig<Types>,
+  ): Resolver<Types> | undefined {
     if (!resolver || fieldConfig.argMappers.length === 0) return resolver;
     const isNodeField = fieldConfig.parentType === 'Query' && fieldConfig.name === 'node';
     return checked(isNodeField ? nodeIdChecked(resolver) : resolver);
