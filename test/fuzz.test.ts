@@ -28,12 +28,45 @@ const documents = [
   'mutation ($input: CreateRestorePlanInput!) { createRestorePlan(input: $input) { __typename ... on Error { code } } }',
   'mutation ($input: SetBackupScheduleInput!) { setBackupSchedule(input: $input) { __typename ... on Error { code } } }',
   '{ node(id: "U2VydmljZTo=") { id } nameAvailability(name: "x") { available } editions { edition } }',
+  'query ($id: ID!) { node(id: $id) { id ... on ApiToken { name role } } }',
+  'query ($states: [ServiceState!]) { services(states: $states) { totalCount } }',
+  'mutation ($input: CreateBridgeInput!) { createBridge(input: $input) { __typename ... on Error { code } } }',
+  'mutation ($input: CreateTemplateInput!) { createTemplate(input: $input) { __typename ... on Error { code } } }',
+  'mutation ($input: CreatePipelineInput!) { createPipeline(input: $input) { __typename ... on Error { code } } }',
+  'mutation ($input: CreateTransformInput!) { createTransform(input: $input) { __typename ... on Error { code } } }',
+  'mutation ($input: UpdateAgreementInput!) { updateAgreement(input: $input) { __typename ... on Error { code } } }',
+  'mutation ($input: UpdateProfileInput!) { updateProfile(input: $input) { __typename ... on Error { code } } }',
+  'mutation ($input: DeleteServiceInput!) { deleteService(input: $input) { __typename ... on Error { code } } }',
+  'mutation ($input: UpdateServiceSettingsInput!) { updateServiceSettings(input: $input) { __typename ... on Error { code } } }',
+  'mutation ($input: PinBackupInput!) { pinBackup(input: $input) { __typename ... on Error { code } } }',
 ];
 const alphabet = '{}()[]:$!@#.,"\\ \n\tabcdefghijklmnopqrstuvwxyz0123456789_-…é\u0000';
 const values = () => ['', 'x', 'contoso-edi', -1, 0, 2 ** 31, 1.5, true, null, [], {}, 'ftp://', 'ÿ'.repeat(300), '"; drop table services; --', '../../etc/passwd', { nested: { deep: [1, 2, 3] } }];
+const nested = (depth: number) => {
+  let value: unknown = 'bottom';
+  for (let i = 0; i < depth; i++) value = i % 2 ? [value] : { next: value };
+  return value;
+};
+/** The input classes of issue 16 that once answered INTERNAL_SERVER_ERROR; each must be generated. */
+const hostile: Record<string, (id: string) => unknown> = {
+  nul: (id) => `${id}\u0000`,
+  nulInside: () => 'ftp://host/\u0000/folder',
+  loneSurrogate: () => ({ note: 'a\uD800b' }),
+  loneSurrogateKey: () => ({ 'key\uDC00': 1 }),
+  deepJson: () => nested(1500),
+  hugeList: () => Array(5000).fill('ACTIVE'),
+  explicitNull: () => null,
+};
 
 it(`survives ${CASES} random and mutated operations: no 5xx, no crash, memory back to its baseline`, async () => {
   const built = await buildService(file.server.gql.bind(file.server), 'fuzz-target');
+  const created = await file.server.gql('mutation { createApiToken(input: { name: "fuzz-reader", role: READER }) { ... on CreateApiTokenSuccess { secret } } }');
+  const readerToken: string = created.data.createApiToken.secret;
+  const tokens = await file.server.gql('{ apiTokens(first: 1) { edges { node { id } } } }');
+  const apiTokenId: string = tokens.data.apiTokens.edges[0].node.id;
+  const backup = await file.server.gql('mutation ($s: ID!) { createBackup(input: { serviceId: $s }) { ... on CreateBackupSuccess { backup { id } } } }', { s: built.serviceId });
+  const backupId: string = backup.data.createBackup.backup.id;
+  const generated = new Map<string, number>();
   const rand = random(SEED);
   const pick = <T>(list: T[]) => list[Math.floor(rand() * list.length)]!;
   const mutate = (text: string) => {
@@ -48,17 +81,31 @@ it(`survives ${CASES} random and mutated operations: no 5xx, no crash, memory ba
     return out;
   };
   const variables = () => {
-    const ids = [built.serviceId, built.agreements.as2, 'not-an-id', Buffer.from('Backup:123').toString('base64')];
+    const ids = [built.serviceId, built.agreements.as2, built.profiles.host, backupId, apiTokenId, 'not-an-id', Buffer.from('Backup:123').toString('base64')];
+    const value = () => {
+      const r = rand();
+      if (r < 0.3) return pick(ids);
+      if (r < 0.55) {
+        const kind = pick(Object.keys(hostile));
+        generated.set(kind, (generated.get(kind) ?? 0) + 1);
+        return hostile[kind]!(pick(ids));
+      }
+      return pick(values());
+    };
     const input: Record<string, unknown> = {};
-    for (const key of ['serviceId', 'agreementId', 'backupId', 'name', 'edition', 'region', 'payload', 'cron', 'targetName', 'label', 'keepLast']) {
-      if (rand() < 0.5) input[key] = rand() < 0.4 ? pick(ids) : pick(values());
+    const keys = ['serviceId', 'agreementId', 'backupId', 'profileId', 'name', 'edition', 'region', 'payload', 'cron', 'targetName', 'label', 'keepLast'];
+    keys.push('content', 'definition', 'mapContent', 'sourceFtpFolder', 'config', 'qualifier', 'identifier', 'kind', 'relativeAddress', 'pinned', 'acsNamespace');
+    for (const key of keys) {
+      if (rand() < 0.4) input[key] = value();
     }
-    return rand() < 0.1 ? pick(values()) : { input, name: pick(values()) };
+    return rand() < 0.1 ? pick(values()) : { input, name: value(), id: value(), states: value() };
   };
   const send = async (body: string) => {
-    const response = await fetch(file.server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` }, body });
-    await response.arrayBuffer();
-    return response.status;
+    const token = rand() < 0.2 ? readerToken : ADMIN_TOKEN;
+    const response = await fetch(file.server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+    const text = await response.text();
+    // An internal error is a failure whatever the HTTP status: bad input must be a typed error.
+    return text.includes('INTERNAL_SERVER_ERROR') ? 500 : response.status;
   };
   const failures: string[] = [];
   const run = async (count: number) => {
@@ -74,6 +121,7 @@ it(`survives ${CASES} random and mutated operations: no 5xx, no crash, memory ba
     return statuses;
   };
   const forgetHarnessRecords = () => {
+    expect(failures).toEqual([]); // first: it names the requests
     // The test harness keeps every log line and SQL statement; those are not the server's memory.
     expect(file.server.logs.filter((l) => l.includes('"unexpected error"'))).toEqual([]);
     file.server.logs.length = 0;
@@ -90,6 +138,7 @@ it(`survives ${CASES} random and mutated operations: no 5xx, no crash, memory ba
   const grown = process.memoryUsage().heapUsed - baseline;
   console.log(`fuzz seed ${SEED}: ${CASES} cases, statuses ${JSON.stringify(Object.fromEntries(statuses))}, heap growth ${(grown / 1048576).toFixed(1)} MiB`);
   expect(failures).toEqual([]);
+  for (const kind of Object.keys(hostile)) expect(generated.get(kind) ?? 0, kind).toBeGreaterThan(10);
   expect(grown).toBeLessThan(16 * 1024 * 1024);
   expect(await (await fetch(file.server.url.replace('/graphql', '/healthz'))).text()).toBe('ok\n');
   expect((await file.server.gql('{ service(name: "fuzz-target") { state } }')).data.service.state).toBe('ACTIVE');

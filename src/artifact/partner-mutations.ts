@@ -72,7 +72,7 @@ defineMutation('updateProfile', {
   resolve: async (input, ctx) => {
     if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
     rules.validateProfileIdentity(input.qualifier ?? undefined, input.identifier ?? undefined);
-    const values = definedOnly({ name: input.name, qualifier: input.qualifier, identifier: input.identifier });
+    const values = definedOnly({ name: input.name ?? undefined, qualifier: input.qualifier ?? undefined, identifier: input.identifier ?? undefined });
     return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.profile, id(input.profileId, 'Profile', 'profileId'), () => values) };
   },
   success: successFields('profile', graphql.Profile),

@@ -4,6 +4,7 @@ import type { Database } from '../db/client.js';
 import type { Context } from '../graphql/context.js';
 import { DomainError } from '../errors.js';
 import { auditLog } from './tables.js';
+import { storableTarget } from './target.js';
 
 type Entry = typeof auditLog.$inferInsert;
 
@@ -18,7 +19,7 @@ export function auditEntry(viewer: Viewer | null, operation: string, input: Reco
   } catch {
     // a malformed id: the mutation itself reports it
   }
-  return { tokenId: viewer?.tokenId ?? null, tokenName: viewer?.tokenName ?? 'anonymous', operation, targetId: (ids[0]?.[1] as string) ?? null, serviceId, outcome: 'SUCCEEDED' };
+  return { tokenId: viewer?.tokenId ?? null, tokenName: viewer?.tokenName ?? 'anonymous', operation, targetId: storableTarget(ids[0]?.[1] as string | undefined), serviceId, outcome: 'SUCCEEDED' };
 }
 
 /**
@@ -50,7 +51,7 @@ export async function audited<T>(ctx: Context, entry: Entry, run: (ctx: Context)
   }
 }
 
-/** A mutation the caller's role may not use: recorded, though nothing ran. */
-export async function recordRefusal(db: Database, viewer: Viewer | null, operation: string, input: Record<string, unknown> | null): Promise<void> {
-  await db.insert(auditLog).values({ ...auditEntry(viewer, operation, input), outcome: 'FORBIDDEN' });
+/** A mutation refused before it ran (its role, its token or its input): recorded, though nothing ran. */
+export async function recordRefusal(db: Database, viewer: Viewer | null, operation: string, input: Record<string, unknown> | null, outcome = 'FORBIDDEN'): Promise<void> {
+  await db.insert(auditLog).values({ ...auditEntry(viewer, operation, input), outcome });
 }

@@ -18,6 +18,8 @@ const RoleEnum = builder.enumType('Role', {
 const ApiToken = builder.drizzleNode('apiTokens', {
   name: 'ApiToken',
   description: 'An API token. Its secret is shown once, when it is created; only a hash is stored.',
+  // ADMIN only wherever it is reached (node(id:) too), as apiTokens is.
+  authScopes: { admin: true },
   id: { column: (t) => t.id },
   select: { columns: { id: true, name: true, role: true, createdAt: true, revokedAt: true } },
   fields: (t) => ({

@@ -10,6 +10,7 @@ import { hasRole } from '../auth/rules.js';
 import { ForbiddenError } from '../errors.js';
 import { relations } from '../db/schema.js';
 import type { Context } from './context.js';
+import InputHygienePlugin from './input-hygiene.js';
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
@@ -26,7 +27,7 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   // Errors before ScopeAuth: a refused mutation then returns the FORBIDDEN error type of its result union.
-  plugins: [ErrorsPlugin, ScopeAuthPlugin, RelayPlugin, DrizzlePlugin],
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, InputHygienePlugin, RelayPlugin, DrizzlePlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,

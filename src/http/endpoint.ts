@@ -14,6 +14,7 @@ import { shareEventResults } from '../graphql/subscription.js';
 import { describeError } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import { awaitRefusalAudits, operationLog, requireViewer } from './plugins.js';
+import { auditUnauthenticatedMutations } from '../audit/unauthenticated.js';
 import { endOnRevocation } from './revocation.js';
 
 /** The path of GraphQL over HTTP, SSE and WebSocket. */
@@ -62,6 +63,7 @@ export function createGraphQLEndpoint(rt: Runtime, metricsPlugin: Plugin) {
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'authorization'] }),
       ...(config.graphiql ? [] : [useDisableIntrospection()]),
       ...abuseLimitPlugins(config.limits),
+      auditUnauthenticatedMutations(),
       requireViewer(),
       endOnRevocation(rt),
       shareEventResults(),
