@@ -7,6 +7,7 @@ import { defineMutation } from '../graphql/mutation.js';
 import { checklist, completeChecklistItem } from './checklist.js';
 import * as plans from './plan.js';
 import { planEvents } from './progress.js';
+import { resumeService } from './resume.js';
 import { ChecklistIncompleteError, PlanBlockedError, checklistKinds, controlNumberPolicies, restoreStates, severities, type RestoreCheck } from './rules.js';
 import { restoreEvents } from './tables.js';
 import { runRestore } from './worker.js';
@@ -236,6 +237,19 @@ defineMutation('completeChecklistItem', {
   success: (t) => ({
     service: t.drizzleField({ type: 'services', description: 'The service with its checklist.', resolve: async (query, r, _a, ctx) => (await ctx.db.query.services.findFirst(query({ where: { id: r.serviceId } })))! }),
   }),
+});
+
+// Lives here, not with the other lifecycle mutations: resuming a restored service completes its restore plan.
+defineMutation('resumeService', {
+  description: 'Resumes a SUSPENDED service (→ ACTIVE). For a restored service this completes its restore plan (→ ACTIVE); refused with CHECKLIST_INCOMPLETE while an FTP source conflict is open, unless force is true.',
+  scope: 'operator',
+  errors: [NotFoundError, InvalidStateError, ChecklistIncompleteError],
+  input: (t) => ({
+    serviceId: t.id({ required: true, description: 'The service.' }),
+    force: t.boolean({ description: 'Resume even while FTP source conflicts of the post-restore checklist are open.' }),
+  }),
+  resolve: async (input, ctx) => ({ service: await resumeService(ctx.runtime, localId(input.serviceId, 'Service', ['input', 'serviceId']), input.force ?? false) }),
+  success: (t) => ({ service: t.field({ type: Service, description: 'The service in its new state.', resolve: (r) => r.service }) }),
 });
 
 builder.subscriptionField('restoreProgress', (t) =>

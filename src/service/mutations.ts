@@ -9,8 +9,6 @@ import { defineMutation } from '../graphql/mutation.js';
 import { EditionEnum, Service, ServiceStateEnum } from './graphql.js';
 import type { LifecycleOperation, SecretKind } from './rules.js';
 import * as operations from './service.js';
-import { resumeService } from '../restore/resume.js';
-import { ChecklistIncompleteError } from '../restore/rules.js';
 
 const serviceId = (id: string) => localId(id, 'Service', ['input', 'serviceId']);
 
@@ -98,17 +96,6 @@ lifecycleMutation('startService', 'start', 'Starts a STOPPED service (→ ACTIVE
 lifecycleMutation('stopService', 'stop', 'Stops an ACTIVE service (→ STOPPED).');
 lifecycleMutation('restartService', 'restart', 'Restarts an ACTIVE or STOPPED service (→ ACTIVE).');
 lifecycleMutation('suspendService', 'suspend', 'Suspends an ACTIVE service (→ SUSPENDED).');
-defineMutation('resumeService', {
-  description: 'Resumes a SUSPENDED service (→ ACTIVE). For a restored service this completes its restore plan (→ ACTIVE); refused with CHECKLIST_INCOMPLETE while an FTP source conflict is open, unless force is true.',
-  scope: 'operator',
-  errors: [NotFoundError, InvalidStateError, ChecklistIncompleteError],
-  input: (t) => ({
-    serviceId: t.id({ required: true, description: 'The service.' }),
-    force: t.boolean({ description: 'Resume even while FTP source conflicts of the post-restore checklist are open.' }),
-  }),
-  resolve: async (input, ctx) => ({ service: await resumeService(ctx.runtime, serviceId(input.serviceId), input.force ?? false) }),
-  success: (t) => ({ service: t.field({ type: Service, description: 'The service in its new state.', resolve: (r) => r.service }) }),
-});
 lifecycleMutation(
   'deleteService',
   'delete',
