@@ -3,7 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { filter, pipe } from 'graphql-yoga';
 import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
 import type { BackupStatusChange } from '../events/bus.js';
-import { builder, connectionTypes, edgeType } from '../graphql/builder.js';
+import { builder, sharedConnection } from '../graphql/builder.js';
 import { ErrorInterface } from '../graphql/errors.js';
 import { localId } from '../graphql/ids.js';
 import { defineMutation } from '../graphql/mutation.js';
@@ -99,8 +99,11 @@ builder.drizzleObject('backupSchedules', {
   }),
 });
 
+/** Both `backups` lists (all backups, one service's backups) page through BackupConnection. */
+const BackupConnection = sharedConnection(Backup, 'Backup');
+
 builder.drizzleObjectFields(Service, (t) => ({
-  backups: t.relatedConnection('backups', { description: 'Backups of this service, newest first.', totalCount: true, query: { orderBy: { createdAt: 'desc' } } }, connectionTypes('ServiceBackup'), edgeType('ServiceBackup')),
+  backups: t.relatedConnection('backups', { description: 'Backups of this service, newest first.', totalCount: true, query: { orderBy: { createdAt: 'desc' } } }, BackupConnection),
   lastBackup: t.drizzleField({
     type: 'backups',
     nullable: true,
@@ -125,8 +128,7 @@ builder.queryFields((t) => ({
       resolve: (query, _p, args, ctx) =>
         ctx.db.query.backups.findMany(query({ where: { ...(args.serviceName ? { serviceName: args.serviceName } : {}), ...(args.status ? { status: args.status as BackupStatus } : {}) }, orderBy: { createdAt: 'desc' } })),
     },
-    connectionTypes('Backup'),
-    edgeType('Backup'),
+    BackupConnection,
   ),
   backup: t.drizzleField({
     type: 'backups',

@@ -1,4 +1,4 @@
-import SchemaBuilder from '@pothos/core';
+import SchemaBuilder, { type ObjectParam } from '@pothos/core';
 import DrizzlePlugin from '@pothos/plugin-drizzle';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
@@ -13,18 +13,26 @@ import type { Context } from './context.js';
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
-/** THE schema builder: every slice registers its types on it. */
-export const builder = new SchemaBuilder<{
+/** The builder's types: what every field's context, scopes, scalars and connections look like. */
+interface BuilderTypes {
   Context: Context;
   DrizzleRelations: typeof relations;
   DefaultFieldNullability: false;
   AuthScopes: { reader: boolean; operator: boolean; admin: boolean };
+  /** A connection's totalCount, where it has one (see sharedConnection). */
+  Connection: { totalCount?: number | (() => number | Promise<number>) };
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
     ID: { Input: string; Output: string | number };
     JSON: { Input: unknown; Output: unknown };
   };
-}>({
+}
+
+/** BuilderTypes with Pothos' defaults filled in: the `Types` every builder generic takes. */
+export type Types = PothosSchemaTypes.ExtendDefaultTypes<BuilderTypes>;
+
+/** THE schema builder: every slice registers its types on it. */
+export const builder = new SchemaBuilder<BuilderTypes>({
   // Errors before ScopeAuth: a refused mutation then returns the FORBIDDEN error type of its result union.
   plugins: [ErrorsPlugin, ScopeAuthPlugin, RelayPlugin, DrizzlePlugin],
   defaultFieldNullability: false,
@@ -86,6 +94,30 @@ export function connectionTypes(node: string) {
 
 export function edgeType(node: string) {
   return { name: `${node}Edge` };
+}
+
+/**
+ * The one `<Node>Connection` (and `<Node>Edge`) of a node type that several fields list, each with a
+ * totalCount: a drizzle connection hands its count over as a function, a related connection as a number.
+ */
+export function sharedConnection<Node extends ObjectParam<Types>>(type: Node, node: string) {
+  return builder.connectionObject(
+    {
+      type,
+      ...connectionTypes(node),
+      fields: (t) => ({
+        totalCount: t.int({
+          // Tells a drizzle connection that asks only for totalCount that it need not load the rows.
+          extensions: { pothosDrizzleTotalCount: true },
+          resolve: async (connection) => {
+            const count = connection.totalCount;
+            return typeof count === 'function' ? count() : (count ?? 0);
+          },
+        }),
+      }),
+    },
+    edgeType(node),
+  );
 }
 
 builder.scalarType('JSON', {
