@@ -1,10 +1,12 @@
 // Deployed artifacts: custom assemblies, bridges, certificates, transforms, pipelines, templates,
 // X12 mappings and hybrid connections.
 import { createHash } from 'node:crypto';
+import type { ObjectRef } from '@pothos/core';
+import type { Types } from '../graphql/builder.js';
 import { LimitExceededError, ValidationError } from '../errors.js';
 import { defineMutation } from '../graphql/mutation.js';
 import * as graphql from './graphql.js';
-import { defineDelete, definedOnly, errors, id, serviceOf, successFields } from './mutation-kit.js';
+import { createArtifact, defineDelete, definedOnly, errors, id, serviceOf, successFields, updateArtifact, type RowOf } from './mutation-kit.js';
 import * as rules from './rules.js';
 import * as ops from './service.js';
 
@@ -22,7 +24,7 @@ defineMutation('createCustomAssembly', {
   resolve: async (input, ctx) => {
     rules.validateArtifactName(input.name, ['input', 'name']);
     validateVersion(input.version);
-    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.customAssembly, serviceOf(input.serviceId), { name: input.name, version: input.version, ...assemblyContent(input.contentBase64) }) };
+    return { row: await createArtifact(ctx.runtime, ops.kinds.customAssembly, serviceOf(input.serviceId), { name: input.name, version: input.version, ...assemblyContent(input.contentBase64) }) };
   },
   success: successFields('customAssembly', graphql.CustomAssembly),
 });
@@ -38,7 +40,7 @@ defineMutation('updateCustomAssembly', {
   resolve: async (input, ctx) => {
     if (input.version != null) validateVersion(input.version);
     const values = { ...definedOnly({ version: input.version ?? undefined }), ...(input.contentBase64 != null ? assemblyContent(input.contentBase64) : {}) };
-    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.customAssembly, id(input.customAssemblyId, 'CustomAssembly', 'customAssemblyId'), () => values) };
+    return { row: await updateArtifact(ctx.runtime, ops.kinds.customAssembly, id(input.customAssemblyId, 'CustomAssembly', 'customAssemblyId'), () => values) };
   },
   success: successFields('customAssembly', graphql.CustomAssembly),
 });
@@ -61,7 +63,7 @@ defineMutation('createBridge', {
     rules.validateRelativeAddress(input.relativeAddress, ['input', 'relativeAddress']);
     validateConfig(input.config);
     const values = { name: input.name, kind: input.kind, relativeAddress: input.relativeAddress, config: input.config ?? null };
-    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.bridge, serviceOf(input.serviceId), values, { before: (tx, service) => ops.assertCapacity(tx, service, { bridges: 1 }) }) };
+    return { row: await createArtifact(ctx.runtime, ops.kinds.bridge, serviceOf(input.serviceId), values, { before: (tx, service) => ops.assertCapacity(tx, service, { bridges: 1 }) }) };
   },
   success: successFields('bridge', graphql.Bridge),
 });
@@ -80,7 +82,7 @@ defineMutation('updateBridge', {
     if (input.relativeAddress != null) rules.validateRelativeAddress(input.relativeAddress, ['input', 'relativeAddress']);
     validateConfig(input.config);
     const values = definedOnly({ name: input.name ?? undefined, relativeAddress: input.relativeAddress ?? undefined, config: input.config });
-    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.bridge, id(input.bridgeId, 'Bridge', 'bridgeId'), () => values) };
+    return { row: await updateArtifact(ctx.runtime, ops.kinds.bridge, id(input.bridgeId, 'Bridge', 'bridgeId'), () => values) };
   },
   success: successFields('bridge', graphql.Bridge),
 });
@@ -100,7 +102,7 @@ defineMutation('createCertificate', {
   resolve: async (input, ctx) => {
     rules.validateArtifactName(input.name, ['input', 'name']);
     const values = { name: input.name, ...certificateContent(input.contentBase64), ...privateKey(ctx.runtime, input.privateKeyBase64) };
-    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.certificate, serviceOf(input.serviceId), values) };
+    return { row: await createArtifact(ctx.runtime, ops.kinds.certificate, serviceOf(input.serviceId), values) };
   },
   success: successFields('certificate', graphql.Certificate),
 });
@@ -121,14 +123,17 @@ defineMutation('updateCertificate', {
       ...(input.contentBase64 != null ? certificateContent(input.contentBase64) : {}),
       ...(input.privateKeyBase64 !== undefined ? privateKey(ctx.runtime, input.privateKeyBase64) : {}),
     };
-    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.certificate, id(input.certificateId, 'Certificate', 'certificateId'), () => values) };
+    return { row: await updateArtifact(ctx.runtime, ops.kinds.certificate, id(input.certificateId, 'Certificate', 'certificateId'), () => values) };
   },
   success: successFields('certificate', graphql.Certificate),
 });
 defineDelete(ops.kinds.certificate, 'certificate');
 
 // Transforms, pipelines and templates: a name and one text
-function textArtifactMutations(kind: ops.Kind, field: string, type: any, textField: string, textDescription: string) {
+/** What a drizzle object type may also be handed: a selection still to load. */
+type DrizzleSelection = { $pothosQueryFor: string | undefined };
+type TextKind = typeof ops.kinds.transform | typeof ops.kinds.pipeline | typeof ops.kinds.template;
+function textArtifactMutations<K extends TextKind>(kind: K, field: string, type: ObjectRef<Types, RowOf<K> | DrizzleSelection>, textField: string, textDescription: string) {
   defineMutation(`create${kind.typename}`, {
     description: `Adds a ${kind.label} to a service.`,
     scope: 'operator',
@@ -138,10 +143,10 @@ function textArtifactMutations(kind: ops.Kind, field: string, type: any, textFie
       name: t.string({ required: true, description: 'Name, unique within the service.' }),
       [textField]: t.string({ required: true, description: textDescription }),
     }),
-    resolve: async (input: Record<string, string>, ctx) => {
+    resolve: async (input, ctx) => {
       rules.validateArtifactName(input.name!, ['input', 'name']);
       rules.validateText(input[textField]!, ['input', textField]);
-      return { row: await ops.createArtifact(ctx.runtime, kind, serviceOf(input.serviceId!), { name: input.name, [textField]: input[textField] }) };
+      return { row: await createArtifact(ctx.runtime, kind, serviceOf(input.serviceId!), { name: input.name, [textField]: input[textField] }) };
     },
     success: successFields(field, type),
   });
@@ -154,11 +159,11 @@ function textArtifactMutations(kind: ops.Kind, field: string, type: any, textFie
       name: t.string({ description: 'New name.' }),
       [textField]: t.string({ description: textDescription }),
     }),
-    resolve: async (input: Record<string, string | null | undefined>, ctx) => {
+    resolve: async (input, ctx) => {
       if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
       if (input[textField] != null) rules.validateText(input[textField]!, ['input', textField]);
       const values = definedOnly({ name: input.name ?? undefined, [textField]: input[textField] ?? undefined });
-      return { row: await ops.updateArtifact(ctx.runtime, kind, id(input[`${field}Id`]!, kind.typename, `${field}Id`), () => values) };
+      return { row: await updateArtifact(ctx.runtime, kind, id(input[`${field}Id`]!, kind.typename, `${field}Id`), () => values) };
     },
     success: successFields(field, type),
   });
@@ -180,7 +185,7 @@ defineMutation('createX12Mapping', {
   }),
   resolve: async (input, ctx) => {
     rules.validateX12Mapping(input.st01, input.gs01);
-    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.x12Mapping, serviceOf(input.serviceId), { st01: input.st01, gs01: input.gs01 }) };
+    return { row: await createArtifact(ctx.runtime, ops.kinds.x12Mapping, serviceOf(input.serviceId), { st01: input.st01, gs01: input.gs01 }) };
   },
   success: successFields('x12Mapping', graphql.X12Mapping),
 });
@@ -191,7 +196,7 @@ defineMutation('updateX12Mapping', {
   input: (t) => ({ x12MappingId: t.id({ required: true, description: 'The mapping.' }), gs01: t.string({ required: true, description: 'New functional identifier code.' }) }),
   resolve: async (input, ctx) => {
     rules.validateX12Mapping(undefined, input.gs01);
-    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.x12Mapping, id(input.x12MappingId, 'X12Mapping', 'x12MappingId'), () => ({ gs01: input.gs01 })) };
+    return { row: await updateArtifact(ctx.runtime, ops.kinds.x12Mapping, id(input.x12MappingId, 'X12Mapping', 'x12MappingId'), () => ({ gs01: input.gs01 })) };
   },
   success: successFields('x12Mapping', graphql.X12Mapping),
 });
@@ -212,7 +217,7 @@ defineMutation('createHybridConnection', {
     rules.validateArtifactName(input.name, ['input', 'name']);
     rules.validateHost(input.host, input.port);
     const values = { name: input.name, host: input.host, port: input.port };
-    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.hybridConnection, serviceOf(input.serviceId), values, { before: (tx, service) => ops.assertCapacity(tx, service, { hybridConnections: 1 }) }) };
+    return { row: await createArtifact(ctx.runtime, ops.kinds.hybridConnection, serviceOf(input.serviceId), values, { before: (tx, service) => ops.assertCapacity(tx, service, { hybridConnections: 1 }) }) };
   },
   success: successFields('hybridConnection', graphql.HybridConnection),
 });
@@ -228,7 +233,7 @@ defineMutation('updateHybridConnection', {
   }),
   resolve: async (input, ctx) => {
     if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
-    const row = await ops.updateArtifact<{ host: string; port: number }>(ctx.runtime, ops.kinds.hybridConnection, id(input.hybridConnectionId, 'HybridConnection', 'hybridConnectionId'), (current) => {
+    const row = await updateArtifact(ctx.runtime, ops.kinds.hybridConnection, id(input.hybridConnectionId, 'HybridConnection', 'hybridConnectionId'), (current) => {
       rules.validateHost(input.host ?? current.host, input.port ?? current.port);
       return definedOnly({ name: input.name ?? undefined, host: input.host ?? undefined, port: input.port ?? undefined });
     });

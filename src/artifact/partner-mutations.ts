@@ -5,7 +5,7 @@ import { LimitExceededError, NotFoundError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { defineMutation } from '../graphql/mutation.js';
 import * as graphql from './graphql.js';
-import { defineDelete, definedOnly, errors, id, serviceOf, successFields } from './mutation-kit.js';
+import { createArtifact, defineDelete, definedOnly, errors, id, serviceOf, successFields, updateArtifact } from './mutation-kit.js';
 import * as rules from './rules.js';
 import * as ops from './service.js';
 import { agreements, profiles } from './tables.js';
@@ -18,7 +18,7 @@ defineMutation('createPartner', {
   input: (t) => ({ serviceId: t.id({ required: true, description: 'The service.' }), name: t.string({ required: true, description: 'Partner name, unique within the service.' }) }),
   resolve: async (input, ctx) => {
     rules.validateArtifactName(input.name, ['input', 'name']);
-    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.partner, serviceOf(input.serviceId), { name: input.name }) };
+    return { row: await createArtifact(ctx.runtime, ops.kinds.partner, serviceOf(input.serviceId), { name: input.name }) };
   },
   success: successFields('partner', graphql.Partner),
 });
@@ -29,7 +29,7 @@ defineMutation('updatePartner', {
   input: (t) => ({ partnerId: t.id({ required: true, description: 'The partner.' }), name: t.string({ required: true, description: 'New name.' }) }),
   resolve: async (input, ctx) => {
     rules.validateArtifactName(input.name, ['input', 'name']);
-    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.partner, id(input.partnerId, 'Partner', 'partnerId'), () => ({ name: input.name })) };
+    return { row: await updateArtifact(ctx.runtime, ops.kinds.partner, id(input.partnerId, 'Partner', 'partnerId'), () => ({ name: input.name })) };
   },
   success: successFields('partner', graphql.Partner),
 });
@@ -55,7 +55,7 @@ defineMutation('createProfile', {
     const partner = await ctx.db.query.partners.findFirst({ where: { id: partnerId }, columns: { serviceId: true } });
     if (!partner) throw new NotFoundError('Partner', input.partnerId);
     const { name, qualifier, identifier } = input;
-    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.profile, partner.serviceId, { partnerId, name, qualifier, identifier }) };
+    return { row: await createArtifact(ctx.runtime, ops.kinds.profile, partner.serviceId, { partnerId, name, qualifier, identifier }) };
   },
   success: successFields('profile', graphql.Profile),
 });
@@ -73,7 +73,7 @@ defineMutation('updateProfile', {
     if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
     rules.validateProfileIdentity(input.qualifier ?? undefined, input.identifier ?? undefined);
     const values = definedOnly({ name: input.name, qualifier: input.qualifier, identifier: input.identifier });
-    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.profile, id(input.profileId, 'Profile', 'profileId'), () => values) };
+    return { row: await updateArtifact(ctx.runtime, ops.kinds.profile, id(input.profileId, 'Profile', 'profileId'), () => values) };
   },
   success: successFields('profile', graphql.Profile),
 });
@@ -108,7 +108,7 @@ defineMutation('createAgreement', {
     const serviceId = serviceOf(input.serviceId);
     const host = id(input.hostProfileId, 'Profile', 'hostProfileId');
     const guest = id(input.guestProfileId, 'Profile', 'guestProfileId');
-    const row = await ops.createArtifact(
+    const row = await createArtifact(
       ctx.runtime,
       ops.kinds.agreement,
       serviceId,
@@ -140,7 +140,7 @@ defineMutation('updateAgreement', {
     if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
     if (input.sourceFtpFolder != null) rules.validateFtpFolder(input.sourceFtpFolder, ['input', 'sourceFtpFolder']);
     const agreementId = id(input.agreementId, 'Agreement', 'agreementId');
-    const row = await ops.updateArtifact<typeof agreements.$inferSelect>(ctx.runtime, ops.kinds.agreement, agreementId, async (current, tx) => {
+    const row = await updateArtifact(ctx.runtime, ops.kinds.agreement, agreementId, async (current, tx) => {
       if (input.controlNumbers) await edi.setControlNumbers(tx, current, input.controlNumbers);
       if (input.batching === false && current.batching) await edi.assertBatchEmpty(tx, agreementId);
       return definedOnly({ name: input.name ?? undefined, sourceFtpFolder: input.sourceFtpFolder, batching: input.batching ?? undefined });

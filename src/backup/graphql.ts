@@ -3,7 +3,7 @@ import { and, eq } from 'drizzle-orm';
 import { filter, pipe } from 'graphql-yoga';
 import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
 import type { BackupStatusChange } from '../events/bus.js';
-import { builder, sharedConnection } from '../graphql/builder.js';
+import { builder, sharedConnection, type Types } from '../graphql/builder.js';
 import { ErrorInterface } from '../graphql/errors.js';
 import { localId } from '../graphql/ids.js';
 import { defineMutation } from '../graphql/mutation.js';
@@ -149,7 +149,9 @@ builder.queryFields((t) => ({
 }));
 
 const backupOf = (value: string) => localId(value, 'Backup', ['input', 'backupId']);
-const backupResult = (t: any) => ({ backup: t.field({ type: Backup, description: 'The backup.', resolve: (r: any) => r.backup }) });
+const backupResult = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, { backup: typeof backups.$inferSelect }>) => ({
+  backup: t.field({ type: Backup, description: 'The backup.', resolve: (r) => r.backup }),
+});
 
 builder.objectType(ActiveBatchMessagesError, {
   name: 'ActiveBatchMessagesError',

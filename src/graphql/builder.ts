@@ -4,12 +4,24 @@ import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
 import { getTableConfig } from 'drizzle-orm/pg-core';
-import { GraphQLError, Kind, getArgumentValues } from 'graphql';
+import { GraphQLError, Kind, getArgumentValues, type GraphQLResolveInfo } from 'graphql';
 import { recordRefusal } from '../audit/service.js';
 import { hasRole } from '../auth/rules.js';
 import { ForbiddenError } from '../errors.js';
 import { relations } from '../db/schema.js';
 import type { Context } from './context.js';
+
+/**
+ * A mutation's `input` as the caller sent it (global ids as strings), for the audit log: read from
+ * the operation itself, since the field's arguments may already hold decoded ids.
+ */
+export function sentInput(info: GraphQLResolveInfo): Record<string, unknown> | null {
+  const field = info.parentType.getFields()[info.fieldName];
+  const node = info.fieldNodes[0];
+  if (!field || !node) return null;
+  const input: unknown = getArgumentValues(field, node, info.variableValues).input;
+  return typeof input === 'object' && input !== null ? { ...input } : null;
+}
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
@@ -46,9 +58,7 @@ export const builder = new SchemaBuilder<BuilderTypes>({
     unauthorizedError: (_parent, ctx, info) => {
       const message = `Your token's role may not use ${info.parentType.name}.${info.fieldName}`;
       if (info.parentType.name !== 'Mutation') return new GraphQLError(message, { extensions: { code: 'FORBIDDEN' } });
-      const field = info.parentType.getFields()[info.fieldName]!;
-      const input = getArgumentValues(field, info.fieldNodes[0]!, info.variableValues).input as Record<string, unknown> | undefined;
-      ctx.pendingAudit.push(recordRefusal(ctx.db, ctx.viewer, info.fieldName, input ?? null));
+      ctx.pendingAudit.push(recordRefusal(ctx.db, ctx.viewer, info.fieldName, sentInput(info)));
       return new ForbiddenError(message);
     },
   },

@@ -1,6 +1,6 @@
 import { InvalidStateError, NameUnavailableError, NotFoundError } from '../errors.js';
 import { EditionEnum, Service } from '../service/graphql.js';
-import { builder, connectionTypes, edgeType } from '../graphql/builder.js';
+import { builder, connectionTypes, edgeType, type Types } from '../graphql/builder.js';
 import { ErrorInterface } from '../graphql/errors.js';
 import { localId } from '../graphql/ids.js';
 import { defineMutation } from '../graphql/mutation.js';
@@ -9,7 +9,7 @@ import * as plans from './plan.js';
 import { planEvents } from './progress.js';
 import { resumeService } from './resume.js';
 import { ChecklistIncompleteError, PlanBlockedError, checklistKinds, controlNumberPolicies, restoreStates, severities, type RestoreCheck } from './rules.js';
-import { restoreEvents } from './tables.js';
+import { restoreEvents, restorePlans } from './tables.js';
 import { runRestore } from './worker.js';
 
 const RestoreStateEnum = builder.enumType('RestoreState', {
@@ -184,7 +184,9 @@ builder.queryFields((t) => ({
 }));
 
 const planOf = (value: string) => localId(value, 'RestorePlan', ['input', 'planId']);
-const planResult = (t: any) => ({ plan: t.field({ type: RestorePlan, description: 'The plan.', resolve: (r: any) => r.plan }) });
+const planResult = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, { plan: typeof restorePlans.$inferSelect }>) => ({
+  plan: t.field({ type: RestorePlan, description: 'The plan.', resolve: (r) => r.plan }),
+});
 
 defineMutation('createRestorePlan', {
   description: 'Plans a restore of a backup into a new service and runs every check (blockers, warnings, information). Nothing changes until executeRestorePlan.',
