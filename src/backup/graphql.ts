@@ -5,6 +5,7 @@ import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js'
 import type { BackupStatusChange } from '../events/bus.js';
 import { builder, sharedConnection, type Types } from '../graphql/builder.js';
 import { ErrorInterface } from '../graphql/errors.js';
+import { idProblem } from '../graphql/global-ids.js';
 import { localId } from '../graphql/ids.js';
 import { defineMutation } from '../graphql/mutation.js';
 import { Service } from '../service/graphql.js';
@@ -135,20 +136,14 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'One backup by id.',
     authScopes: { reader: true },
-    args: { id: t.arg.id({ required: true, description: 'Global id of the backup.' }) },
-    resolve: async (query, _root, args, ctx) => {
-      let id: string;
-      try {
-        id = localId(String(args.id), 'Backup', ['id']);
-      } catch {
-        return null;
-      }
-      return (await ctx.db.query.backups.findFirst(query({ where: { id } }))) ?? null;
+    args: { id: t.arg.globalID({ for: Backup, required: true, description: 'Global id of the backup.' }) },
+    resolve: async (query, _root, args, ctx, info) => {
+      if (idProblem(info)) return null; // malformed, or not a backup's: no backup has it
+      return (await ctx.db.query.backups.findFirst(query({ where: { id: args.id.id } }))) ?? null;
     },
   }),
 }));
 
-const backupOf = (value: string) => localId(value, 'Backup', ['input', 'backupId']);
 const backupResult = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, { backup: typeof backups.$inferSelect }>) => ({
   backup: t.field({ type: Backup, description: 'The backup.', resolve: (r) => r.backup }),
 });
@@ -184,7 +179,7 @@ defineMutation('createBackup', {
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError, ActiveBatchMessagesError, EditionWithoutBackupError],
   input: (t) => ({
-    serviceId: t.id({ required: true, description: 'The service.' }),
+    serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
     label: t.string({ description: 'A label to recognise it by, e.g. "before partner migration".' }),
     allowBatchMessageLoss: t.boolean({ description: 'Back up even though batches hold messages; they are not kept and a warning says so.' }),
   }),
@@ -192,7 +187,7 @@ defineMutation('createBackup', {
     if (input.label != null && (input.label.length > 200 || /[\u0000-\u001f]/.test(input.label))) {
       throw ValidationError.field(['input', 'label'], 'must be at most 200 characters without control characters');
     }
-    return { backup: await ops.createBackup(ctx.runtime, { serviceId: localId(input.serviceId, 'Service', ['input', 'serviceId']), label: input.label, allowBatchMessageLoss: input.allowBatchMessageLoss }) };
+    return { backup: await ops.createBackup(ctx.runtime, { serviceId: input.serviceId.id, label: input.label, allowBatchMessageLoss: input.allowBatchMessageLoss }) };
   },
   success: backupResult,
 });
@@ -201,8 +196,8 @@ defineMutation('verifyBackup', {
   description: 'Re-reads, decrypts and re-checksums a backup. A mismatch marks it CORRUPT: it can never be restored.',
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError],
-  input: (t) => ({ backupId: t.id({ required: true, description: 'The backup.' }) }),
-  resolve: async (input, ctx) => ({ backup: await ops.verifyBackup(ctx.runtime, backupOf(input.backupId)) }),
+  input: (t) => ({ backupId: t.globalID({ for: Backup, required: true, description: 'The backup.' }) }),
+  resolve: async (input, ctx) => ({ backup: await ops.verifyBackup(ctx.runtime, input.backupId.id) }),
   success: backupResult,
 });
 
@@ -210,8 +205,8 @@ defineMutation('pinBackup', {
   description: 'Pins a backup (never pruned nor deleted) or unpins it.',
   scope: 'operator',
   errors: [NotFoundError],
-  input: (t) => ({ backupId: t.id({ required: true, description: 'The backup.' }), pinned: t.boolean({ required: true, description: 'true to pin, false to unpin.' }) }),
-  resolve: async (input, ctx) => ({ backup: await ops.pinBackup(ctx.runtime, backupOf(input.backupId), input.pinned) }),
+  input: (t) => ({ backupId: t.globalID({ for: Backup, required: true, description: 'The backup.' }), pinned: t.boolean({ required: true, description: 'true to pin, false to unpin.' }) }),
+  resolve: async (input, ctx) => ({ backup: await ops.pinBackup(ctx.runtime, input.backupId.id, input.pinned) }),
   success: backupResult,
 });
 
@@ -219,10 +214,10 @@ defineMutation('deleteBackup', {
   description: 'Deletes a backup and its content. Refused while pinned, running, or used by an executing restore.',
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError],
-  input: (t) => ({ backupId: t.id({ required: true, description: 'The backup.' }) }),
+  input: (t) => ({ backupId: t.globalID({ for: Backup, required: true, description: 'The backup.' }) }),
   resolve: async (input, ctx) => {
-    await ops.deleteBackup(ctx.runtime, backupOf(input.backupId));
-    return { deletedId: input.backupId };
+    await ops.deleteBackup(ctx.runtime, input.backupId.id);
+    return { deletedId: encodeGlobalID('Backup', input.backupId.id) };
   },
   success: (t) => ({ deletedId: t.id({ description: 'Global id of the deleted backup.', resolve: (r) => r.deletedId }) }),
 });
@@ -232,7 +227,7 @@ defineMutation('setBackupSchedule', {
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError, EditionWithoutBackupError],
   input: (t) => ({
-    serviceId: t.id({ required: true, description: 'The service.' }),
+    serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
     cron: t.string({ required: true, description: 'When to back up, e.g. "0 2 * * *" (02:00 UTC daily).' }),
     keepLast: t.int({ description: 'Keep at most this many scheduled backups.' }),
     keepDays: t.int({ description: 'Remove scheduled backups older than this many days.' }),
@@ -240,7 +235,7 @@ defineMutation('setBackupSchedule', {
     onActiveBatchMessages: t.field({ type: OnActiveBatchMessagesEnum, description: 'Default SKIP.' }),
   }),
   resolve: async (input, ctx) => {
-    const row = await schedule.setBackupSchedule(ctx.runtime, { ...input, serviceId: localId(input.serviceId, 'Service', ['input', 'serviceId']) });
+    const row = await schedule.setBackupSchedule(ctx.runtime, { ...input, serviceId: input.serviceId.id });
     return { serviceId: row.serviceId };
   },
   success: (t) => ({

@@ -3,6 +3,7 @@ import DrizzlePlugin from '@pothos/plugin-drizzle';
 import ErrorsPlugin from '@pothos/plugin-errors';
 import RelayPlugin from '@pothos/plugin-relay';
 import ScopeAuthPlugin from '@pothos/plugin-scope-auth';
+import GlobalIdProblemsPlugin from './global-ids.js';
 import { getTableConfig } from 'drizzle-orm/pg-core';
 import { GraphQLError, Kind, getArgumentValues, type GraphQLResolveInfo } from 'graphql';
 import { recordRefusal } from '../audit/service.js';
@@ -46,7 +47,8 @@ export type Types = PothosSchemaTypes.ExtendDefaultTypes<BuilderTypes>;
 /** THE schema builder: every slice registers its types on it. */
 export const builder = new SchemaBuilder<BuilderTypes>({
   // Errors before ScopeAuth: a refused mutation then returns the FORBIDDEN error type of its result union.
-  plugins: [ErrorsPlugin, ScopeAuthPlugin, RelayPlugin, DrizzlePlugin],
+  // GlobalIdProblems keeps unusable ids for the field to answer after auth (see global-ids.ts).
+  plugins: [ErrorsPlugin, ScopeAuthPlugin, RelayPlugin, DrizzlePlugin, GlobalIdProblemsPlugin],
   defaultFieldNullability: false,
   scopeAuth: {
     authorizeOnSubscribe: true,

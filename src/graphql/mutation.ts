@@ -57,7 +57,8 @@ export function defineMutation<Fields extends InputFieldMap, Shape extends objec
       },
       resolve: (_root, args, ctx, info) =>
         audited(ctx, auditEntry(ctx.viewer, name, sentInput(info)), (audit) =>
-          // The one assertion: GraphQL validated args.input against Input, whose shape this is.
+          // The one assertion: GraphQL validated args.input against Input, whose shape this is. (An
+          // unusable global id in it throws its problem where the resolver reads it: see global-ids.ts.)
           options.resolve(args.input as InputShapeFromFields<Fields>, audit),
         ),
     }),

@@ -10,8 +10,6 @@ import { EditionEnum, Service, ServiceStateEnum } from './graphql.js';
 import type { LifecycleOperation, SecretKind } from './rules.js';
 import * as operations from './service.js';
 
-const serviceId = (id: string) => localId(id, 'Service', ['input', 'serviceId']);
-
 defineMutation('createService', {
   description: 'Creates a BizTalk Service in state ACTIVE.',
   scope: 'operator',
@@ -40,7 +38,7 @@ defineMutation('updateServiceSettings', {
   scope: 'admin',
   errors: [NotFoundError, InvalidStateError],
   input: (t) => ({
-    serviceId: t.id({ required: true, description: 'The service.' }),
+    serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
     acsNamespace: t.string({ description: 'Access Control Service namespace.' }),
     acsIssuerKey: t.string({ description: 'ACS issuer key (secret).' }),
     trackingDatabaseConnectionString: t.string({ description: 'Tracking database connection string (secret).' }),
@@ -59,7 +57,7 @@ defineMutation('updateServiceSettings', {
       SSL_CERTIFICATE: ssl === undefined ? undefined : ssl === null ? null : JSON.stringify(ssl),
     };
     const change = { acsNamespace: input.acsNamespace, secrets };
-    return { service: await operations.updateServiceSettings(ctx.runtime, serviceId(input.serviceId), change) };
+    return { service: await operations.updateServiceSettings(ctx.runtime, input.serviceId.id, change) };
   },
   success: (t) => ({ service: t.field({ type: Service, description: 'The service with its new settings.', resolve: (r) => r.service }) }),
 });
@@ -69,11 +67,11 @@ defineMutation('scaleService', {
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError, LimitExceededError],
   input: (t) => ({
-    serviceId: t.id({ required: true, description: 'The service.' }),
+    serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
     scaleUnitCount: t.int({ required: true, description: 'The new number of scale units.' }),
   }),
   resolve: async (input, ctx) => ({
-    service: await operations.scaleService(ctx.runtime, serviceId(input.serviceId), input.scaleUnitCount),
+    service: await operations.scaleService(ctx.runtime, input.serviceId.id, input.scaleUnitCount),
   }),
   success: (t) => ({ service: t.field({ type: Service, description: 'The scaled service.', resolve: (r) => r.service }) }),
 });
@@ -84,9 +82,9 @@ function lifecycleMutation(name: string, operation: LifecycleOperation, descript
     description,
     scope: operation === 'delete' ? 'admin' : 'operator',
     errors: [NotFoundError, InvalidStateError],
-    input: (t) => ({ serviceId: t.id({ required: true, description: 'The service.' }) }),
+    input: (t) => ({ serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }) }),
     resolve: async (input, ctx) => ({
-      service: await operations.transitionService(ctx.runtime, serviceId(input.serviceId), operation),
+      service: await operations.transitionService(ctx.runtime, input.serviceId.id, operation),
     }),
     success: (t) => ({ service: t.field({ type: Service, description: 'The service in its new state.', resolve: (r) => r.service }) }),
   });
