@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { ObjectRef } from '@pothos/core';
 import type { Types } from '../graphql/builder.js';
-import { LimitExceededError, ValidationError } from '../errors.js';
+import { LimitExceededError } from '../errors.js';
 import { defineMutation } from '../graphql/mutation.js';
 import * as graphql from './graphql.js';
 import { Service } from '../service/graphql.js';
@@ -24,7 +24,7 @@ defineMutation('createCustomAssembly', {
   }),
   resolve: async (input, ctx) => {
     rules.validateArtifactName(input.name, ['input', 'name']);
-    validateVersion(input.version);
+    rules.validateAssemblyVersion(input.version, ['input', 'version']);
     return { row: await createArtifact(ctx.runtime, ops.kinds.customAssembly, input.serviceId.id, { name: input.name, version: input.version, ...assemblyContent(input.contentBase64) }) };
   },
   success: successFields('customAssembly', graphql.CustomAssembly),
@@ -39,7 +39,7 @@ defineMutation('updateCustomAssembly', {
     contentBase64: t.string({ description: 'New binary, base64-encoded.' }),
   }),
   resolve: async (input, ctx) => {
-    if (input.version != null) validateVersion(input.version);
+    if (input.version != null) rules.validateAssemblyVersion(input.version, ['input', 'version']);
     const values = { ...definedOnly({ version: input.version ?? undefined }), ...(input.contentBase64 != null ? assemblyContent(input.contentBase64) : {}) };
     return { row: await updateArtifact(ctx.runtime, ops.kinds.customAssembly, input.customAssemblyId.id, () => values) };
   },
@@ -62,7 +62,7 @@ defineMutation('createBridge', {
   resolve: async (input, ctx) => {
     rules.validateArtifactName(input.name, ['input', 'name']);
     rules.validateRelativeAddress(input.relativeAddress, ['input', 'relativeAddress']);
-    validateConfig(input.config);
+    rules.validateBridgeConfig(input.config, ['input', 'config']);
     const values = { name: input.name, kind: input.kind, relativeAddress: input.relativeAddress, config: input.config ?? null };
     return { row: await createArtifact(ctx.runtime, ops.kinds.bridge, input.serviceId.id, values, { before: (tx, service) => ops.assertCapacity(tx, service, { bridges: 1 }) }) };
   },
@@ -81,7 +81,7 @@ defineMutation('updateBridge', {
   resolve: async (input, ctx) => {
     if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
     if (input.relativeAddress != null) rules.validateRelativeAddress(input.relativeAddress, ['input', 'relativeAddress']);
-    validateConfig(input.config);
+    rules.validateBridgeConfig(input.config, ['input', 'config']);
     const values = definedOnly({ name: input.name ?? undefined, relativeAddress: input.relativeAddress ?? undefined, config: input.config });
     return { row: await updateArtifact(ctx.runtime, ops.kinds.bridge, input.bridgeId.id, () => values) };
   },
@@ -247,14 +247,6 @@ defineMutation('updateHybridConnection', {
   success: successFields('hybridConnection', graphql.HybridConnection),
 });
 defineDelete(ops.kinds.hybridConnection, 'hybridConnection', graphql.HybridConnection);
-
-function validateVersion(version: string): void {
-  if (!/^\d+(\.\d+){0,3}$/.test(version)) throw ValidationError.field(['input', 'version'], 'must be a version such as 1.0.0.0');
-}
-
-function validateConfig(config: unknown): void {
-  if (config !== undefined && JSON.stringify(config ?? null).length > 64 * 1024) throw ValidationError.field(['input', 'config'], 'must be at most 64 KiB of JSON');
-}
 
 function assemblyContent(base64: string) {
   const content = rules.decodeBase64(base64, ['input', 'contentBase64'], rules.MAX_ASSEMBLY_BYTES);

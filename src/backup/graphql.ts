@@ -1,7 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { and, eq } from 'drizzle-orm';
 import { filter, pipe } from 'graphql-yoga';
-import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
+import { InvalidStateError, NotFoundError } from '../errors.js';
 import type { BackupStatusChange } from '../events/bus.js';
 import { builder, sharedConnection, type Types } from '../graphql/builder.js';
 import { ErrorInterface } from '../graphql/errors.js';
@@ -9,7 +9,7 @@ import { idProblem } from '../graphql/global-ids.js';
 import { localId } from '../graphql/ids.js';
 import { defineMutation } from '../graphql/mutation.js';
 import { Service } from '../service/graphql.js';
-import { backupKinds, backupStatuses, onActiveBatchMessagesChoices, ActiveBatchMessagesError, EditionWithoutBackupError, type BackupStatus } from './rules.js';
+import { backupKinds, backupStatuses, onActiveBatchMessagesChoices, validateBackupLabel, ActiveBatchMessagesError, EditionWithoutBackupError, type BackupStatus } from './rules.js';
 import * as schedule from './schedule.js';
 import * as ops from './service.js';
 import { backups } from './tables.js';
@@ -184,9 +184,7 @@ defineMutation('createBackup', {
     allowBatchMessageLoss: t.boolean({ description: 'Back up even though batches hold messages; they are not kept and a warning says so.' }),
   }),
   resolve: async (input, ctx) => {
-    if (input.label != null && (input.label.length > 200 || /[\u0000-\u001f]/.test(input.label))) {
-      throw ValidationError.field(['input', 'label'], 'must be at most 200 characters without control characters');
-    }
+    if (input.label != null) validateBackupLabel(input.label, ['input', 'label']);
     return { backup: await ops.createBackup(ctx.runtime, { serviceId: input.serviceId.id, label: input.label, allowBatchMessageLoss: input.allowBatchMessageLoss }) };
   },
   success: backupResult,
