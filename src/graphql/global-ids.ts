@@ -1,4 +1,4 @@
-import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from '@pothos/core';
+import SchemaBuilder, { BasePlugin, type PothosInputFieldConfig, type PothosOutputFieldConfig, type SchemaTypes } from '@pothos/core';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { getNamedType, isInputObjectType, type GraphQLFieldResolver, type GraphQLResolveInfo } from 'graphql';
 import { NotFoundError, ValidationError, type DomainError } from '../errors.js';
@@ -15,7 +15,8 @@ import { NotFoundError, ValidationError, type DomainError } from '../errors.js';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface Unusable {
-  path: string[];
+  /** The argument, then the input field when the id is a field of an input-object argument. */
+  path: [string] | [string, string];
   typename: string;
   problem: DomainError;
 }
@@ -64,7 +65,7 @@ function findUnusable(args: Record<string, unknown>, info: GraphQLResolveInfo): 
   const field = info.parentType.getFields()[info.fieldName];
   const found: Unusable[] = [];
   const usable: Record<string, unknown> = { ...args };
-  const check = (value: unknown, ext: GlobalIdExtensions, path: string[]): boolean => {
+  const check = (value: unknown, ext: GlobalIdExtensions, path: Unusable['path']): boolean => {
     if (!ext.isRelayGlobalID) return false;
     const types = ext.relayGlobalIDFor ?? null;
     const problem = problemWith(value, types, path);
@@ -89,20 +90,29 @@ function findUnusable(args: Record<string, unknown>, info: GraphQLResolveInfo): 
 function withUnusable(args: object, found: Unusable[]): Record<string, unknown> {
   const result: Record<string, unknown> = { ...args };
   for (const entry of found) {
-    const [argName, fieldName] = entry.path as [string, string | undefined];
-    if (fieldName === undefined) result[argName] = unusableId(entry);
-    else result[argName] = { ...(result[argName] as object), [fieldName]: unusableId(entry) };
+    const [argName, fieldName] = entry.path;
+    const arg = result[argName];
+    result[argName] = fieldName === undefined ? unusableId(entry) : { ...(typeof arg === 'object' ? arg : {}), [fieldName]: unusableId(entry) };
   }
   return result;
 }
 
 export class GlobalIdProblemsPlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
+  /** Whether the field takes a global id, as an argument or a field of an input-object argument (subscriptions aside). */
+  private takesGlobalIds(fieldConfig: PothosOutputFieldConfig<Types>): boolean {
+    if (fieldConfig.kind === 'Subscription') return false;
+    const isGlobalId = (config: PothosInputFieldConfig<Types>) => (config.extensions as GlobalIdExtensions | null | undefined)?.isRelayGlobalID === true;
+    return Object.values(fieldConfig.args).some(
+      (arg) => isGlobalId(arg) || (arg.type.kind === 'InputObject' && Object.values(this.buildCache.getInputTypeFieldConfigs(arg.type.ref)).some(isGlobalId)),
+    );
+  }
+
   /** Before the relay plugin decodes: keep unusable ids from it. */
   override wrapArgMappers(
     resolver: GraphQLFieldResolver<unknown, Types['Context'], object> | undefined,
     fieldConfig: PothosOutputFieldConfig<Types>,
   ): GraphQLFieldResolver<unknown, Types['Context'], object> | undefined {
-    if (!resolver || fieldConfig.kind === 'Subscription') return resolver;
+    if (!resolver || !this.takesGlobalIds(fieldConfig)) return resolver;
     return (parent, args, ctx, info) => {
       const { found, args: usable } = findUnusable(args as Record<string, unknown>, info);
       if (!found.length) return resolver(parent, args, ctx, info);
@@ -116,7 +126,7 @@ export class GlobalIdProblemsPlugin<Types extends SchemaTypes> extends BasePlugi
     resolver: GraphQLFieldResolver<unknown, Types['Context'], object>,
     fieldConfig: PothosOutputFieldConfig<Types>,
   ): GraphQLFieldResolver<unknown, Types['Context'], object> {
-    if (fieldConfig.kind === 'Subscription') return resolver;
+    if (!this.takesGlobalIds(fieldConfig)) return resolver;
     return (parent, args, ctx, info) => {
       const found = unusable.get(info);
       return resolver(parent, found ? withUnusable(args, found) : args, ctx, info);
