@@ -116,15 +116,13 @@ builder.drizzleObjectFields(Service, (t) => ({
   backupSchedule: t.relation('backupSchedule', { nullable: true, description: 'Automated backups, if configured.' }),
 }));
 
-const statusesArg = (t: any) => t.arg({ type: BackupStatusEnum, required: false, description: 'Only backups with this status.' });
-
 builder.queryFields((t) => ({
   backups: t.drizzleConnection(
     {
       type: 'backups',
       description: 'Backups, newest first, including those of deleted services.',
       authScopes: { reader: true },
-      args: { serviceName: t.arg.string({ required: false, description: 'Only backups of services with this name.' }), status: statusesArg(t) },
+      args: { serviceName: t.arg.string({ required: false, description: 'Only backups of services with this name.' }), status: t.arg({ type: BackupStatusEnum, required: false, description: 'Only backups with this status.' }) },
       totalCount: (_p, args, ctx) => ctx.db.$count(backups, and(args.serviceName ? eq(backups.serviceName, args.serviceName) : undefined, args.status ? eq(backups.status, args.status as BackupStatus) : undefined)),
       resolve: (query, _p, args, ctx) =>
         ctx.db.query.backups.findMany(query({ where: { ...(args.serviceName ? { serviceName: args.serviceName } : {}), ...(args.status ? { status: args.status as BackupStatus } : {}) }, orderBy: { createdAt: 'desc' } })),
