@@ -12,7 +12,10 @@ export interface MutationOptions<Fields extends InputFieldMap, Shape extends obj
   /** The least role allowed to call it. */
   scope: 'operator' | 'admin';
   input: (t: PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>) => Fields;
-  /** Fields of `<Name>Success`, read from what `resolve` returns (its type is checked against them). */
+  /**
+   * Fields of `<Name>Success`, read from what `resolve` returns (its type is checked against them).
+   * Write `resolve` before `success`: TypeScript infers Shape from the first of them.
+   */
   success: (t: PothosSchemaTypes.ObjectFieldBuilder<Types, Shape>) => FieldMap;
   /** Typed errors besides ValidationError and ForbiddenError, which every mutation can return. */
   errors: ErrorClass[];
