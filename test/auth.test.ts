@@ -160,6 +160,36 @@ describe('the audit log', () => {
   });
 });
 
+describe('ids that name nothing', () => {
+  it('answers a malformed id with VALIDATION_FAILED on its path and a foreign one with NOT_FOUND, after auth, audited', async () => {
+    const operator = await token('id-operator', 'OPERATOR');
+    const reader = await token('id-reader', 'READER');
+    const stop = (id: string, as?: string) =>
+      gql('mutation ($id: ID!) { stopService(input: { serviceId: $id }) { __typename ... on Error { code } ... on ValidationError { fields { path message } } ... on NotFoundError { id } } }', { id }, as);
+    const foreign = Buffer.from('Backup:00000000-0000-4000-8000-000000000000').toString('base64');
+    expect((await stop('%%%', operator)).data.stopService).toEqual({ __typename: 'ValidationError', code: 'VALIDATION_FAILED', fields: [{ path: ['input', 'serviceId'], message: 'is not a valid id' }] });
+    expect((await stop(foreign, operator)).data.stopService).toEqual({ __typename: 'NotFoundError', code: 'NOT_FOUND', id: foreign });
+    expect((await stop('%%%', reader)).data.stopService).toEqual({ __typename: 'ForbiddenError', code: 'FORBIDDEN' });
+    const log = await gql('{ auditLog(operation: "stopService") { edges { node { tokenName targetId outcome } } } }');
+    const entries = log.data.auditLog.edges.map((e: any) => e.node).filter((e: any) => e.tokenName.startsWith('id-'));
+    expect(entries).toEqual([
+      { tokenName: 'id-reader', targetId: '%%%', outcome: 'FORBIDDEN' },
+      { tokenName: 'id-operator', targetId: foreign, outcome: 'NOT_FOUND' },
+      { tokenName: 'id-operator', targetId: '%%%', outcome: 'VALIDATION_FAILED' },
+    ]);
+  });
+
+  it('answers a lookup by a malformed or foreign id with null, and an audit filter by one with an error', async () => {
+    const foreign = Buffer.from('Service:00000000-0000-4000-8000-000000000000').toString('base64');
+    const looked = await gql('query ($a: ID!, $b: ID!) { a: backup(id: $a) { id } b: backup(id: $b) { id } c: restorePlan(id: $a) { id } d: restorePlan(id: $b) { id } }', { a: '%%%', b: foreign });
+    expect(looked.errors).toBeUndefined();
+    expect(looked.data).toEqual({ a: null, b: null, c: null, d: null });
+    const filtered = await gql('{ auditLog(serviceId: "%%%") { totalCount } }');
+    expect(filtered.data.auditLog).toBeNull();
+    expect(filtered.errors!.map((e) => e.extensions!.code)).toEqual(['VALIDATION_FAILED']);
+  });
+});
+
 describe('browser protections', () => {
   it('refuses a simple cross-site GET without a token or CSRF header with 403', async () => {
     const response = await fetch(`${file.server.url}?query=${encodeURIComponent('{ editions { edition } }')}`);

@@ -1,4 +1,4 @@
-import { builder, connectionTypes, edgeType } from '../graphql/builder.js';
+import { builder, connectionTypes, edgeType, sharedConnection } from '../graphql/builder.js';
 import { SecretInfo, Service } from '../service/graphql.js';
 import { bridgeKinds, protocols } from './rules.js';
 
@@ -34,7 +34,7 @@ export const Partner = builder.drizzleNode('partners', {
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Name, unique within the service.' }),
     service: serviceField(t),
-    profiles: t.relatedConnection('profiles', { description: "The partner's business profiles.", totalCount: true, query: { orderBy: { name: 'asc' } } }, connectionTypes('Profile'), edgeType('Profile')),
+    profiles: t.relatedConnection('profiles', { description: "The partner's business profiles.", totalCount: true, query: { orderBy: { name: 'asc' } } }, ProfileConnection),
     ...stampFields(t),
   }),
 });
@@ -51,6 +51,9 @@ export const Profile = builder.drizzleNode('profiles', {
     ...stampFields(t),
   }),
 });
+
+/** A partner's profiles and all of a service's profiles page through one ProfileConnection. */
+const ProfileConnection = sharedConnection(Profile, 'Profile');
 
 export const Agreement = builder.drizzleNode('agreements', {
   name: 'Agreement',
@@ -174,7 +177,7 @@ export const HybridConnection = builder.drizzleNode('hybridConnections', {
 
 builder.drizzleObjectFields(Service, (t) => ({
   partners: t.relatedConnection('partners', { description: 'Trading partners.', totalCount: true, query: { orderBy: { name: 'asc' } } }, connectionTypes('Partner'), edgeType('Partner')),
-  profiles: t.relatedConnection('profiles', { description: 'Business profiles of all partners.', totalCount: true, query: { orderBy: { name: 'asc' } } }),
+  profiles: t.relatedConnection('profiles', { description: 'Business profiles of all partners.', totalCount: true, query: { orderBy: { name: 'asc' } } }, ProfileConnection),
   agreements: t.relatedConnection('agreements', { description: 'EDI/AS2 agreements.', totalCount: true, query: { orderBy: { name: 'asc' } } }, connectionTypes('Agreement'), edgeType('Agreement')),
   customAssemblies: t.relatedConnection('customAssemblies', { description: 'Custom assemblies deployed.', totalCount: true, query: { orderBy: { name: 'asc' } } }, connectionTypes('CustomAssembly'), edgeType('CustomAssembly')),
   bridges: t.relatedConnection('bridges', { description: 'EAI bridges deployed.', totalCount: true, query: { orderBy: { name: 'asc' } } }, connectionTypes('Bridge'), edgeType('Bridge')),

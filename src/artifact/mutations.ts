@@ -1,10 +1,13 @@
 // Deployed artifacts: custom assemblies, bridges, certificates, transforms, pipelines, templates,
 // X12 mappings and hybrid connections.
 import { createHash } from 'node:crypto';
-import { LimitExceededError, ValidationError } from '../errors.js';
+import type { ObjectRef } from '@pothos/core';
+import type { Types } from '../graphql/builder.js';
+import { LimitExceededError } from '../errors.js';
 import { defineMutation } from '../graphql/mutation.js';
 import * as graphql from './graphql.js';
-import { defineDelete, definedOnly, errors, id, serviceOf, successFields } from './mutation-kit.js';
+import { Service } from '../service/graphql.js';
+import { createArtifact, defineDelete, definedOnly, errors, idAt, successFields, textAt, updateArtifact, type RowOf } from './mutation-kit.js';
 import * as rules from './rules.js';
 import * as ops from './service.js';
 
@@ -14,15 +17,15 @@ defineMutation('createCustomAssembly', {
   scope: 'operator',
   errors,
   input: (t) => ({
-    serviceId: t.id({ required: true, description: 'The service.' }),
+    serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
     name: t.string({ required: true, description: 'Assembly name, unique within the service.' }),
     version: t.string({ required: true, description: 'Assembly version, e.g. 1.0.0.0.' }),
     contentBase64: t.string({ required: true, description: 'The binary, base64-encoded.' }),
   }),
   resolve: async (input, ctx) => {
     rules.validateArtifactName(input.name, ['input', 'name']);
-    validateVersion(input.version);
-    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.customAssembly, serviceOf(input.serviceId), { name: input.name, version: input.version, ...assemblyContent(input.contentBase64) }) };
+    rules.validateAssemblyVersion(input.version, ['input', 'version']);
+    return { row: await createArtifact(ctx.runtime, ops.kinds.customAssembly, input.serviceId.id, { name: input.name, version: input.version, ...assemblyContent(input.contentBase64) }) };
   },
   success: successFields('customAssembly', graphql.CustomAssembly),
 });
@@ -31,18 +34,18 @@ defineMutation('updateCustomAssembly', {
   scope: 'operator',
   errors,
   input: (t) => ({
-    customAssemblyId: t.id({ required: true, description: 'The assembly.' }),
+    customAssemblyId: t.globalID({ for: graphql.CustomAssembly, required: true, description: 'The assembly.' }),
     version: t.string({ description: 'New version.' }),
     contentBase64: t.string({ description: 'New binary, base64-encoded.' }),
   }),
   resolve: async (input, ctx) => {
-    if (input.version != null) validateVersion(input.version);
+    if (input.version != null) rules.validateAssemblyVersion(input.version, ['input', 'version']);
     const values = { ...definedOnly({ version: input.version ?? undefined }), ...(input.contentBase64 != null ? assemblyContent(input.contentBase64) : {}) };
-    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.customAssembly, id(input.customAssemblyId, 'CustomAssembly', 'customAssemblyId'), () => values) };
+    return { row: await updateArtifact(ctx.runtime, ops.kinds.customAssembly, input.customAssemblyId.id, () => values) };
   },
   success: successFields('customAssembly', graphql.CustomAssembly),
 });
-defineDelete(ops.kinds.customAssembly, 'customAssembly');
+defineDelete(ops.kinds.customAssembly, 'customAssembly', graphql.CustomAssembly);
 
 // Bridges
 defineMutation('createBridge', {
@@ -50,7 +53,7 @@ defineMutation('createBridge', {
   scope: 'operator',
   errors: [...errors, LimitExceededError],
   input: (t) => ({
-    serviceId: t.id({ required: true, description: 'The service.' }),
+    serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
     name: t.string({ required: true, description: 'Bridge name, unique within the service.' }),
     kind: t.field({ type: graphql.BridgeKindEnum, required: true, description: 'Kind of bridge.' }),
     relativeAddress: t.string({ required: true, description: 'Address relative to the service endpoint, e.g. orders/inbound.' }),
@@ -59,9 +62,9 @@ defineMutation('createBridge', {
   resolve: async (input, ctx) => {
     rules.validateArtifactName(input.name, ['input', 'name']);
     rules.validateRelativeAddress(input.relativeAddress, ['input', 'relativeAddress']);
-    validateConfig(input.config);
+    rules.validateBridgeConfig(input.config, ['input', 'config']);
     const values = { name: input.name, kind: input.kind, relativeAddress: input.relativeAddress, config: input.config ?? null };
-    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.bridge, serviceOf(input.serviceId), values, { before: (tx, service) => ops.assertCapacity(tx, service, { bridges: 1 }) }) };
+    return { row: await createArtifact(ctx.runtime, ops.kinds.bridge, input.serviceId.id, values, { before: (tx, service) => ops.assertCapacity(tx, service, { bridges: 1 }) }) };
   },
   success: successFields('bridge', graphql.Bridge),
 });
@@ -70,7 +73,7 @@ defineMutation('updateBridge', {
   scope: 'operator',
   errors,
   input: (t) => ({
-    bridgeId: t.id({ required: true, description: 'The bridge.' }),
+    bridgeId: t.globalID({ for: graphql.Bridge, required: true, description: 'The bridge.' }),
     name: t.string({ description: 'New name.' }),
     relativeAddress: t.string({ description: 'New relative address.' }),
     config: t.field({ type: 'JSON', description: 'New configuration.' }),
@@ -78,13 +81,13 @@ defineMutation('updateBridge', {
   resolve: async (input, ctx) => {
     if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
     if (input.relativeAddress != null) rules.validateRelativeAddress(input.relativeAddress, ['input', 'relativeAddress']);
-    validateConfig(input.config);
+    rules.validateBridgeConfig(input.config, ['input', 'config']);
     const values = definedOnly({ name: input.name ?? undefined, relativeAddress: input.relativeAddress ?? undefined, config: input.config });
-    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.bridge, id(input.bridgeId, 'Bridge', 'bridgeId'), () => values) };
+    return { row: await updateArtifact(ctx.runtime, ops.kinds.bridge, input.bridgeId.id, () => values) };
   },
   success: successFields('bridge', graphql.Bridge),
 });
-defineDelete(ops.kinds.bridge, 'bridge');
+defineDelete(ops.kinds.bridge, 'bridge', graphql.Bridge);
 
 // Certificates
 defineMutation('createCertificate', {
@@ -92,7 +95,7 @@ defineMutation('createCertificate', {
   scope: 'operator',
   errors,
   input: (t) => ({
-    serviceId: t.id({ required: true, description: 'The service.' }),
+    serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
     name: t.string({ required: true, description: 'Certificate name, unique within the service.' }),
     contentBase64: t.string({ required: true, description: 'The certificate (DER or PEM bytes), base64-encoded.' }),
     privateKeyBase64: t.string({ description: 'The private key, base64-encoded (secret).' }),
@@ -100,7 +103,7 @@ defineMutation('createCertificate', {
   resolve: async (input, ctx) => {
     rules.validateArtifactName(input.name, ['input', 'name']);
     const values = { name: input.name, ...certificateContent(input.contentBase64), ...privateKey(ctx.runtime, input.privateKeyBase64) };
-    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.certificate, serviceOf(input.serviceId), values) };
+    return { row: await createArtifact(ctx.runtime, ops.kinds.certificate, input.serviceId.id, values) };
   },
   success: successFields('certificate', graphql.Certificate),
 });
@@ -109,7 +112,7 @@ defineMutation('updateCertificate', {
   scope: 'operator',
   errors,
   input: (t) => ({
-    certificateId: t.id({ required: true, description: 'The certificate.' }),
+    certificateId: t.globalID({ for: graphql.Certificate, required: true, description: 'The certificate.' }),
     name: t.string({ description: 'New name.' }),
     contentBase64: t.string({ description: 'New certificate bytes, base64-encoded.' }),
     privateKeyBase64: t.string({ description: 'New private key (secret); null removes it.' }),
@@ -121,27 +124,32 @@ defineMutation('updateCertificate', {
       ...(input.contentBase64 != null ? certificateContent(input.contentBase64) : {}),
       ...(input.privateKeyBase64 !== undefined ? privateKey(ctx.runtime, input.privateKeyBase64) : {}),
     };
-    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.certificate, id(input.certificateId, 'Certificate', 'certificateId'), () => values) };
+    return { row: await updateArtifact(ctx.runtime, ops.kinds.certificate, input.certificateId.id, () => values) };
   },
   success: successFields('certificate', graphql.Certificate),
 });
-defineDelete(ops.kinds.certificate, 'certificate');
+defineDelete(ops.kinds.certificate, 'certificate', graphql.Certificate);
 
 // Transforms, pipelines and templates: a name and one text
-function textArtifactMutations(kind: ops.Kind, field: string, type: any, textField: string, textDescription: string) {
+/** What a drizzle object type may also be handed: a selection still to load. */
+type DrizzleSelection = { $pothosQueryFor: string | undefined };
+type TextKind = typeof ops.kinds.transform | typeof ops.kinds.pipeline | typeof ops.kinds.template;
+function textArtifactMutations<K extends TextKind>(kind: K, field: string, type: ObjectRef<Types, RowOf<K> | DrizzleSelection>, textField: string, textDescription: string) {
   defineMutation(`create${kind.typename}`, {
     description: `Adds a ${kind.label} to a service.`,
     scope: 'operator',
     errors,
     input: (t) => ({
-      serviceId: t.id({ required: true, description: 'The service.' }),
+      serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
       name: t.string({ required: true, description: 'Name, unique within the service.' }),
       [textField]: t.string({ required: true, description: textDescription }),
     }),
-    resolve: async (input: Record<string, string>, ctx) => {
-      rules.validateArtifactName(input.name!, ['input', 'name']);
-      rules.validateText(input[textField]!, ['input', textField]);
-      return { row: await ops.createArtifact(ctx.runtime, kind, serviceOf(input.serviceId!), { name: input.name, [textField]: input[textField] }) };
+    resolve: async (input, ctx) => {
+      const name = textAt(input, 'name') ?? '';
+      const text = textAt(input, textField) ?? '';
+      rules.validateArtifactName(name, ['input', 'name']);
+      rules.validateText(text, ['input', textField]);
+      return { row: await createArtifact(ctx.runtime, kind, idAt(input, 'serviceId'), { name, [textField]: text }) };
     },
     success: successFields(field, type),
   });
@@ -150,19 +158,21 @@ function textArtifactMutations(kind: ops.Kind, field: string, type: any, textFie
     scope: 'operator',
     errors,
     input: (t) => ({
-      [`${field}Id`]: t.id({ required: true, description: `The ${kind.label}.` }),
+      [`${field}Id`]: t.globalID({ for: type, required: true, description: `The ${kind.label}.` }),
       name: t.string({ description: 'New name.' }),
       [textField]: t.string({ description: textDescription }),
     }),
-    resolve: async (input: Record<string, string | null | undefined>, ctx) => {
-      if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
-      if (input[textField] != null) rules.validateText(input[textField]!, ['input', textField]);
-      const values = definedOnly({ name: input.name ?? undefined, [textField]: input[textField] ?? undefined });
-      return { row: await ops.updateArtifact(ctx.runtime, kind, id(input[`${field}Id`]!, kind.typename, `${field}Id`), () => values) };
+    resolve: async (input, ctx) => {
+      const name = textAt(input, 'name');
+      const text = textAt(input, textField);
+      if (name != null) rules.validateArtifactName(name, ['input', 'name']);
+      if (text != null) rules.validateText(text, ['input', textField]);
+      const values = definedOnly({ name: name ?? undefined, [textField]: text ?? undefined });
+      return { row: await updateArtifact(ctx.runtime, kind, idAt(input, `${field}Id`), () => values) };
     },
     success: successFields(field, type),
   });
-  defineDelete(kind, field);
+  defineDelete(kind, field, type);
 }
 textArtifactMutations(ops.kinds.transform, 'transform', graphql.Transform, 'mapContent', 'The map content.');
 textArtifactMutations(ops.kinds.pipeline, 'pipeline', graphql.Pipeline, 'definition', 'The pipeline definition.');
@@ -174,13 +184,13 @@ defineMutation('createX12Mapping', {
   scope: 'operator',
   errors,
   input: (t) => ({
-    serviceId: t.id({ required: true, description: 'The service.' }),
+    serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
     st01: t.string({ required: true, description: 'Transaction set id, e.g. 850.' }),
     gs01: t.string({ required: true, description: 'Functional identifier code, e.g. PO.' }),
   }),
   resolve: async (input, ctx) => {
     rules.validateX12Mapping(input.st01, input.gs01);
-    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.x12Mapping, serviceOf(input.serviceId), { st01: input.st01, gs01: input.gs01 }) };
+    return { row: await createArtifact(ctx.runtime, ops.kinds.x12Mapping, input.serviceId.id, { st01: input.st01, gs01: input.gs01 }) };
   },
   success: successFields('x12Mapping', graphql.X12Mapping),
 });
@@ -188,14 +198,14 @@ defineMutation('updateX12Mapping', {
   description: 'Changes the GS01 code an ST01 maps to.',
   scope: 'operator',
   errors,
-  input: (t) => ({ x12MappingId: t.id({ required: true, description: 'The mapping.' }), gs01: t.string({ required: true, description: 'New functional identifier code.' }) }),
+  input: (t) => ({ x12MappingId: t.globalID({ for: graphql.X12Mapping, required: true, description: 'The mapping.' }), gs01: t.string({ required: true, description: 'New functional identifier code.' }) }),
   resolve: async (input, ctx) => {
     rules.validateX12Mapping(undefined, input.gs01);
-    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.x12Mapping, id(input.x12MappingId, 'X12Mapping', 'x12MappingId'), () => ({ gs01: input.gs01 })) };
+    return { row: await updateArtifact(ctx.runtime, ops.kinds.x12Mapping, input.x12MappingId.id, () => ({ gs01: input.gs01 })) };
   },
   success: successFields('x12Mapping', graphql.X12Mapping),
 });
-defineDelete(ops.kinds.x12Mapping, 'x12Mapping');
+defineDelete(ops.kinds.x12Mapping, 'x12Mapping', graphql.X12Mapping);
 
 // Hybrid connections
 defineMutation('createHybridConnection', {
@@ -203,7 +213,7 @@ defineMutation('createHybridConnection', {
   scope: 'operator',
   errors: [...errors, LimitExceededError],
   input: (t) => ({
-    serviceId: t.id({ required: true, description: 'The service.' }),
+    serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
     name: t.string({ required: true, description: 'Name, unique within the service.' }),
     host: t.string({ required: true, description: 'On-premises host name.' }),
     port: t.int({ required: true, description: 'TCP port.' }),
@@ -212,7 +222,7 @@ defineMutation('createHybridConnection', {
     rules.validateArtifactName(input.name, ['input', 'name']);
     rules.validateHost(input.host, input.port);
     const values = { name: input.name, host: input.host, port: input.port };
-    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.hybridConnection, serviceOf(input.serviceId), values, { before: (tx, service) => ops.assertCapacity(tx, service, { hybridConnections: 1 }) }) };
+    return { row: await createArtifact(ctx.runtime, ops.kinds.hybridConnection, input.serviceId.id, values, { before: (tx, service) => ops.assertCapacity(tx, service, { hybridConnections: 1 }) }) };
   },
   success: successFields('hybridConnection', graphql.HybridConnection),
 });
@@ -221,14 +231,14 @@ defineMutation('updateHybridConnection', {
   scope: 'operator',
   errors,
   input: (t) => ({
-    hybridConnectionId: t.id({ required: true, description: 'The hybrid connection.' }),
+    hybridConnectionId: t.globalID({ for: graphql.HybridConnection, required: true, description: 'The hybrid connection.' }),
     name: t.string({ description: 'New name.' }),
     host: t.string({ description: 'New host.' }),
     port: t.int({ description: 'New port.' }),
   }),
   resolve: async (input, ctx) => {
     if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
-    const row = await ops.updateArtifact<{ host: string; port: number }>(ctx.runtime, ops.kinds.hybridConnection, id(input.hybridConnectionId, 'HybridConnection', 'hybridConnectionId'), (current) => {
+    const row = await updateArtifact(ctx.runtime, ops.kinds.hybridConnection, input.hybridConnectionId.id, (current) => {
       rules.validateHost(input.host ?? current.host, input.port ?? current.port);
       return definedOnly({ name: input.name ?? undefined, host: input.host ?? undefined, port: input.port ?? undefined });
     });
@@ -236,15 +246,7 @@ defineMutation('updateHybridConnection', {
   },
   success: successFields('hybridConnection', graphql.HybridConnection),
 });
-defineDelete(ops.kinds.hybridConnection, 'hybridConnection');
-
-function validateVersion(version: string): void {
-  if (!/^\d+(\.\d+){0,3}$/.test(version)) throw ValidationError.field(['input', 'version'], 'must be a version such as 1.0.0.0');
-}
-
-function validateConfig(config: unknown): void {
-  if (config !== undefined && JSON.stringify(config ?? null).length > 64 * 1024) throw ValidationError.field(['input', 'config'], 'must be at most 64 KiB of JSON');
-}
+defineDelete(ops.kinds.hybridConnection, 'hybridConnection', graphql.HybridConnection);
 
 function assemblyContent(base64: string) {
   const content = rules.decodeBase64(base64, ['input', 'contentBase64'], rules.MAX_ASSEMBLY_BYTES);

@@ -1,11 +1,13 @@
 // Trading partners: partners, their profiles, and the agreements between profiles.
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { eq } from 'drizzle-orm';
 import * as edi from '../edi/service.js';
 import { LimitExceededError, NotFoundError } from '../errors.js';
 import { builder } from '../graphql/builder.js';
 import { defineMutation } from '../graphql/mutation.js';
 import * as graphql from './graphql.js';
-import { defineDelete, definedOnly, errors, id, serviceOf, successFields } from './mutation-kit.js';
+import { Service } from '../service/graphql.js';
+import { createArtifact, defineDelete, definedOnly, errors, successFields, updateArtifact } from './mutation-kit.js';
 import * as rules from './rules.js';
 import * as ops from './service.js';
 import { agreements, profiles } from './tables.js';
@@ -15,10 +17,10 @@ defineMutation('createPartner', {
   description: 'Adds a trading partner to a service.',
   scope: 'operator',
   errors,
-  input: (t) => ({ serviceId: t.id({ required: true, description: 'The service.' }), name: t.string({ required: true, description: 'Partner name, unique within the service.' }) }),
+  input: (t) => ({ serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }), name: t.string({ required: true, description: 'Partner name, unique within the service.' }) }),
   resolve: async (input, ctx) => {
     rules.validateArtifactName(input.name, ['input', 'name']);
-    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.partner, serviceOf(input.serviceId), { name: input.name }) };
+    return { row: await createArtifact(ctx.runtime, ops.kinds.partner, input.serviceId.id, { name: input.name }) };
   },
   success: successFields('partner', graphql.Partner),
 });
@@ -26,14 +28,14 @@ defineMutation('updatePartner', {
   description: 'Renames a trading partner.',
   scope: 'operator',
   errors,
-  input: (t) => ({ partnerId: t.id({ required: true, description: 'The partner.' }), name: t.string({ required: true, description: 'New name.' }) }),
+  input: (t) => ({ partnerId: t.globalID({ for: graphql.Partner, required: true, description: 'The partner.' }), name: t.string({ required: true, description: 'New name.' }) }),
   resolve: async (input, ctx) => {
     rules.validateArtifactName(input.name, ['input', 'name']);
-    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.partner, id(input.partnerId, 'Partner', 'partnerId'), () => ({ name: input.name })) };
+    return { row: await updateArtifact(ctx.runtime, ops.kinds.partner, input.partnerId.id, () => ({ name: input.name })) };
   },
   success: successFields('partner', graphql.Partner),
 });
-defineDelete(ops.kinds.partner, 'partner', async (tx, row) => {
+defineDelete(ops.kinds.partner, 'partner', graphql.Partner, async (tx, row) => {
   const own = await tx.select({ id: profiles.id }).from(profiles).where(eq(profiles.partnerId, row.id as string));
   await ops.assertProfilesUnused(tx, own.map((p) => p.id), `partner "${row.name}" (one of its profiles)`);
 });
@@ -43,7 +45,7 @@ defineMutation('createProfile', {
   scope: 'operator',
   errors,
   input: (t) => ({
-    partnerId: t.id({ required: true, description: 'The partner.' }),
+    partnerId: t.globalID({ for: graphql.Partner, required: true, description: 'The partner.' }),
     name: t.string({ required: true, description: 'Profile name, unique within the service.' }),
     qualifier: t.string({ required: true, description: 'ID qualifier, e.g. ZZ or 01.' }),
     identifier: t.string({ required: true, description: 'Identifier; qualifier + identifier are unique within the service.' }),
@@ -51,11 +53,11 @@ defineMutation('createProfile', {
   resolve: async (input, ctx) => {
     rules.validateArtifactName(input.name, ['input', 'name']);
     rules.validateProfileIdentity(input.qualifier, input.identifier);
-    const partnerId = id(input.partnerId, 'Partner', 'partnerId');
+    const partnerId = input.partnerId.id;
     const partner = await ctx.db.query.partners.findFirst({ where: { id: partnerId }, columns: { serviceId: true } });
-    if (!partner) throw new NotFoundError('Partner', input.partnerId);
+    if (!partner) throw new NotFoundError('Partner', encodeGlobalID('Partner', partnerId));
     const { name, qualifier, identifier } = input;
-    return { row: await ops.createArtifact(ctx.runtime, ops.kinds.profile, partner.serviceId, { partnerId, name, qualifier, identifier }) };
+    return { row: await createArtifact(ctx.runtime, ops.kinds.profile, partner.serviceId, { partnerId, name, qualifier, identifier }) };
   },
   success: successFields('profile', graphql.Profile),
 });
@@ -64,7 +66,7 @@ defineMutation('updateProfile', {
   scope: 'operator',
   errors,
   input: (t) => ({
-    profileId: t.id({ required: true, description: 'The profile.' }),
+    profileId: t.globalID({ for: graphql.Profile, required: true, description: 'The profile.' }),
     name: t.string({ description: 'New name.' }),
     qualifier: t.string({ description: 'New ID qualifier.' }),
     identifier: t.string({ description: 'New identifier.' }),
@@ -73,11 +75,11 @@ defineMutation('updateProfile', {
     if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
     rules.validateProfileIdentity(input.qualifier ?? undefined, input.identifier ?? undefined);
     const values = definedOnly({ name: input.name ?? undefined, qualifier: input.qualifier ?? undefined, identifier: input.identifier ?? undefined });
-    return { row: await ops.updateArtifact(ctx.runtime, ops.kinds.profile, id(input.profileId, 'Profile', 'profileId'), () => values) };
+    return { row: await updateArtifact(ctx.runtime, ops.kinds.profile, input.profileId.id, () => values) };
   },
   success: successFields('profile', graphql.Profile),
 });
-defineDelete(ops.kinds.profile, 'profile', (tx, row) => ops.assertProfilesUnused(tx, [row.id as string], `profile "${row.name}"`));
+defineDelete(ops.kinds.profile, 'profile', graphql.Profile, (tx, row) => ops.assertProfilesUnused(tx, [row.id as string], `profile "${row.name}"`));
 
 // Agreements
 const ControlNumbersInput = builder.inputType('ControlNumbersInput', {
@@ -94,10 +96,10 @@ defineMutation('createAgreement', {
   scope: 'operator',
   errors: [...errors, LimitExceededError],
   input: (t) => ({
-    serviceId: t.id({ required: true, description: 'The service.' }),
+    serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
     name: t.string({ required: true, description: 'Agreement name, unique within the service.' }),
-    hostProfileId: t.id({ required: true, description: 'Profile of the hosting partner.' }),
-    guestProfileId: t.id({ required: true, description: 'Profile of the guest partner (another partner).' }),
+    hostProfileId: t.globalID({ for: graphql.Profile, required: true, description: 'Profile of the hosting partner.' }),
+    guestProfileId: t.globalID({ for: graphql.Profile, required: true, description: 'Profile of the guest partner (another partner).' }),
     protocol: t.field({ type: graphql.ProtocolEnum, required: true, description: 'X12, EDIFACT or AS2.' }),
     sourceFtpFolder: t.string({ description: 'ftp:// or ftps:// URL the inbound transport pulls from.' }),
     batching: t.boolean({ description: 'Hold outbound messages in a batch until released (default false).' }),
@@ -105,10 +107,10 @@ defineMutation('createAgreement', {
   resolve: async (input, ctx) => {
     rules.validateArtifactName(input.name, ['input', 'name']);
     if (input.sourceFtpFolder != null) rules.validateFtpFolder(input.sourceFtpFolder, ['input', 'sourceFtpFolder']);
-    const serviceId = serviceOf(input.serviceId);
-    const host = id(input.hostProfileId, 'Profile', 'hostProfileId');
-    const guest = id(input.guestProfileId, 'Profile', 'guestProfileId');
-    const row = await ops.createArtifact(
+    const serviceId = input.serviceId.id;
+    const host = input.hostProfileId.id;
+    const guest = input.guestProfileId.id;
+    const row = await createArtifact(
       ctx.runtime,
       ops.kinds.agreement,
       serviceId,
@@ -130,7 +132,7 @@ defineMutation('updateAgreement', {
   scope: 'operator',
   errors,
   input: (t) => ({
-    agreementId: t.id({ required: true, description: 'The agreement.' }),
+    agreementId: t.globalID({ for: graphql.Agreement, required: true, description: 'The agreement.' }),
     name: t.string({ description: 'New name.' }),
     sourceFtpFolder: t.string({ description: 'New source FTP folder URL; null removes it.' }),
     batching: t.boolean({ description: 'Turn batching on or off (off only while the batch is empty).' }),
@@ -139,8 +141,8 @@ defineMutation('updateAgreement', {
   resolve: async (input, ctx) => {
     if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
     if (input.sourceFtpFolder != null) rules.validateFtpFolder(input.sourceFtpFolder, ['input', 'sourceFtpFolder']);
-    const agreementId = id(input.agreementId, 'Agreement', 'agreementId');
-    const row = await ops.updateArtifact<typeof agreements.$inferSelect>(ctx.runtime, ops.kinds.agreement, agreementId, async (current, tx) => {
+    const agreementId = input.agreementId.id;
+    const row = await updateArtifact(ctx.runtime, ops.kinds.agreement, agreementId, async (current, tx) => {
       if (input.controlNumbers) await edi.setControlNumbers(tx, current, input.controlNumbers);
       if (input.batching === false && current.batching) await edi.assertBatchEmpty(tx, agreementId);
       return definedOnly({ name: input.name ?? undefined, sourceFtpFolder: input.sourceFtpFolder, batching: input.batching ?? undefined });
@@ -149,4 +151,4 @@ defineMutation('updateAgreement', {
   },
   success: successFields('agreement', graphql.Agreement),
 });
-defineDelete(ops.kinds.agreement, 'agreement', (tx, row) => edi.assertBatchEmpty(tx, row.id as string));
+defineDelete(ops.kinds.agreement, 'agreement', graphql.Agreement, (tx, row) => edi.assertBatchEmpty(tx, row.id as string));

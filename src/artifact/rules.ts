@@ -50,6 +50,18 @@ export function validateFtpFolder(value: string, path: string[]): string {
   return value;
 }
 
+/** A custom assembly's version: one to four dot-separated numbers, e.g. 1.0.0.0. */
+export function validateAssemblyVersion(version: string, path: string[]): void {
+  if (!/^\d+(\.\d+){0,3}$/.test(version)) throw ValidationError.field(path, 'must be a version such as 1.0.0.0');
+}
+
+export const MAX_BRIDGE_CONFIG_BYTES = 64 * 1024;
+
+/** A bridge configuration, when given, is at most 64 KiB of JSON (null clears it). */
+export function validateBridgeConfig(config: unknown, path: string[]): void {
+  if (config !== undefined && JSON.stringify(config ?? null).length > MAX_BRIDGE_CONFIG_BYTES) throw ValidationError.field(path, 'must be at most 64 KiB of JSON');
+}
+
 /** A bridge's relative address: path segments of URL-safe characters, e.g. orders/inbound. */
 export function validateRelativeAddress(value: string, path: string[]): void {
   if (value.length > 200 || !/^[A-Za-z0-9][A-Za-z0-9._~-]*(\/[A-Za-z0-9._~-]+)*$/.test(value)) {

@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { builder, connectionTypes, edgeType } from '../graphql/builder.js';
-import { localId } from '../graphql/ids.js';
+import { Service } from '../service/graphql.js';
 import { auditLog } from './tables.js';
 
 builder.drizzleObject('auditLog', {
@@ -23,14 +23,14 @@ builder.queryField('auditLog', (t) =>
       description: 'The audit log, newest first. ADMIN only; null with a FORBIDDEN error otherwise.',
       authScopes: { admin: true },
       args: {
-        serviceId: t.arg.id({ required: false, description: 'Only entries about this service.' }),
+        serviceId: t.arg.globalID({ for: Service, required: false, description: 'Only entries about this service.' }),
         operation: t.arg.string({ required: false, description: 'Only this mutation, e.g. deleteService.' }),
       },
-      totalCount: (_p, args, ctx) => ctx.db.$count(auditLog, and(args.serviceId ? eq(auditLog.serviceId, localId(String(args.serviceId), 'Service', ['serviceId'])) : undefined, args.operation ? eq(auditLog.operation, args.operation) : undefined)),
+      totalCount: (_p, args, ctx) => ctx.db.$count(auditLog, and(args.serviceId ? eq(auditLog.serviceId, args.serviceId.id) : undefined, args.operation ? eq(auditLog.operation, args.operation) : undefined)),
       resolve: (query, _p, args, ctx) =>
         ctx.db.query.auditLog.findMany(
           query({
-            where: { ...(args.serviceId ? { serviceId: localId(String(args.serviceId), 'Service', ['serviceId']) } : {}), ...(args.operation ? { operation: args.operation } : {}) },
+            where: { ...(args.serviceId ? { serviceId: args.serviceId.id } : {}), ...(args.operation ? { operation: args.operation } : {}) },
             orderBy: { at: 'desc' },
           }),
         ),

@@ -1,6 +1,5 @@
 import { NameUnavailableError, NotFoundError } from '../errors.js';
 import { builder, connectionTypes, edgeType } from '../graphql/builder.js';
-import { localId } from '../graphql/ids.js';
 import { defineMutation } from '../graphql/mutation.js';
 import { roles, type Viewer } from './rules.js';
 import * as auth from './service.js';
@@ -73,7 +72,7 @@ defineMutation('revokeApiToken', {
   description: 'Revokes an API token (ADMIN only): it stops working at once and its open subscriptions are closed.',
   scope: 'admin',
   errors: [NotFoundError],
-  input: (t) => ({ tokenId: t.id({ required: true, description: 'The token.' }) }),
-  resolve: async (input, ctx) => ({ token: await auth.revokeApiToken(ctx.runtime, localId(input.tokenId, 'ApiToken', ['input', 'tokenId'])) }),
+  input: (t) => ({ tokenId: t.globalID({ for: ApiToken, required: true, description: 'The token.' }) }),
+  resolve: async (input, ctx) => ({ token: await auth.revokeApiToken(ctx.runtime, input.tokenId.id) }),
   success: (t) => ({ token: t.field({ type: ApiToken, description: 'The revoked token.', resolve: (r) => r.token }) }),
 });

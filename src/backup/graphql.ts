@@ -1,14 +1,14 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { and, eq } from 'drizzle-orm';
-import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
+import { InvalidStateError, NotFoundError } from '../errors.js';
 import type { BackupStatusChange } from '../events/bus.js';
-import { builder, connectionTypes, edgeType } from '../graphql/builder.js';
+import { builder, sharedConnection, type Types } from '../graphql/builder.js';
 import { ErrorInterface } from '../graphql/errors.js';
-import { localId } from '../graphql/ids.js';
+import { idProblem } from '../graphql/global-ids.js';
 import { defineMutation } from '../graphql/mutation.js';
 import { defineSubscription } from '../graphql/subscription.js';
 import { Service } from '../service/graphql.js';
-import { backupKinds, backupStatuses, onActiveBatchMessagesChoices, ActiveBatchMessagesError, EditionWithoutBackupError, type BackupStatus } from './rules.js';
+import { backupKinds, backupStatuses, onActiveBatchMessagesChoices, validateBackupLabel, ActiveBatchMessagesError, EditionWithoutBackupError, type BackupStatus } from './rules.js';
 import * as schedule from './schedule.js';
 import * as ops from './service.js';
 import { backups } from './tables.js';
@@ -99,8 +99,11 @@ builder.drizzleObject('backupSchedules', {
   }),
 });
 
+/** Both `backups` lists (all backups, one service's backups) page through BackupConnection. */
+const BackupConnection = sharedConnection(Backup, 'Backup');
+
 builder.drizzleObjectFields(Service, (t) => ({
-  backups: t.relatedConnection('backups', { description: 'Backups of this service, newest first.', totalCount: true, query: { orderBy: { createdAt: 'desc' } } }, connectionTypes('ServiceBackup'), edgeType('ServiceBackup')),
+  backups: t.relatedConnection('backups', { description: 'Backups of this service, newest first.', totalCount: true, query: { orderBy: { createdAt: 'desc' } } }, BackupConnection),
   lastBackup: t.drizzleField({
     type: 'backups',
     nullable: true,
@@ -112,42 +115,35 @@ builder.drizzleObjectFields(Service, (t) => ({
   backupSchedule: t.relation('backupSchedule', { nullable: true, description: 'Automated backups, if configured.' }),
 }));
 
-const statusesArg = (t: any) => t.arg({ type: BackupStatusEnum, required: false, description: 'Only backups with this status.' });
-
 builder.queryFields((t) => ({
   backups: t.drizzleConnection(
     {
       type: 'backups',
       description: 'Backups, newest first, including those of deleted services.',
       authScopes: { reader: true },
-      args: { serviceName: t.arg.string({ required: false, description: 'Only backups of services with this name.' }), status: statusesArg(t) },
+      args: { serviceName: t.arg.string({ required: false, description: 'Only backups of services with this name.' }), status: t.arg({ type: BackupStatusEnum, required: false, description: 'Only backups with this status.' }) },
       totalCount: (_p, args, ctx) => ctx.db.$count(backups, and(args.serviceName ? eq(backups.serviceName, args.serviceName) : undefined, args.status ? eq(backups.status, args.status as BackupStatus) : undefined)),
       resolve: (query, _p, args, ctx) =>
         ctx.db.query.backups.findMany(query({ where: { ...(args.serviceName ? { serviceName: args.serviceName } : {}), ...(args.status ? { status: args.status as BackupStatus } : {}) }, orderBy: { createdAt: 'desc' } })),
     },
-    connectionTypes('Backup'),
-    edgeType('Backup'),
+    BackupConnection,
   ),
   backup: t.drizzleField({
     type: 'backups',
     nullable: true,
     description: 'One backup by id.',
     authScopes: { reader: true },
-    args: { id: t.arg.id({ required: true, description: 'Global id of the backup.' }) },
-    resolve: async (query, _root, args, ctx) => {
-      let id: string;
-      try {
-        id = localId(String(args.id), 'Backup', ['id']);
-      } catch {
-        return null;
-      }
-      return (await ctx.db.query.backups.findFirst(query({ where: { id } }))) ?? null;
+    args: { id: t.arg.globalID({ for: Backup, required: true, description: 'Global id of the backup.' }) },
+    resolve: async (query, _root, args, ctx, info) => {
+      if (idProblem(info)) return null; // malformed, or not a backup's: no backup has it
+      return (await ctx.db.query.backups.findFirst(query({ where: { id: args.id.id } }))) ?? null;
     },
   }),
 }));
 
-const backupOf = (value: string) => localId(value, 'Backup', ['input', 'backupId']);
-const backupResult = (t: any) => ({ backup: t.field({ type: Backup, description: 'The backup.', resolve: (r: any) => r.backup }) });
+const backupResult = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, { backup: typeof backups.$inferSelect }>) => ({
+  backup: t.field({ type: Backup, description: 'The backup.', resolve: (r) => r.backup }),
+});
 
 builder.objectType(ActiveBatchMessagesError, {
   name: 'ActiveBatchMessagesError',
@@ -180,15 +176,13 @@ defineMutation('createBackup', {
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError, ActiveBatchMessagesError, EditionWithoutBackupError],
   input: (t) => ({
-    serviceId: t.id({ required: true, description: 'The service.' }),
+    serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
     label: t.string({ description: 'A label to recognise it by, e.g. "before partner migration".' }),
     allowBatchMessageLoss: t.boolean({ description: 'Back up even though batches hold messages; they are not kept and a warning says so.' }),
   }),
   resolve: async (input, ctx) => {
-    if (input.label != null && (input.label.length > 200 || /[\u0000-\u001f]/.test(input.label))) {
-      throw ValidationError.field(['input', 'label'], 'must be at most 200 characters without control characters');
-    }
-    return { backup: await ops.createBackup(ctx.runtime, { serviceId: localId(input.serviceId, 'Service', ['input', 'serviceId']), label: input.label, allowBatchMessageLoss: input.allowBatchMessageLoss }) };
+    if (input.label != null) validateBackupLabel(input.label, ['input', 'label']);
+    return { backup: await ops.createBackup(ctx.runtime, { serviceId: input.serviceId.id, label: input.label, allowBatchMessageLoss: input.allowBatchMessageLoss }) };
   },
   success: backupResult,
 });
@@ -197,8 +191,8 @@ defineMutation('verifyBackup', {
   description: 'Re-reads, decrypts and re-checksums a backup. A mismatch marks it CORRUPT: it can never be restored.',
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError],
-  input: (t) => ({ backupId: t.id({ required: true, description: 'The backup.' }) }),
-  resolve: async (input, ctx) => ({ backup: await ops.verifyBackup(ctx.runtime, backupOf(input.backupId)) }),
+  input: (t) => ({ backupId: t.globalID({ for: Backup, required: true, description: 'The backup.' }) }),
+  resolve: async (input, ctx) => ({ backup: await ops.verifyBackup(ctx.runtime, input.backupId.id) }),
   success: backupResult,
 });
 
@@ -206,8 +200,8 @@ defineMutation('pinBackup', {
   description: 'Pins a backup (never pruned nor deleted) or unpins it.',
   scope: 'operator',
   errors: [NotFoundError],
-  input: (t) => ({ backupId: t.id({ required: true, description: 'The backup.' }), pinned: t.boolean({ required: true, description: 'true to pin, false to unpin.' }) }),
-  resolve: async (input, ctx) => ({ backup: await ops.pinBackup(ctx.runtime, backupOf(input.backupId), input.pinned) }),
+  input: (t) => ({ backupId: t.globalID({ for: Backup, required: true, description: 'The backup.' }), pinned: t.boolean({ required: true, description: 'true to pin, false to unpin.' }) }),
+  resolve: async (input, ctx) => ({ backup: await ops.pinBackup(ctx.runtime, input.backupId.id, input.pinned) }),
   success: backupResult,
 });
 
@@ -215,10 +209,10 @@ defineMutation('deleteBackup', {
   description: 'Deletes a backup and its content. Refused while pinned, running, or used by an executing restore.',
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError],
-  input: (t) => ({ backupId: t.id({ required: true, description: 'The backup.' }) }),
+  input: (t) => ({ backupId: t.globalID({ for: Backup, required: true, description: 'The backup.' }) }),
   resolve: async (input, ctx) => {
-    await ops.deleteBackup(ctx.runtime, backupOf(input.backupId));
-    return { deletedId: input.backupId };
+    await ops.deleteBackup(ctx.runtime, input.backupId.id);
+    return { deletedId: encodeGlobalID('Backup', input.backupId.id) };
   },
   success: (t) => ({ deletedId: t.id({ description: 'Global id of the deleted backup.', resolve: (r) => r.deletedId }) }),
 });
@@ -228,7 +222,7 @@ defineMutation('setBackupSchedule', {
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError, EditionWithoutBackupError],
   input: (t) => ({
-    serviceId: t.id({ required: true, description: 'The service.' }),
+    serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
     cron: t.string({ required: true, description: 'When to back up, e.g. "0 2 * * *" (02:00 UTC daily).' }),
     keepLast: t.int({ description: 'Keep at most this many scheduled backups.' }),
     keepDays: t.int({ description: 'Remove scheduled backups older than this many days.' }),
@@ -236,7 +230,7 @@ defineMutation('setBackupSchedule', {
     onActiveBatchMessages: t.field({ type: OnActiveBatchMessagesEnum, description: 'Default SKIP.' }),
   }),
   resolve: async (input, ctx) => {
-    const row = await schedule.setBackupSchedule(ctx.runtime, { ...input, serviceId: localId(input.serviceId, 'Service', ['input', 'serviceId']) });
+    const row = await schedule.setBackupSchedule(ctx.runtime, { ...input, serviceId: input.serviceId.id });
     return { serviceId: row.serviceId };
   },
   success: (t) => ({

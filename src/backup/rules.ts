@@ -40,6 +40,11 @@ export class EditionWithoutBackupError extends DomainError {
   }
 }
 
+/** A backup's label: at most 200 characters, no control characters. */
+export function validateBackupLabel(label: string, path: string[]): void {
+  if (label.length > 200 || /[\u0000-\u001f]/.test(label)) throw ValidationError.field(path, 'must be at most 200 characters without control characters');
+}
+
 export function batchLossWarning(count: number): string {
   return `${count} batch message(s) were not kept: they are lost if this backup is restored`;
 }

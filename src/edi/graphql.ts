@@ -3,7 +3,6 @@ import { sql } from 'drizzle-orm';
 import * as artifact from '../artifact/graphql.js';
 import { InvalidStateError, NotFoundError } from '../errors.js';
 import { builder, connectionTypes, edgeType } from '../graphql/builder.js';
-import { localId } from '../graphql/ids.js';
 import { defineMutation } from '../graphql/mutation.js';
 import { Service } from '../service/graphql.js';
 import { controlNumber } from './rules.js';
@@ -86,17 +85,15 @@ builder.drizzleObjectFields(Service, (t) => ({
   }),
 }));
 
-const agreementOf = (value: string) => localId(value, 'Agreement', ['input', 'agreementId']);
-
 defineMutation('processEdiMessage', {
   description: "Sends one message through an agreement: issues its next control numbers, records an AS2 MIC, and adds it to the agreement's batch when it batches. The service must be ACTIVE.",
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError],
   input: (t) => ({
-    agreementId: t.id({ required: true, description: 'The agreement.' }),
+    agreementId: t.globalID({ for: artifact.Agreement, required: true, description: 'The agreement.' }),
     payload: t.string({ description: 'The message (at most 1 MiB); empty when left out.' }),
   }),
-  resolve: async (input, ctx) => edi.processEdiMessage(ctx.runtime, agreementOf(input.agreementId), input.payload ?? ''),
+  resolve: async (input, ctx) => edi.processEdiMessage(ctx.runtime, input.agreementId.id, input.payload ?? ''),
   success: (t) => ({
     agreement: t.drizzleField({
       type: 'agreements',
@@ -125,9 +122,9 @@ defineMutation('releaseBatch', {
   description: "Processes the messages waiting in an agreement's batch and empties it. Do this before a backup: batch messages are never backed up.",
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError],
-  input: (t) => ({ agreementId: t.id({ required: true, description: 'The batching agreement.' }) }),
+  input: (t) => ({ agreementId: t.globalID({ for: artifact.Agreement, required: true, description: 'The batching agreement.' }) }),
   resolve: async (input, ctx) => {
-    const agreementId = agreementOf(input.agreementId);
+    const agreementId = input.agreementId.id;
     return { agreementId, releasedMessageCount: await edi.releaseBatch(ctx.runtime, agreementId) };
   },
   success: (t) => ({

@@ -1,19 +1,22 @@
-import type { InputFieldMap, InputShapeFromFields, SchemaTypes } from '@pothos/core';
+import type { FieldMap, InputFieldMap, InputObjectRef, InputShapeFromFields, ObjectRef } from '@pothos/core';
 import { ForbiddenError, ValidationError, type DomainError } from '../errors.js';
 import { auditEntry, audited } from '../audit/service.js';
-import { builder } from './builder.js';
+import { builder, sentInput, type Types } from './builder.js';
 import type { Context } from './context.js';
 
-type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : SchemaTypes;
-type ErrorClass = new (...args: any[]) => DomainError;
+/** A typed error a mutation can return: any DomainError class, whatever its constructor takes. */
+export type ErrorClass = new (...args: never[]) => DomainError;
 
 export interface MutationOptions<Fields extends InputFieldMap, Shape extends object> {
   description: string;
   /** The least role allowed to call it. */
   scope: 'operator' | 'admin';
   input: (t: PothosSchemaTypes.InputFieldBuilder<Types, 'InputObject'>) => Fields;
-  /** Fields of `<Name>Success`, read from what `resolve` returns. */
-  success: (t: PothosSchemaTypes.ObjectFieldBuilder<Types, Shape>) => Record<string, any>;
+  /**
+   * Fields of `<Name>Success`, read from what `resolve` returns (its type is checked against them).
+   * Write `resolve` before `success`: TypeScript infers Shape from the first of them.
+   */
+  success: (t: PothosSchemaTypes.ObjectFieldBuilder<Types, Shape>) => FieldMap;
   /** Typed errors besides ValidationError and ForbiddenError, which every mutation can return. */
   errors: ErrorClass[];
   resolve: (input: InputShapeFromFields<Fields>, ctx: Context) => Promise<Shape>;
@@ -23,7 +26,9 @@ const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /**
  * One mutation in the SPEC §3 convention: `name(input: <Name>Input!): <Name>Result`, where the
- * result is `<Name>Success | <typed errors>`.
+ * result is `<Name>Success | ValidationError | ForbiddenError | <typed errors>`. Only callers with
+ * the scope's role get in (a refusal is audited by the builder's unauthorizedError); every call is
+ * audited with its outcome.
  */
 export function defineMutation<Fields extends InputFieldMap, Shape extends object>(
   name: string,
@@ -38,18 +43,27 @@ export function defineMutation<Fields extends InputFieldMap, Shape extends objec
     description: `What \`${name}\` changed.`,
     fields: options.success,
   });
+  // Pothos' field types are conditional types it cannot work out for a generic Shape or input, so the
+  // field itself sees the success type as an object and the input as an object: options.success and
+  // options.resolve are checked against Shape above, and Input is built from options.input.
+  const Result: ObjectRef<Types, object> = Success;
+  const InputArg: InputObjectRef<Types, object> = Input;
   builder.mutationField(name, (t) =>
     t.field({
-      type: Success,
+      type: Result,
       description: options.description,
-      args: { input: t.arg({ type: Input, required: true, description: `See ${typeName}Input.` }) },
-      authScopes: { [options.scope]: true },
+      args: { input: t.arg({ type: InputArg, required: true, description: `See ${typeName}Input.` }) },
+      authScopes: options.scope === 'admin' ? { admin: true } : { operator: true },
       errors: {
         types: [ValidationError, ForbiddenError, ...options.errors],
         union: { description: `${typeName}Success, or one of the errors \`${name}\` can meet.` },
       },
-      resolve: (_root: unknown, args: { input: InputShapeFromFields<Fields> }, ctx: Context) =>
-        audited(ctx, auditEntry(ctx.viewer, name, args.input as Record<string, unknown>), (audit) => options.resolve(args.input, audit)),
-    } as any),
+      resolve: (_root, args, ctx, info) =>
+        audited(ctx, auditEntry(ctx.viewer, name, sentInput(info)), (audit) =>
+          // The one assertion: GraphQL validated args.input against Input, whose shape this is. (An
+          // unusable global id in it throws its problem where the resolver reads it: see global-ids.ts.)
+          options.resolve(args.input as InputShapeFromFields<Fields>, audit),
+        ),
+    }),
   );
 }

@@ -1,15 +1,17 @@
 import { InvalidStateError, NameUnavailableError, NotFoundError } from '../errors.js';
+import { Backup } from '../backup/graphql.js';
 import { EditionEnum, Service } from '../service/graphql.js';
-import { builder, connectionTypes, edgeType } from '../graphql/builder.js';
+import { builder, connectionTypes, edgeType, type Types } from '../graphql/builder.js';
 import { ErrorInterface } from '../graphql/errors.js';
-import { localId } from '../graphql/ids.js';
+import { idProblem } from '../graphql/global-ids.js';
 import { defineMutation } from '../graphql/mutation.js';
 import { defineSubscription } from '../graphql/subscription.js';
 import { checklist, completeChecklistItem } from './checklist.js';
 import * as plans from './lifecycle.js';
 import { planEvents } from './progress.js';
+import { resumeService } from './lifecycle.js';
 import { ChecklistIncompleteError, PlanBlockedError, checklistKinds, controlNumberPolicies, restoreStates, severities, type RestoreCheck } from './rules.js';
-import { restoreEvents } from './tables.js';
+import { restoreEvents, restorePlans } from './tables.js';
 
 const RestoreStateEnum = builder.enumType('RestoreState', {
   description: 'Where a restore plan is: PLANNED → RESTORING → SUSPENDED → ACTIVE, or FAILED / CANCELLED.',
@@ -169,34 +171,30 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'One restore plan by id.',
     authScopes: { reader: true },
-    args: { id: t.arg.id({ required: true, description: 'Global id of the plan.' }) },
-    resolve: async (query, _r, args, ctx) => {
-      let id: string;
-      try {
-        id = localId(String(args.id), 'RestorePlan', ['id']);
-      } catch {
-        return null;
-      }
-      return (await ctx.db.query.restorePlans.findFirst(query({ where: { id } }))) ?? null;
+    args: { id: t.arg.globalID({ for: RestorePlan, required: true, description: 'Global id of the plan.' }) },
+    resolve: async (query, _r, args, ctx, info) => {
+      if (idProblem(info)) return null; // malformed, or not a plan's: no plan has it
+      return (await ctx.db.query.restorePlans.findFirst(query({ where: { id: args.id.id } }))) ?? null;
     },
   }),
 }));
 
-const planOf = (value: string) => localId(value, 'RestorePlan', ['input', 'planId']);
-const planResult = (t: any) => ({ plan: t.field({ type: RestorePlan, description: 'The plan.', resolve: (r: any) => r.plan }) });
+const planResult = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, { plan: typeof restorePlans.$inferSelect }>) => ({
+  plan: t.field({ type: RestorePlan, description: 'The plan.', resolve: (r) => r.plan }),
+});
 
 defineMutation('createRestorePlan', {
   description: 'Plans a restore of a backup into a new service and runs every check (blockers, warnings, information). Nothing changes until executeRestorePlan.',
   scope: 'operator',
   errors: [NotFoundError],
   input: (t) => ({
-    backupId: t.id({ required: true, description: 'The backup to restore.' }),
+    backupId: t.globalID({ for: Backup, required: true, description: 'The backup to restore.' }),
     targetName: t.string({ required: true, description: 'Name of the new service (a deleted service\'s name once its hold has passed).' }),
     targetEdition: t.field({ type: EditionEnum, description: "Default: the backup's edition. Only the same or a higher edition." }),
     targetRegion: t.string({ description: "Default: the backup's region." }),
     controlNumberPolicy: t.field({ type: ControlNumberPolicyEnum, description: 'Default ADVANCE_PAST_ISSUED.' }),
   }),
-  resolve: async (input, ctx) => ({ plan: await plans.createRestorePlan(ctx.runtime, { ...input, backupId: localId(input.backupId, 'Backup', ['input', 'backupId']) }) }),
+  resolve: async (input, ctx) => ({ plan: await plans.createRestorePlan(ctx.runtime, { ...input, backupId: input.backupId.id }) }),
   success: planResult,
 });
 
@@ -204,9 +202,9 @@ defineMutation('executeRestorePlan', {
   description: 'Re-checks the plan and starts the restore: returns at once (state RESTORING); follow it with restoreProgress. Fails with PLAN_BLOCKED listing any blocker.',
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError, PlanBlockedError, NameUnavailableError],
-  input: (t) => ({ planId: t.id({ required: true, description: 'The plan.' }) }),
+  input: (t) => ({ planId: t.globalID({ for: RestorePlan, required: true, description: 'The plan.' }) }),
   resolve: async (input, ctx) => ({
-    plan: await plans.executeRestorePlan(ctx.runtime, planOf(input.planId)),
+    plan: await plans.executeRestorePlan(ctx.runtime, input.planId.id),
   }),
   success: planResult,
 });
@@ -215,8 +213,8 @@ defineMutation('cancelRestorePlan', {
   description: 'Cancels a PLANNED or RESTORING plan; a started restore is rolled back (no service remains, the name is free).',
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError],
-  input: (t) => ({ planId: t.id({ required: true, description: 'The plan.' }) }),
-  resolve: async (input, ctx) => ({ plan: await plans.cancelRestorePlan(ctx.runtime, planOf(input.planId)) }),
+  input: (t) => ({ planId: t.globalID({ for: RestorePlan, required: true, description: 'The plan.' }) }),
+  resolve: async (input, ctx) => ({ plan: await plans.cancelRestorePlan(ctx.runtime, input.planId.id) }),
   success: planResult,
 });
 
@@ -225,17 +223,30 @@ defineMutation('completeChecklistItem', {
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError],
   input: (t) => ({
-    serviceId: t.id({ required: true, description: 'The restored service.' }),
+    serviceId: t.globalID({ for: Service, required: true, description: 'The restored service.' }),
     kind: t.field({ type: ChecklistItemKindEnum, required: true, description: 'The item.' }),
   }),
   resolve: async (input, ctx) => {
-    const serviceId = localId(input.serviceId, 'Service', ['input', 'serviceId']);
+    const serviceId = input.serviceId.id;
     await completeChecklistItem(ctx.runtime, serviceId, input.kind);
     return { serviceId };
   },
   success: (t) => ({
     service: t.drizzleField({ type: 'services', description: 'The service with its checklist.', resolve: async (query, r, _a, ctx) => (await ctx.db.query.services.findFirst(query({ where: { id: r.serviceId } })))! }),
   }),
+});
+
+// Lives here, not with the other lifecycle mutations: resuming a restored service completes its restore plan.
+defineMutation('resumeService', {
+  description: 'Resumes a SUSPENDED service (→ ACTIVE). For a restored service this completes its restore plan (→ ACTIVE); refused with CHECKLIST_INCOMPLETE while an FTP source conflict is open, unless force is true.',
+  scope: 'operator',
+  errors: [NotFoundError, InvalidStateError, ChecklistIncompleteError],
+  input: (t) => ({
+    serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
+    force: t.boolean({ description: 'Resume even while FTP source conflicts of the post-restore checklist are open.' }),
+  }),
+  resolve: async (input, ctx) => ({ service: await resumeService(ctx.runtime, input.serviceId.id, input.force ?? false) }),
+  success: (t) => ({ service: t.field({ type: Service, description: 'The service in its new state.', resolve: (r) => r.service }) }),
 });
 
 defineSubscription('restoreProgress', {

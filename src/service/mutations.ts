@@ -3,16 +3,11 @@ import { InvalidStateError, LimitExceededError, NameUnavailableError, NotFoundEr
 import type { ServiceStateChange } from '../events/bus.js';
 import { MAX_CERTIFICATE_BYTES, decodeBase64 } from '../artifact/rules.js';
 import { builder } from '../graphql/builder.js';
-import { localId } from '../graphql/ids.js';
 import { defineMutation } from '../graphql/mutation.js';
 import { defineSubscription } from '../graphql/subscription.js';
 import { EditionEnum, Service, ServiceStateEnum } from './graphql.js';
 import type { LifecycleOperation, SecretKind } from './rules.js';
 import * as operations from './service.js';
-import { resumeService } from '../restore/lifecycle.js';
-import { ChecklistIncompleteError } from '../restore/rules.js';
-
-const serviceId = (id: string) => localId(id, 'Service', ['input', 'serviceId']);
 
 defineMutation('createService', {
   description: 'Creates a BizTalk Service in state ACTIVE.',
@@ -42,7 +37,7 @@ defineMutation('updateServiceSettings', {
   scope: 'admin',
   errors: [NotFoundError, InvalidStateError],
   input: (t) => ({
-    serviceId: t.id({ required: true, description: 'The service.' }),
+    serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
     acsNamespace: t.string({ description: 'Access Control Service namespace.' }),
     acsIssuerKey: t.string({ description: 'ACS issuer key (secret).' }),
     trackingDatabaseConnectionString: t.string({ description: 'Tracking database connection string (secret).' }),
@@ -61,7 +56,7 @@ defineMutation('updateServiceSettings', {
       SSL_CERTIFICATE: ssl === undefined ? undefined : ssl === null ? null : JSON.stringify(ssl),
     };
     const change = { acsNamespace: input.acsNamespace, secrets };
-    return { service: await operations.updateServiceSettings(ctx.runtime, serviceId(input.serviceId), change) };
+    return { service: await operations.updateServiceSettings(ctx.runtime, input.serviceId.id, change) };
   },
   success: (t) => ({ service: t.field({ type: Service, description: 'The service with its new settings.', resolve: (r) => r.service }) }),
 });
@@ -71,11 +66,11 @@ defineMutation('scaleService', {
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError, LimitExceededError],
   input: (t) => ({
-    serviceId: t.id({ required: true, description: 'The service.' }),
+    serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
     scaleUnitCount: t.int({ required: true, description: 'The new number of scale units.' }),
   }),
   resolve: async (input, ctx) => ({
-    service: await operations.scaleService(ctx.runtime, serviceId(input.serviceId), input.scaleUnitCount),
+    service: await operations.scaleService(ctx.runtime, input.serviceId.id, input.scaleUnitCount),
   }),
   success: (t) => ({ service: t.field({ type: Service, description: 'The scaled service.', resolve: (r) => r.service }) }),
 });
@@ -86,9 +81,9 @@ function lifecycleMutation(name: string, operation: LifecycleOperation, descript
     description,
     scope: operation === 'delete' ? 'admin' : 'operator',
     errors: [NotFoundError, InvalidStateError],
-    input: (t) => ({ serviceId: t.id({ required: true, description: 'The service.' }) }),
+    input: (t) => ({ serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }) }),
     resolve: async (input, ctx) => ({
-      service: await operations.transitionService(ctx.runtime, serviceId(input.serviceId), operation),
+      service: await operations.transitionService(ctx.runtime, input.serviceId.id, operation),
     }),
     success: (t) => ({ service: t.field({ type: Service, description: 'The service in its new state.', resolve: (r) => r.service }) }),
   });
@@ -98,17 +93,6 @@ lifecycleMutation('startService', 'start', 'Starts a STOPPED service (→ ACTIVE
 lifecycleMutation('stopService', 'stop', 'Stops an ACTIVE service (→ STOPPED).');
 lifecycleMutation('restartService', 'restart', 'Restarts an ACTIVE or STOPPED service (→ ACTIVE).');
 lifecycleMutation('suspendService', 'suspend', 'Suspends an ACTIVE service (→ SUSPENDED).');
-defineMutation('resumeService', {
-  description: 'Resumes a SUSPENDED service (→ ACTIVE). For a restored service this completes its restore plan (→ ACTIVE); refused with CHECKLIST_INCOMPLETE while an FTP source conflict is open, unless force is true.',
-  scope: 'operator',
-  errors: [NotFoundError, InvalidStateError, ChecklistIncompleteError],
-  input: (t) => ({
-    serviceId: t.id({ required: true, description: 'The service.' }),
-    force: t.boolean({ description: 'Resume even while FTP source conflicts of the post-restore checklist are open.' }),
-  }),
-  resolve: async (input, ctx) => ({ service: await resumeService(ctx.runtime, serviceId(input.serviceId), input.force ?? false) }),
-  success: (t) => ({ service: t.field({ type: Service, description: 'The service in its new state.', resolve: (r) => r.service }) }),
-});
 lifecycleMutation(
   'deleteService',
   'delete',
