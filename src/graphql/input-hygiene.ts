@@ -113,16 +113,24 @@ function checked<Types extends SchemaTypes>(resolver: Resolver<Types>): Resolver
   };
 }
 
+/** The arguments as sent, of a field whose arguments are mapped (a `globalID` decoded) before it resolves. */
+const sent = new WeakMap<GraphQLResolveInfo, object>();
+
 /**
  * Checks every field's arguments once: bad input is a VALIDATION_FAILED with the argument's path,
- * never a database error. Where it can, after scope-auth (a refused caller learns nothing about its
- * input) and inside the errors plugin (a mutation answers its ValidationError result); for a field
- * whose arguments are mapped first (a `globalID` decoded), before the mapping, on what was sent.
+ * never a database error. After scope-auth (a refused caller learns nothing about its input) and
+ * inside the errors plugin (a mutation answers its ValidationError result). For a field whose
+ * arguments are mapped first (a `globalID` decoded), on the arguments as sent, kept when the mapping
+ * starts; `node(id:)` is checked before its id is decoded.
  */
 export class InputHygienePlugin<Types extends SchemaTypes> extends BasePlugin<Types> {
   override wrapResolve(resolver: Resolver<Types>, fieldConfig: PothosOutputFieldConfig<Types>): Resolver<Types> {
-    if (Object.keys(fieldConfig.args).length === 0 || fieldConfig.argMappers.length > 0) return resolver;
-    return checked(resolver);
+    if (Object.keys(fieldConfig.args).length === 0 || isNodeField(fieldConfig)) return resolver;
+    if (fieldConfig.argMappers.length === 0) return checked(resolver);
+    return (parent, args, ctx, info) => {
+      check(sent.get(info) ?? args, info, ctx as Context);
+      return resolver(parent, args, ctx, info);
+    };
   }
 
   override wrapSubscribe(
@@ -138,9 +146,16 @@ export class InputHygienePlugin<Types extends SchemaTypes> extends BasePlugin<Ty
     fieldConfig: PothosOutputFieldConfig<Types>,
   ): Resolver<Types> | undefined {
     if (!resolver || fieldConfig.argMappers.length === 0) return resolver;
-    const isNodeField = fieldConfig.parentType === 'Query' && fieldConfig.name === 'node';
-    return checked(isNodeField ? nodeIdChecked(resolver) : resolver);
+    if (isNodeField(fieldConfig)) return checked(nodeIdChecked(resolver));
+    return (parent, args, ctx, info) => {
+      sent.set(info, args);
+      return resolver(parent, args, ctx, info);
+    };
   }
+}
+
+function isNodeField<Types extends SchemaTypes>(fieldConfig: PothosOutputFieldConfig<Types>): boolean {
+  return fieldConfig.parentType === 'Query' && fieldConfig.name === 'node';
 }
 
 declare global {
