@@ -12,7 +12,22 @@ import { freshPostgres, gql, pool, startServerProcess, stats } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const ASSEMBLIES = Math.round(500 * Number(process.env.BENCH_SCALE ?? 1));
-export const SERVICE_TABLES = ['services', 'service_secrets', 'partners', 'profiles', 'agreements', 'custom_assemblies', 'bridges', 'certificates', 'transforms', 'pipelines', 'templates', 'x12_mappings', 'control_numbers', 'as2_mic_values'];
+export const SERVICE_TABLES = [
+  'services',
+  'service_secrets',
+  'partners',
+  'profiles',
+  'agreements',
+  'custom_assemblies',
+  'bridges',
+  'certificates',
+  'transforms',
+  'pipelines',
+  'templates',
+  'x12_mappings',
+  'control_numbers',
+  'as2_mic_values',
+];
 
 export async function backupBench() {
   // BENCH_REUSE=<database>: skip the fill (and the assemblies) and measure on a copy of a database an
@@ -32,7 +47,14 @@ export async function backupBench() {
     phase('assemblies');
   }
   // BENCH_RESTORE_ONLY=1: one untimed backup and dump, then the timed restores.
-  const last = await backups(server.url, serviceId, backupMs, dumpMs, databaseUrl, process.env.BENCH_RESTORE_ONLY ? 0 : RUNS);
+  const last = await backups(
+    server.url,
+    serviceId,
+    backupMs,
+    dumpMs,
+    databaseUrl,
+    process.env.BENCH_RESTORE_ONLY ? 0 : RUNS,
+  );
   const lastBackupId = last.id;
   phase('backups');
   // Restore of the same backup into new services, against pg_restore of the dump into empty tables;
@@ -52,23 +74,35 @@ export async function backupBench() {
     execFileSync('pg_restore', ['--data-only', '-d', target, '/tmp/bench-backup.dump']);
     pgRestoreMs.push(Math.round(performance.now() - t));
 
-    const planned = await gql(server.url, 'mutation ($b: ID!, $n: String!) { createRestorePlan(input: { backupId: $b, targetName: $n, targetEdition: PREMIUM }) { ... on CreateRestorePlanSuccess { plan { id } } } }', { b: lastBackupId, n: `bench-restored-${run}` });
+    const planned = await gql(
+      server.url,
+      'mutation ($b: ID!, $n: String!) { createRestorePlan(input: { backupId: $b, targetName: $n, targetEdition: PREMIUM }) { ... on CreateRestorePlanSuccess { plan { id } } } }',
+      { b: lastBackupId, n: `bench-restored-${run}` },
+    );
     const planId = planned.createRestorePlan.plan.id;
     // Timed from the executeRestorePlan call (its re-validation included) to the SUSPENDED event.
     if (run > 0) await emptyServiceTables(databaseUrl, null);
     const sent = Date.now();
-    await gql(server.url, 'mutation ($id: ID!) { executeRestorePlan(input: { planId: $id }) { __typename } }', { id: planId });
+    await gql(server.url, 'mutation ($id: ID!) { executeRestorePlan(input: { planId: $id }) { __typename } }', {
+      id: planId,
+    });
     const executeMs = Date.now() - sent;
     let plan: any;
     for (;;) {
-      plan = (await gql(server.url, 'query ($id: ID!) { restorePlan(id: $id) { state history { state at } } }', { id: planId })).restorePlan;
+      plan = (
+        await gql(server.url, 'query ($id: ID!) { restorePlan(id: $id) { state history { state at } } }', {
+          id: planId,
+        })
+      ).restorePlan;
       if (!['PLANNED', 'RESTORING'].includes(plan.state)) break;
       await new Promise((r) => setTimeout(r, 200));
     }
     if (plan.state !== 'SUSPENDED') throw new Error(`restore ${plan.state}`);
     const ended = Date.parse(plan.history.find((e: any) => e.state === 'SUSPENDED').at);
     restoreMs.push(ended - sent);
-    console.log(`restore run ${run}: ${ended - sent} ms (executeRestorePlan answered in ${executeMs} ms); pg_restore ${pgRestoreMs[run]} ms; ratio ${((ended - sent) / pgRestoreMs[run]!).toFixed(2)}`);
+    console.log(
+      `restore run ${run}: ${ended - sent} ms (executeRestorePlan answered in ${executeMs} ms); pg_restore ${pgRestoreMs[run]} ms; ratio ${((ended - sent) / pgRestoreMs[run]!).toFixed(2)}`,
+    );
   }
   phase('restores');
   await server.stop();
@@ -84,7 +118,11 @@ export async function backupBench() {
     target: 'median ratio <= 1.5 and peak RSS during the backups < 300 MiB',
     restoreMs: restored,
     pgRestoreMs: pgRestore,
-    restoreRatio: { min: restored.min / pgRestore.max, median: restored.median / pgRestore.median, max: restored.max / pgRestore.min },
+    restoreRatio: {
+      min: restored.min / pgRestore.max,
+      median: restored.median / pgRestore.median,
+      max: restored.max / pgRestore.min,
+    },
     restoreTarget: 'median ratio <= 1.5',
     serverPeakRssMiB: peakRssMiB,
     itemCounts: last.itemCounts,
@@ -97,34 +135,64 @@ export async function backupBench() {
 async function addAssemblies(url: string, serviceId: string) {
   const started = performance.now();
   await pool(ASSEMBLIES, 8, (i) =>
-    gql(url, 'mutation ($s: ID!, $n: String!, $c: String!) { createCustomAssembly(input: { serviceId: $s, name: $n, version: "1.0.0.0", contentBase64: $c }) { __typename } }', {
-      s: serviceId,
-      n: `Assembly${i}`,
-      c: randomBytes(128 * 1024).toString('base64'),
-    }),
+    gql(
+      url,
+      'mutation ($s: ID!, $n: String!, $c: String!) { createCustomAssembly(input: { serviceId: $s, name: $n, version: "1.0.0.0", contentBase64: $c }) { __typename } }',
+      {
+        s: serviceId,
+        n: `Assembly${i}`,
+        c: randomBytes(128 * 1024).toString('base64'),
+      },
+    ),
   );
   console.log(`assemblies (${ASSEMBLIES} x 128 KiB): ${Math.round(performance.now() - started)} ms`);
 }
 
 /** Timed backups against timed pg_dumps; returns the last backup. */
-async function backups(url: string, serviceId: string, backupMs: number[], dumpMs: number[], databaseUrl: string, runs: number) {
+async function backups(
+  url: string,
+  serviceId: string,
+  backupMs: number[],
+  dumpMs: number[],
+  databaseUrl: string,
+  runs: number,
+) {
   let last: any;
   for (let run = 0; run < runs + 1; run++) {
-    const created = await gql(url, 'mutation ($s: ID!) { createBackup(input: { serviceId: $s }) { ... on CreateBackupSuccess { backup { id } } } }', { s: serviceId });
+    const created = await gql(
+      url,
+      'mutation ($s: ID!) { createBackup(input: { serviceId: $s }) { ... on CreateBackupSuccess { backup { id } } } }',
+      { s: serviceId },
+    );
     const id = created.createBackup.backup.id;
     for (;;) {
-      last = (await gql(url, 'query ($id: ID!) { backup(id: $id) { id status startedAt completedAt sizeBytes storedBytes itemCounts { category count } } }', { id })).backup;
+      last = (
+        await gql(
+          url,
+          'query ($id: ID!) { backup(id: $id) { id status startedAt completedAt sizeBytes storedBytes itemCounts { category count } } }',
+          { id },
+        )
+      ).backup;
       if (!['PENDING', 'RUNNING'].includes(last.status)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     if (last.status !== 'SUCCEEDED') throw new Error(`backup ${last.status}`);
     const ms = Date.parse(last.completedAt) - Date.parse(last.startedAt);
     if (run > 0) backupMs.push(ms); // the first run warms up
-    console.log(`backup run ${run}${run === 0 ? ' (warm-up)' : ''}: ${ms} ms, ${last.sizeBytes} bytes of content, ${last.storedBytes} stored`);
+    console.log(
+      `backup run ${run}${run === 0 ? ' (warm-up)' : ''}: ${ms} ms, ${last.sizeBytes} bytes of content, ${last.storedBytes} stored`,
+    );
   }
   for (let run = 0; run < runs + 1; run++) {
     const t = performance.now();
-    execFileSync('pg_dump', ['--data-only', '-Fc', ...SERVICE_TABLES.flatMap((table) => ['-t', table]), '-f', '/tmp/bench-backup.dump', databaseUrl]);
+    execFileSync('pg_dump', [
+      '--data-only',
+      '-Fc',
+      ...SERVICE_TABLES.flatMap((table) => ['-t', table]),
+      '-f',
+      '/tmp/bench-backup.dump',
+      databaseUrl,
+    ]);
     const ms = Math.round(performance.now() - t);
     if (run > 0) dumpMs.push(ms);
     console.log(`pg_dump run ${run}${run === 0 ? ' (warm-up)' : ''}: ${ms} ms`);
@@ -141,7 +209,18 @@ async function emptyServiceTables(databaseUrl: string, serviceId: string | null)
   await sql`delete from services where name like 'bench-restored-%'`;
   if (serviceId) {
     const id = Buffer.from(serviceId, 'base64').toString().split(':')[1]!;
-    for (const table of ['bridges', 'agreements', 'profiles', 'partners', 'custom_assemblies', 'certificates', 'transforms', 'pipelines', 'templates', 'x12_mappings']) {
+    for (const table of [
+      'bridges',
+      'agreements',
+      'profiles',
+      'partners',
+      'custom_assemblies',
+      'certificates',
+      'transforms',
+      'pipelines',
+      'templates',
+      'x12_mappings',
+    ]) {
       await sql.unsafe(`delete from ${table} where service_id = $1`, [id]);
     }
   }
@@ -156,9 +235,15 @@ async function reused(template: string) {
   await sql`delete from services where name like 'bench-restored-%'`; // restores of the run that filled it
   await sql`delete from backups where service_name = 'bench-premium'`;
   await sql`vacuum analyze`; // what the deletes left would slow the next reads
-  const [service] = await sql<{ id: string }[]>`select id from services where name = 'bench-premium' and deleted_at is null`;
+  const [service] = await sql<
+    { id: string }[]
+  >`select id from services where name = 'bench-premium' and deleted_at is null`;
   await sql.end();
-  return { server: await startServerProcess({ DATABASE_URL: databaseUrl }), databaseUrl, serviceId: Buffer.from(`Service:${service!.id}`).toString('base64') };
+  return {
+    server: await startServerProcess({ DATABASE_URL: databaseUrl }),
+    databaseUrl,
+    serviceId: Buffer.from(`Service:${service!.id}`).toString('base64'),
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await backupBench();

@@ -23,4 +23,6 @@ const yoga = createYoga({
   logging: false,
 });
 const server = createServer(yoga);
-server.listen(0, '127.0.0.1', () => console.log(`baseline at http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`));
+server.listen(0, '127.0.0.1', () =>
+  console.log(`baseline at http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`),
+);

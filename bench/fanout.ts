@@ -12,17 +12,33 @@ const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 1000);
 const rssKiB = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 
 async function suspendedPlan(url: string, name: string) {
-  const s = await gql(url, `mutation { createService(input: { name: "${name}", edition: BASIC, region: "westus" }) { ... on CreateServiceSuccess { service { id } } } }`);
-  const b = await gql(url, 'mutation ($s: ID!) { createBackup(input: { serviceId: $s }) { ... on CreateBackupSuccess { backup { id } } } }', { s: s.createService.service.id });
+  const s = await gql(
+    url,
+    `mutation { createService(input: { name: "${name}", edition: BASIC, region: "westus" }) { ... on CreateServiceSuccess { service { id } } } }`,
+  );
+  const b = await gql(
+    url,
+    'mutation ($s: ID!) { createBackup(input: { serviceId: $s }) { ... on CreateBackupSuccess { backup { id } } } }',
+    { s: s.createService.service.id },
+  );
   for (;;) {
-    if ((await gql(url, 'query ($id: ID!) { backup(id: $id) { status } }', { id: b.createBackup.backup.id })).backup.status === 'SUCCEEDED') break;
+    if (
+      (await gql(url, 'query ($id: ID!) { backup(id: $id) { status } }', { id: b.createBackup.backup.id })).backup
+        .status === 'SUCCEEDED'
+    )
+      break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  const p = await gql(url, 'mutation ($b: ID!, $n: String!) { createRestorePlan(input: { backupId: $b, targetName: $n }) { ... on CreateRestorePlanSuccess { plan { id } } } }', { b: b.createBackup.backup.id, n: `${name}-copy` });
+  const p = await gql(
+    url,
+    'mutation ($b: ID!, $n: String!) { createRestorePlan(input: { backupId: $b, targetName: $n }) { ... on CreateRestorePlanSuccess { plan { id } } } }',
+    { b: b.createBackup.backup.id, n: `${name}-copy` },
+  );
   const planId = p.createRestorePlan.plan.id;
   await gql(url, 'mutation ($id: ID!) { executeRestorePlan(input: { planId: $id }) { __typename } }', { id: planId });
   for (;;) {
-    const plan = (await gql(url, 'query ($id: ID!) { restorePlan(id: $id) { state service { id } } }', { id: planId })).restorePlan;
+    const plan = (await gql(url, 'query ($id: ID!) { restorePlan(id: $id) { state service { id } } }', { id: planId }))
+      .restorePlan;
     if (plan.state === 'SUSPENDED') return { planId, serviceId: plan.service.id as string };
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -40,30 +56,45 @@ async function run(instances: number, subscribers: number) {
   let ready = 0;
   // Subscribers connect 100 at a time: thousands of connections opened at once can overflow the
   // listen backlog (a run failed so), and the benchmark is about events, not connection storms.
-  await pool(subscribers, 100, (i) =>
-    new Promise<void>((resolve, reject) => {
-      const client = createClient({ url: servers[i % instances]!.url.replace('http', 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, connectionParams: { authorization: `Bearer ${ADMIN_TOKEN}` } });
-      clients.push(client);
-      client.subscribe(
-        { query: 'subscription ($id: ID!) { restoreProgress(planId: $id) { sequence state } }', variables: { id: planId } },
-        {
-          next: (value: any) => {
-            if (value.data?.restoreProgress.state === 'SUSPENDED' && ++ready) resolve();
-            if (value.data?.restoreProgress.state === 'ACTIVE') {
-              arrivals.push(performance.now());
-              byInstance[i % instances]!.push(performance.now());
-            }
+  await pool(
+    subscribers,
+    100,
+    (i) =>
+      new Promise<void>((resolve, reject) => {
+        const client = createClient({
+          url: servers[i % instances]!.url.replace('http', 'ws'),
+          webSocketImpl: WebSocket,
+          retryAttempts: 0,
+          connectionParams: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        });
+        clients.push(client);
+        client.subscribe(
+          {
+            query: 'subscription ($id: ID!) { restoreProgress(planId: $id) { sequence state } }',
+            variables: { id: planId },
           },
-          error: reject,
-          complete: () => {},
-        },
-      );
-    }),
+          {
+            next: (value: any) => {
+              if (value.data?.restoreProgress.state === 'SUSPENDED' && ++ready) resolve();
+              if (value.data?.restoreProgress.state === 'ACTIVE') {
+                arrivals.push(performance.now());
+                byInstance[i % instances]!.push(performance.now());
+              }
+            },
+            error: reject,
+            complete: () => {},
+          },
+        );
+      }),
   );
   await new Promise((r) => setTimeout(r, 1000));
   const withSubscribers = servers.map((s) => rssKiB(s.child.pid!));
   const sent = performance.now();
-  await gql(servers[0]!.url, 'mutation ($id: ID!) { resumeService(input: { serviceId: $id, force: true }) { __typename } }', { id: serviceId });
+  await gql(
+    servers[0]!.url,
+    'mutation ($id: ID!) { resumeService(input: { serviceId: $id, force: true }) { __typename } }',
+    { id: serviceId },
+  );
   const mutationMs = Math.round(performance.now() - sent); // its commit comes before any event can be sent
   const deadline = Date.now() + 30_000;
   while (arrivals.length < subscribers && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
@@ -90,7 +121,11 @@ export async function fanoutBench() {
   if (process.env.BENCH_ONE) return console.log(JSON.stringify(await run(1, SUBSCRIBERS)));
   const one = await run(1, SUBSCRIBERS);
   const two = await run(2, SUBSCRIBERS * 2);
-  const result = { name: 'fanout', oneInstance: { ...one, target: 'p99 < 100 ms' }, twoInstances: { ...two, target: 'p99 < 150 ms, < 50 KiB per idle subscriber' } };
+  const result = {
+    name: 'fanout',
+    oneInstance: { ...one, target: 'p99 < 100 ms' },
+    twoInstances: { ...two, target: 'p99 < 150 ms, < 50 KiB per idle subscriber' },
+  };
   console.log(JSON.stringify(result, null, 2));
   return result;
 }

@@ -6,7 +6,7 @@ import { ADMIN_TOKEN } from '../test/helpers/credentials.js';
 import { spawnServer } from '../test/helpers/process.js';
 
 export { ADMIN_TOKEN };
-let built = false;
+let _built = false;
 export const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** A new PostgreSQL database for one benchmark: empty, or a copy of `template`. */
@@ -22,13 +22,14 @@ export async function freshPostgres(name: string, template?: string): Promise<st
 
 /** A server process (the tests' helper, running the bundle `npm start` runs) that also reports its peak resident memory. */
 export async function startServerProcess(env: Record<string, string>) {
-  built ||= (execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' }), true);
+  _built ||= (execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' }), true);
   // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof": profiles the servers of a run.
   const server = await spawnServer({ ADMIN_TOKEN, ...env }, process.env.BENCH_SERVER_NODE_ARGS?.split(' '));
   return {
     ...server,
     /** Peak resident memory of the server process so far (VmHWM), in MiB. */
-    peakRssMiB: () => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))![1]) / 1024,
+    peakRssMiB: () =>
+      Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))![1]) / 1024,
     /** Starts a new peak: the next peakRssMiB() covers only what follows (Linux: clear_refs 5). */
     resetPeakRss: () => writeFileSync(`/proc/${server.child.pid}/clear_refs`, '5'),
     stop: async () => {
@@ -47,7 +48,11 @@ export async function gql<T = any>(url: string, query: string, variables?: Recor
   // A kept-alive connection the server closed after 5 idle seconds, just as it was reused: the
   // request never reached the server; send it again on a new connection.
   const response = await send().catch((error) => {
-    if ((error as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET' && (error as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw error;
+    if (
+      (error as { cause?: { code?: string } }).cause?.code !== 'ECONNRESET' &&
+      (error as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET'
+    )
+      throw error;
     return send();
   });
   const body = (await response.json()) as { data?: T; errors?: unknown };

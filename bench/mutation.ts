@@ -18,16 +18,30 @@ export async function mutationBench() {
   const sql = postgres(databaseUrl, { max: CONNECTIONS, onnotice: () => {} });
   const agreements = await sql<{ id: string }[]>`select id from agreements order by id`;
   try {
-    const bodies = agreements.map(({ id }) => JSON.stringify({ query: 'mutation ($input: ProcessEdiMessageInput!) { processEdiMessage(input: $input) { __typename } }', variables: { input: { agreementId: Buffer.from(`Agreement:${id}`).toString('base64'), payload: 'ISA*00*bench~' } } }));
+    const bodies = agreements.map(({ id }) =>
+      JSON.stringify({
+        query: 'mutation ($input: ProcessEdiMessageInput!) { processEdiMessage(input: $input) { __typename } }',
+        variables: {
+          input: { agreementId: Buffer.from(`Agreement:${id}`).toString('base64'), payload: 'ISA*00*bench~' },
+        },
+      }),
+    );
     const api = async () => {
       let next = 0;
       const result = await autocannon({
         url: server.url,
         connections: CONNECTIONS,
         duration: SECONDS,
-        requests: [{ method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` }, setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }) }],
+        requests: [
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+            setupRequest: (req) => ({ ...req, body: bodies[next++ % bodies.length] }),
+          },
+        ],
       });
-      if (result.non2xx || result.errors) throw new Error(`load failed: ${result.non2xx} non-2xx, ${result.errors} errors`);
+      if (result.non2xx || result.errors)
+        throw new Error(`load failed: ${result.non2xx} non-2xx, ${result.errors} errors`);
       return result.requests.average;
     };
     const direct = async () => {
@@ -54,7 +68,13 @@ export async function mutationBench() {
     }
     const a = stats(apiRps);
     const d = stats(directRps);
-    const result = { name: 'mutation', processEdiMessageRps: a, directUpdateRps: d, ratio: a.median / d.median, target: '>= 0.5' };
+    const result = {
+      name: 'mutation',
+      processEdiMessageRps: a,
+      directUpdateRps: d,
+      ratio: a.median / d.median,
+      target: '>= 0.5',
+    };
     console.log(JSON.stringify(result, null, 2));
     return result;
   } finally {

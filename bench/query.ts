@@ -13,7 +13,8 @@ import { seedServices } from './seed.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-export const PAGE_QUERY = '{ services(first: 50) { edges { node { name edition backups(first: 10) { edges { node { id status createdAt } } } agreements(first: 10) { edges { node { name protocol } } } } } } }';
+export const PAGE_QUERY =
+  '{ services(first: 50) { edges { node { name edition backups(first: 10) { edges { node { id status createdAt } } } agreements(first: 10) { edges { node { name protocol } } } } } } }';
 
 async function load(url: string, body: string, connections: number, token = true) {
   const result = await autocannon({
@@ -31,10 +32,24 @@ async function load(url: string, body: string, connections: number, token = true
 /** Statements the product sends for one page: counted through drizzle's logger on an in-process server. */
 async function statementsPerPage(databaseUrl: string): Promise<number> {
   const queries: string[] = [];
-  const app = await startApp(loadConfig({ PORT: '0', DATABASE_URL: databaseUrl, ADMIN_TOKEN, ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'), LOG_LEVEL: 'silent', SCHEDULER_INTERVAL_MS: '3600000' }), { onQuery: (q) => queries.push(q) });
+  const app = await startApp(
+    loadConfig({
+      PORT: '0',
+      DATABASE_URL: databaseUrl,
+      ADMIN_TOKEN,
+      ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+      LOG_LEVEL: 'silent',
+      SCHEDULER_INTERVAL_MS: '3600000',
+    }),
+    { onQuery: (q) => queries.push(q) },
+  );
   await new Promise((r) => setTimeout(r, 300)); // let start-up work settle
   queries.length = 0;
-  const response = await fetch(app.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` }, body: JSON.stringify({ query: PAGE_QUERY }) });
+  const response = await fetch(app.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+    body: JSON.stringify({ query: PAGE_QUERY }),
+  });
   const body = (await response.json()) as { data: { services: { edges: unknown[] } } };
   if (body.data.services.edges.length !== 50) throw new Error('unexpected page');
   const count = queries.length;
@@ -46,8 +61,16 @@ export async function queryBench() {
   const databaseUrl = await freshPostgres('bench_query');
   const product = await startServerProcess({ DATABASE_URL: databaseUrl });
   await seedServices(databaseUrl, 500, 10, 3);
-  const baseline = spawn(process.execPath, ['--import', 'tsx', 'bench/baseline-server.ts'], { env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const baselineUrl = await new Promise<string>((resolve) => baseline.stdout!.on('data', (d) => /(http:\/\/\S+)/.test(String(d)) && resolve(/(http:\/\/\S+)/.exec(String(d))![1]!)));
+  const baseline = spawn(process.execPath, ['--import', 'tsx', 'bench/baseline-server.ts'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const baselineUrl = await new Promise<string>((resolve) =>
+    baseline.stdout!.on(
+      'data',
+      (d) => /(http:\/\/\S+)/.test(String(d)) && resolve(/(http:\/\/\S+)/.exec(String(d))![1]!),
+    ),
+  );
   try {
     const statements = await statementsPerPage(databaseUrl);
     const pageBody = JSON.stringify({ query: PAGE_QUERY });
@@ -61,7 +84,14 @@ export async function queryBench() {
       baselineRps.push((await load(baselineUrl, baselineBody, 10, false)).rps);
     }
     const single = [];
-    for (let run = 0; run < RUNS; run++) single.push(await load(product.url, JSON.stringify({ query: '{ service(name: "svc-0042") { id name edition state region scaleUnitCount } }' }), 50));
+    for (let run = 0; run < RUNS; run++)
+      single.push(
+        await load(
+          product.url,
+          JSON.stringify({ query: '{ service(name: "svc-0042") { id name edition state region scaleUnitCount } }' }),
+          50,
+        ),
+      );
     const p = stats(productRps);
     const b = stats(baselineRps);
     const result = {

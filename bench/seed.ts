@@ -2,7 +2,12 @@
 import postgres from 'postgres';
 
 /** `services` services, each with `backups` SUCCEEDED backups, two partners with a profile each, and `agreements` agreements. */
-export async function seedServices(databaseUrl: string, services: number, backups: number, agreements: number): Promise<void> {
+export async function seedServices(
+  databaseUrl: string,
+  services: number,
+  backups: number,
+  agreements: number,
+): Promise<void> {
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   await sql.begin(async (tx) => {
     await tx`insert into services (name, edition, scale_unit_count, product_version, region, state, created_at, updated_at)

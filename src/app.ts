@@ -35,7 +35,17 @@ export function createLogger(config: Config, destination?: DestinationStream): L
       level: config.logLevel,
       base: { service: 'biztalk-backup' },
       // Belt and braces: nothing should log these, and if something does they are blanked.
-      redact: ['authorization', '*.authorization', 'headers.authorization', 'password', '*.password', 'secret', '*.secret', 'variables', '*.variables'],
+      redact: [
+        'authorization',
+        '*.authorization',
+        'headers.authorization',
+        'password',
+        '*.password',
+        'secret',
+        '*.secret',
+        'variables',
+        '*.variables',
+      ],
     },
     destination,
   );
@@ -45,8 +55,20 @@ export function createLogger(config: Config, destination?: DestinationStream): L
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
   const started = Date.now();
   const log = createLogger(config, options.logDestination);
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onQuery: options.onQuery });
-  const runtime: Runtime = { config, database, secrets: createSecretBox(config.encryptionKey), events: await createEventBus(database, log), log, background: new BackgroundWork(log), instanceId: randomUUID() };
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    onQuery: options.onQuery,
+  });
+  const runtime: Runtime = {
+    config,
+    database,
+    secrets: createSecretBox(config.encryptionKey),
+    events: await createEventBus(database, log),
+    log,
+    background: new BackgroundWork(log),
+    instanceId: randomUUID(),
+  };
   const http = createHttpServer(runtime);
   try {
     await new Promise<void>((resolve, reject) => {

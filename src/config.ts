@@ -46,7 +46,9 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 function parseKey(raw: string, source: string): Buffer {
   const key = Buffer.from(raw.trim(), 'base64');
   if (key.length !== 32) {
-    throw new ConfigError(`${source} must be 32 bytes encoded in base64 (try: openssl rand -base64 32), got ${key.length} bytes`);
+    throw new ConfigError(
+      `${source} must be 32 bytes encoded in base64 (try: openssl rand -base64 32), got ${key.length} bytes`,
+    );
   }
   return key;
 }
@@ -57,7 +59,7 @@ function embeddedKey(dataDir: string): Buffer {
   if (existsSync(file)) return parseKey(readFileSync(file, 'utf8'), file);
   mkdirSync(dataDir, { recursive: true });
   const key = randomBytes(32);
-  writeFileSync(file, key.toString('base64') + '\n', { mode: 0o600 });
+  writeFileSync(file, `${key.toString('base64')}\n`, { mode: 0o600 });
   return key;
 }
 
@@ -70,14 +72,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   let encryptionKey: Buffer;
   if (env.ENCRYPTION_KEY) encryptionKey = parseKey(env.ENCRYPTION_KEY, 'ENCRYPTION_KEY');
   else if (databaseUrl) {
-    throw new ConfigError('ENCRYPTION_KEY is required with DATABASE_URL: set it to 32 random bytes in base64 (openssl rand -base64 32) and keep it safe; secrets and backups cannot be read without it');
+    throw new ConfigError(
+      'ENCRYPTION_KEY is required with DATABASE_URL: set it to 32 random bytes in base64 (openssl rand -base64 32) and keep it safe; secrets and backups cannot be read without it',
+    );
   } else encryptionKey = embeddedKey(dataDir);
 
   const logLevel = (env.LOG_LEVEL || 'info') as LogLevel;
-  if (!logLevels.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${env.LOG_LEVEL}"`);
+  if (!logLevels.includes(logLevel))
+    throw new ConfigError(`LOG_LEVEL must be one of ${logLevels.join(', ')}, got "${env.LOG_LEVEL}"`);
   const adminToken = env.ADMIN_TOKEN || undefined;
-  if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError('ADMIN_TOKEN must be at least 16 characters long');
-  if (env.GRAPHIQL && !['true', 'false'].includes(env.GRAPHIQL)) throw new ConfigError('GRAPHIQL must be true or false');
+  if (adminToken !== undefined && adminToken.length < 16)
+    throw new ConfigError('ADMIN_TOKEN must be at least 16 characters long');
+  if (env.GRAPHIQL && !['true', 'false'].includes(env.GRAPHIQL))
+    throw new ConfigError('GRAPHIQL must be true or false');
 
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),

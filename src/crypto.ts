@@ -1,4 +1,12 @@
-import { createCipheriv, createDecipheriv, createHash, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 
 /**
  * The only place that touches keys. Secrets are sealed with AES-256-GCM under a key derived from
@@ -33,7 +41,8 @@ export function createSecretBox(masterKey: Buffer): SecretBox {
     },
     open(sealed) {
       const [format, iv, tag, body] = sealed.split(':');
-      if (format !== FORMAT || !iv || !tag || body === undefined) throw new Error('sealed secret has an unknown format');
+      if (format !== FORMAT || !iv || !tag || body === undefined)
+        throw new Error('sealed secret has an unknown format');
       const decipher = createDecipheriv('aes-256-gcm', encryptionKey, Buffer.from(iv, 'base64'));
       decipher.setAuthTag(Buffer.from(tag, 'base64'));
       return Buffer.concat([decipher.update(Buffer.from(body, 'base64')), decipher.final()]);
@@ -52,7 +61,7 @@ export function createSecretBox(masterKey: Buffer): SecretBox {
       return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]);
     },
     fingerprint(plaintext) {
-      return 'hmac-sha256:' + createHmac('sha256', fingerprintKey).update(plaintext).digest('hex').slice(0, 16);
+      return `hmac-sha256:${createHmac('sha256', fingerprintKey).update(plaintext).digest('hex').slice(0, 16)}`;
     },
   };
 }
@@ -63,7 +72,7 @@ export function hashToken(token: string): string {
 }
 
 export function generateToken(): string {
-  return 'btb_' + randomBytes(32).toString('base64url');
+  return `btb_${randomBytes(32).toString('base64url')}`;
 }
 
 export function sameHash(a: string, b: string): boolean {

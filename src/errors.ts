@@ -25,28 +25,42 @@ export class ValidationError extends DomainError {
 
 export class NotFoundError extends DomainError {
   readonly code = 'NOT_FOUND';
-  constructor(readonly typename: string, readonly id: string) {
+  constructor(
+    readonly typename: string,
+    readonly id: string,
+  ) {
     super(`No ${typename} has the id ${id}`);
   }
 }
 
 export class InvalidStateError extends DomainError {
   readonly code = 'INVALID_STATE';
-  constructor(message: string, readonly state: string) {
+  constructor(
+    message: string,
+    readonly state: string,
+  ) {
     super(message);
   }
 }
 
 export class NameUnavailableError extends DomainError {
   readonly code = 'NAME_UNAVAILABLE';
-  constructor(message: string, readonly serviceName: string, readonly availableAt: Date | null) {
+  constructor(
+    message: string,
+    readonly serviceName: string,
+    readonly availableAt: Date | null,
+  ) {
     super(message);
   }
 }
 
 export class LimitExceededError extends DomainError {
   readonly code = 'LIMIT_EXCEEDED';
-  constructor(message: string, readonly limit: string, readonly maximum: number) {
+  constructor(
+    message: string,
+    readonly limit: string,
+    readonly maximum: number,
+  ) {
     super(message);
   }
 }

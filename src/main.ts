@@ -14,7 +14,9 @@ async function main(): Promise<void> {
   }
   if (process.argv.includes('--demo')) {
     const token = await seedDemo(app);
-    process.stdout.write(`\nThe demo environment is ready. A demo admin token (shown once):\n\n  ${token}\n\nIn GraphiQL, open Headers and paste:  {"Authorization": "Bearer ${token}"}\n\n`);
+    process.stdout.write(
+      `\nThe demo environment is ready. A demo admin token (shown once):\n\n  ${token}\n\nIn GraphiQL, open Headers and paste:  {"Authorization": "Bearer ${token}"}\n\n`,
+    );
   }
   process.stdout.write(`BizTalk Backup is ready: GraphiQL at http://localhost:${app.port}/graphql\n`);
   const shutdown = (signal: string) => {

@@ -3,4 +3,4 @@ import { writeFileSync } from 'node:fs';
 import { printSchema } from 'graphql';
 import { schema } from './graphql/schema.js';
 
-writeFileSync(new URL('../schema.graphql', import.meta.url), printSchema(schema) + '\n');
+writeFileSync(new URL('../schema.graphql', import.meta.url), `${printSchema(schema)}\n`);

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { DamagedContentError, isContentDamage } from '../src/backup/content.js';
-import { FORMAT_VERSION, categoryOrder, encodeHeader, encodeItem, encodeRow, isBinary, itemData, parseLine, type Category, type ItemData } from '../src/backup/format.js';
+import {
+  FORMAT_VERSION,
+  categoryOrder,
+  encodeHeader,
+  encodeItem,
+  encodeRow,
+  isBinary,
+  itemData,
+  parseLine,
+  type Category,
+  type ItemData,
+} from '../src/backup/format.js';
 
 const PARTNER = '5e830b13-1872-4570-a94d-10fc67498ca1';
 const AGREEMENT = '0b7f7a5e-3c1e-4d8e-9f4a-2a6a3f1d9c11';
@@ -9,22 +20,68 @@ const at = '2026-12-01T02:55:45.643Z';
 /** One item of every category: the compiler asks for one more when a category is added. */
 const samples: { [C in Category]: ItemData<C> } = {
   SERVICE_SETTINGS: {
-    edition: 'PREMIUM', scaleUnitCount: 2, productVersion: '1.0', region: 'westeurope', acsNamespace: null,
-    secrets: [{ kind: 'ARCHIVING_STORAGE_CONNECTION_STRING', sealed: 'v1:a:b:c', fingerprint: 'hmac-sha256:1b0c', updatedAt: at }],
+    edition: 'PREMIUM',
+    scaleUnitCount: 2,
+    productVersion: '1.0',
+    region: 'westeurope',
+    acsNamespace: null,
+    secrets: [
+      {
+        kind: 'ARCHIVING_STORAGE_CONNECTION_STRING',
+        sealed: 'v1:a:b:c',
+        fingerprint: 'hmac-sha256:1b0c',
+        updatedAt: at,
+      },
+    ],
   },
   SSL_CERTIFICATE: { sealed: 'v1:d:e:f', fingerprint: 'hmac-sha256:fb7c', updatedAt: at },
   PARTNERS: { id: PARTNER, name: 'Contoso "EU"' },
   PROFILES: { id: 'f1', partnerId: PARTNER, name: 'Contoso AS2', qualifier: 'ZZ', identifier: 'CONTOSO' },
-  AGREEMENTS: { id: AGREEMENT, name: 'Contoso-Fabrikam X12', hostProfileId: 'p1', guestProfileId: 'p2', protocol: 'X12', sourceFtpFolder: null, batching: true, lineageId: 'l1' },
-  CUSTOM_ASSEMBLIES: { id: 'a1', name: 'Contoso.Maps', version: '1.0.0.0', content: Buffer.from('MZ assembly').toString('base64'), sizeBytes: 11, sha256: 'ab' },
-  BRIDGES: { id: 'b1', name: 'orders', kind: 'XML_ONE_WAY', relativeAddress: 'orders', config: { retries: 3, tags: ['ü', '\n'] } },
-  CERTIFICATES: { id: 'c1', name: 'partner', thumbprint: 'AB12', content: 'AAEC', privateKeySealed: null, privateKeyFingerprint: null },
+  AGREEMENTS: {
+    id: AGREEMENT,
+    name: 'Contoso-Fabrikam X12',
+    hostProfileId: 'p1',
+    guestProfileId: 'p2',
+    protocol: 'X12',
+    sourceFtpFolder: null,
+    batching: true,
+    lineageId: 'l1',
+  },
+  CUSTOM_ASSEMBLIES: {
+    id: 'a1',
+    name: 'Contoso.Maps',
+    version: '1.0.0.0',
+    content: Buffer.from('MZ assembly').toString('base64'),
+    sizeBytes: 11,
+    sha256: 'ab',
+  },
+  BRIDGES: {
+    id: 'b1',
+    name: 'orders',
+    kind: 'XML_ONE_WAY',
+    relativeAddress: 'orders',
+    config: { retries: 3, tags: ['ü', '\n'] },
+  },
+  CERTIFICATES: {
+    id: 'c1',
+    name: 'partner',
+    thumbprint: 'AB12',
+    content: 'AAEC',
+    privateKeySealed: null,
+    privateKeyFingerprint: null,
+  },
   TRANSFORMS: { id: 't1', name: 'map', mapContent: '<map/>' },
   PIPELINES: { id: 'pl1', name: 'pipeline', definition: '{"stages":[]}' },
   TEMPLATES: { id: 'tp1', name: 'template', content: 'line 1\nline 2' },
   X12_MAPPINGS: { id: 'x1', st01: '850', gs01: 'PO' },
   CONTROL_NUMBERS: { agreementId: AGREEMENT, interchange: 3, group: 2, transactionSet: 1 },
-  AS2_MIC_VALUES: { agreementId: AGREEMENT, messageId: '<m1@contoso>', algorithm: 'sha256', value: 'mic', createdAt: at },
+  AS2_MIC_VALUES: {
+    agreementId: AGREEMENT,
+    messageId: '<m1@contoso>',
+    algorithm: 'sha256',
+    value: 'mic',
+    createdAt: at,
+  },
 };
 
 /** Lines exactly as the snapshot wrote them before this module existed: they must read, and be written again the same. */
@@ -52,8 +109,20 @@ function damage(read: () => unknown): DamagedContentError {
 describe('the backup format', () => {
   it('lists the categories in backup order, the binary ones marked', () => {
     expect(categoryOrder).toEqual([
-      'SERVICE_SETTINGS', 'SSL_CERTIFICATE', 'PARTNERS', 'PROFILES', 'AGREEMENTS', 'CUSTOM_ASSEMBLIES', 'BRIDGES',
-      'CERTIFICATES', 'TRANSFORMS', 'PIPELINES', 'TEMPLATES', 'X12_MAPPINGS', 'CONTROL_NUMBERS', 'AS2_MIC_VALUES',
+      'SERVICE_SETTINGS',
+      'SSL_CERTIFICATE',
+      'PARTNERS',
+      'PROFILES',
+      'AGREEMENTS',
+      'CUSTOM_ASSEMBLIES',
+      'BRIDGES',
+      'CERTIFICATES',
+      'TRANSFORMS',
+      'PIPELINES',
+      'TEMPLATES',
+      'X12_MAPPINGS',
+      'CONTROL_NUMBERS',
+      'AS2_MIC_VALUES',
     ]);
     expect(categoryOrder.filter(isBinary)).toEqual(['CUSTOM_ASSEMBLIES', 'CERTIFICATES']);
   });
@@ -69,9 +138,26 @@ describe('the backup format', () => {
   });
 
   it('writes a row read from the database with its timestamps as ISO text and its binary content as base64', () => {
-    const row = { id: 'a1', name: 'Contoso.Maps', version: '1.0.0.0', content: Buffer.from('MZ assembly'), sizeBytes: 11, sha256: 'ab' };
-    expect(encodeRow('CUSTOM_ASSEMBLIES', row)).toBe('{"type":"item","category":"CUSTOM_ASSEMBLIES","data":{"id":"a1","name":"Contoso.Maps","version":"1.0.0.0","content":"TVogYXNzZW1ibHk=","sizeBytes":11,"sha256":"ab"}}');
-    expect(encodeRow('AS2_MIC_VALUES', { agreementId: AGREEMENT, messageId: 'm', algorithm: 'sha256', value: 'v', createdAt: new Date(at) })).toBe(
+    const row = {
+      id: 'a1',
+      name: 'Contoso.Maps',
+      version: '1.0.0.0',
+      content: Buffer.from('MZ assembly'),
+      sizeBytes: 11,
+      sha256: 'ab',
+    };
+    expect(encodeRow('CUSTOM_ASSEMBLIES', row)).toBe(
+      '{"type":"item","category":"CUSTOM_ASSEMBLIES","data":{"id":"a1","name":"Contoso.Maps","version":"1.0.0.0","content":"TVogYXNzZW1ibHk=","sizeBytes":11,"sha256":"ab"}}',
+    );
+    expect(
+      encodeRow('AS2_MIC_VALUES', {
+        agreementId: AGREEMENT,
+        messageId: 'm',
+        algorithm: 'sha256',
+        value: 'v',
+        createdAt: new Date(at),
+      }),
+    ).toBe(
       `{"type":"item","category":"AS2_MIC_VALUES","data":{"agreementId":"${AGREEMENT}","messageId":"m","algorithm":"sha256","value":"v","createdAt":"${at}"}}`,
     );
   });
@@ -86,21 +172,35 @@ describe('the backup format', () => {
     }
     const agreement = parseLine(writtenBefore[3]!);
     if (agreement.type !== 'item' || agreement.category !== 'AGREEMENTS') throw new Error('not an agreement');
-    expect(itemData('AGREEMENTS', agreement.data)).toMatchObject({ name: 'Contoso-Fabrikam AS2', sourceFtpFolder: 'contoso/in', lineageId: '9f3e4a2b-7c0d-4e5f-9a4b-3c2d1e0f9a8b' });
+    expect(itemData('AGREEMENTS', agreement.data)).toMatchObject({
+      name: 'Contoso-Fabrikam AS2',
+      sourceFtpFolder: 'contoso/in',
+      lineageId: '9f3e4a2b-7c0d-4e5f-9a4b-3c2d1e0f9a8b',
+    });
     const settings = parseLine(writtenBefore[0]!);
     if (settings.type !== 'item') throw new Error('not an item');
-    expect(itemData('SERVICE_SETTINGS', settings.data).secrets.map((s) => s.kind)).toEqual(['ACS_ISSUER_KEY', 'ARCHIVING_STORAGE_CONNECTION_STRING']);
+    expect(itemData('SERVICE_SETTINGS', settings.data).secrets.map((s) => s.kind)).toEqual([
+      'ACS_ISSUER_KEY',
+      'ARCHIVING_STORAGE_CONNECTION_STRING',
+    ]);
   });
 
   it('writes and reads the header as it always was', () => {
-    const line = encodeHeader({ id: 'bb0e76b1-74c0-4938-a400-6261ca0d2403', name: 'compare-me', edition: 'PREMIUM', region: 'westeurope' }, new Date(at));
-    expect(line).toBe('{"type":"header","format":"biztalk-backup","version":1,"service":{"id":"bb0e76b1-74c0-4938-a400-6261ca0d2403","name":"compare-me","edition":"PREMIUM","region":"westeurope"},"takenAt":"2026-12-01T02:55:45.643Z"}');
+    const line = encodeHeader(
+      { id: 'bb0e76b1-74c0-4938-a400-6261ca0d2403', name: 'compare-me', edition: 'PREMIUM', region: 'westeurope' },
+      new Date(at),
+    );
+    expect(line).toBe(
+      '{"type":"header","format":"biztalk-backup","version":1,"service":{"id":"bb0e76b1-74c0-4938-a400-6261ca0d2403","name":"compare-me","edition":"PREMIUM","region":"westeurope"},"takenAt":"2026-12-01T02:55:45.643Z"}',
+    );
     expect(parseLine(line)).toEqual({ type: 'header', header: JSON.parse(line) });
     expect(FORMAT_VERSION).toBe(1);
   });
 
   it('refuses, as damaged content, an unknown category and a line it cannot have written', () => {
-    expect(damage(() => parseLine('{"type":"item","category":"HYBRID_CONNECTIONS","data":{"id":"h1"}}')).message).toBe('backup content: an item of unknown category "HYBRID_CONNECTIONS"');
+    expect(damage(() => parseLine('{"type":"item","category":"HYBRID_CONNECTIONS","data":{"id":"h1"}}')).message).toBe(
+      'backup content: an item of unknown category "HYBRID_CONNECTIONS"',
+    );
     damage(() => parseLine('{"type":"item","category":"__proto__","data":{}}'));
     damage(() => parseLine('{"type":"item","category":"PARTNERS","data":')); // cut short
     damage(() => parseLine('{"type":"item","category":"PARTNERS"}'));

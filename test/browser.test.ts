@@ -14,7 +14,14 @@ beforeAll(async () => {
   if (!existsSync(CHROMIUM)) return;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 afterAll(async () => {
@@ -40,35 +47,59 @@ async function runInNewTab(page: Page, operation: string) {
 }
 
 /** Text of a GraphiQL pane; Monaco draws spaces as no-break spaces. */
-const text = async (page: Page, selector: string) => (await page.locator(selector).innerText()).replaceAll('\u00a0', ' ');
+const text = async (page: Page, selector: string) =>
+  (await page.locator(selector).innerText()).replaceAll('\u00a0', ' ');
 const response = (page: Page) => text(page, '.graphiql-response');
 
 describe.skipIf(!existsSync(CHROMIUM))('GraphiQL in a browser', () => {
   it('runs a query and streams a restore subscription live, with the Authorization header set in GraphiQL', async () => {
     const serviceId = await createService(file.server.gql.bind(file.server), 'browser-source');
-    const backup = await file.server.gql('mutation ($id: ID!) { createBackup(input: { serviceId: $id }) { ... on CreateBackupSuccess { backup { id } } } }', { id: serviceId });
+    const backup = await file.server.gql(
+      'mutation ($id: ID!) { createBackup(input: { serviceId: $id }) { ... on CreateBackupSuccess { backup { id } } } }',
+      { id: serviceId },
+    );
     const backupId = backup.data.createBackup.backup.id;
-    await until(() => file.server.gql('query ($id: ID!) { backup(id: $id) { status } }', { id: backupId }), (r) => r.data.backup.status === 'SUCCEEDED');
-    const plan = await file.server.gql('mutation ($b: ID!) { createRestorePlan(input: { backupId: $b, targetName: "browser-copy" }) { ... on CreateRestorePlanSuccess { plan { id } } } }', { b: backupId });
+    await until(
+      () => file.server.gql('query ($id: ID!) { backup(id: $id) { status } }', { id: backupId }),
+      (r) => r.data.backup.status === 'SUCCEEDED',
+    );
+    const plan = await file.server.gql(
+      'mutation ($b: ID!) { createRestorePlan(input: { backupId: $b, targetName: "browser-copy" }) { ... on CreateRestorePlanSuccess { plan { id } } } }',
+      { b: backupId },
+    );
     const planId = plan.data.createRestorePlan.plan.id;
 
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     mkdirSync('test/artifacts', { recursive: true });
     try {
-    await page.goto(file.server.url);
-    await page.getByRole('button', { name: 'Execute query (Ctrl-Enter)' }).waitFor();
-    expect(await text(page, '.graphiql-query-editor')).toContain('Welcome to BizTalk Backup');
+      await page.goto(file.server.url);
+      await page.getByRole('button', { name: 'Execute query (Ctrl-Enter)' }).waitFor();
+      expect(await text(page, '.graphiql-query-editor')).toContain('Welcome to BizTalk Backup');
 
-    await runInNewTab(page, '{ services { totalCount edges { node { name state } } } }');
-    await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('browser-source'), undefined, { timeout: 15_000 });
-    expect(await response(page)).toContain('"totalCount": 1');
+      await runInNewTab(page, '{ services { totalCount edges { node { name state } } } }');
+      await page.waitForFunction(
+        () => document.querySelector('.graphiql-response')?.textContent?.includes('browser-source'),
+        undefined,
+        { timeout: 15_000 },
+      );
+      expect(await response(page)).toContain('"totalCount": 1');
 
-    await runInNewTab(page, `subscription { restoreProgress(planId: "${planId}") { sequence state message } }`);
-    await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('PLANNED'), undefined, { timeout: 15_000 });
-    await file.server.gql('mutation ($id: ID!) { executeRestorePlan(input: { planId: $id }) { __typename } }', { id: planId });
-    await page.waitForFunction(() => document.querySelector('.graphiql-response')?.textContent?.includes('SUSPENDED'), undefined, { timeout: 30_000 });
-    expect(await response(page)).toContain('"state": "SUSPENDED"');
-    await page.screenshot({ path: 'test/artifacts/graphiql-restore.png' });
+      await runInNewTab(page, `subscription { restoreProgress(planId: "${planId}") { sequence state message } }`);
+      await page.waitForFunction(
+        () => document.querySelector('.graphiql-response')?.textContent?.includes('PLANNED'),
+        undefined,
+        { timeout: 15_000 },
+      );
+      await file.server.gql('mutation ($id: ID!) { executeRestorePlan(input: { planId: $id }) { __typename } }', {
+        id: planId,
+      });
+      await page.waitForFunction(
+        () => document.querySelector('.graphiql-response')?.textContent?.includes('SUSPENDED'),
+        undefined,
+        { timeout: 30_000 },
+      );
+      expect(await response(page)).toContain('"state": "SUSPENDED"');
+      await page.screenshot({ path: 'test/artifacts/graphiql-restore.png' });
     } catch (error) {
       await page.screenshot({ path: 'test/artifacts/graphiql-failure.png' });
       throw error;

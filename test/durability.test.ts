@@ -8,7 +8,8 @@ import { startServer } from './helpers/server.js';
 
 const MIC_ROWS = 40_000;
 
-const PLAN = 'query ($id: ID!) { restorePlan(id: $id) { state failureReason service { name state agreements { edges { node { name as2MicValues { totalCount } } } } } history { sequence state progress { category done } } } }';
+const PLAN =
+  'query ($id: ID!) { restorePlan(id: $id) { state failureReason service { name state agreements { edges { node { name as2MicValues { totalCount } } } } } history { sequence state progress { category done } } } }';
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -27,19 +28,31 @@ describe('a restore interrupted by a crash', () => {
     await setup.app.runtime.database.db.execute(
       sql`insert into as2_mic_values (agreement_id, message_id, algorithm, value, created_at) select ${agreementId}, '<' || g || '@crash-source.biztalk.windows.net>', 'sha-256', md5(g::text), now() from generate_series(1, ${MIC_ROWS}) g`,
     );
-    const created = await setup.gql('mutation ($id: ID!) { createBackup(input: { serviceId: $id }) { ... on CreateBackupSuccess { backup { id } } } }', { id: built.serviceId });
+    const created = await setup.gql(
+      'mutation ($id: ID!) { createBackup(input: { serviceId: $id }) { ... on CreateBackupSuccess { backup { id } } } }',
+      { id: built.serviceId },
+    );
     const backupId = created.data.createBackup.backup.id;
     for (let i = 0; i < 200; i++) {
-      if ((await setup.gql('query ($id: ID!) { backup(id: $id) { status } }', { id: backupId })).data.backup.status === 'SUCCEEDED') break;
+      if (
+        (await setup.gql('query ($id: ID!) { backup(id: $id) { status } }', { id: backupId })).data.backup.status ===
+        'SUCCEEDED'
+      )
+        break;
       await new Promise((r) => setTimeout(r, 100));
     }
     await setup.stop();
 
     // Execute in a real server process, and kill it mid-restore.
     const first = await spawnServer(database.env);
-    const planned = await first.gql('mutation ($b: ID!) { createRestorePlan(input: { backupId: $b, targetName: "crash-copy" }) { ... on CreateRestorePlanSuccess { plan { id } } } }', { b: backupId });
+    const planned = await first.gql(
+      'mutation ($b: ID!) { createRestorePlan(input: { backupId: $b, targetName: "crash-copy" }) { ... on CreateRestorePlanSuccess { plan { id } } } }',
+      { b: backupId },
+    );
     const planId = planned.createRestorePlan.plan.id;
-    await first.gql('mutation ($id: ID!) { executeRestorePlan(input: { planId: $id }) { __typename } }', { id: planId });
+    await first.gql('mutation ($id: ID!) { executeRestorePlan(input: { planId: $id }) { __typename } }', {
+      id: planId,
+    });
     for (let i = 0; i < 600; i++) {
       const plan = (await first.gql(PLAN, { id: planId })).restorePlan;
       if (plan.history.some((e: any) => e.progress?.category === 'AS2_MIC_VALUES' && e.progress.done >= 5000)) break;
@@ -56,15 +69,20 @@ describe('a restore interrupted by a crash', () => {
       if (['SUSPENDED', 'FAILED'].includes(plan.state)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const services = await second.gql('{ services(states: [ACTIVE, STOPPED, SUSPENDED, RESTORING]) { edges { node { name state } } } }');
+    const services = await second.gql(
+      '{ services(states: [ACTIVE, STOPPED, SUSPENDED, RESTORING]) { edges { node { name state } } } }',
+    );
     await second.stop();
 
     expect(plan.state).toBe('SUSPENDED');
     expect(plan.history.some((e: any) => e.state === 'RESTORING' && e.progress === null && e.sequence > 2)).toBe(true); // the takeover is in the history
     expect(plan.service.state).toBe('SUSPENDED');
-    const mics = plan.service.agreements.edges.find((e: any) => e.node.name === 'Contoso-Fabrikam AS2').node.as2MicValues.totalCount;
+    const mics = plan.service.agreements.edges.find((e: any) => e.node.name === 'Contoso-Fabrikam AS2').node
+      .as2MicValues.totalCount;
     expect(mics).toBe(MIC_ROWS); // nothing lost, nothing twice
-    expect(services.services.edges.filter((e: any) => e.node.name === 'crash-copy')).toEqual([{ node: { name: 'crash-copy', state: 'SUSPENDED' } }]);
+    expect(services.services.edges.filter((e: any) => e.node.name === 'crash-copy')).toEqual([
+      { node: { name: 'crash-copy', state: 'SUSPENDED' } },
+    ]);
     expect(plan.history.map((e: any) => e.sequence)).toEqual(plan.history.map((_: unknown, i: number) => i + 1));
   }, 180_000);
 });

@@ -41,7 +41,24 @@ const documents = [
   'mutation ($input: PinBackupInput!) { pinBackup(input: $input) { __typename ... on Error { code } } }',
 ];
 const alphabet = '{}()[]:$!@#.,"\\ \n\tabcdefghijklmnopqrstuvwxyz0123456789_-…é\u0000';
-const values = () => ['', 'x', 'contoso-edi', -1, 0, 2 ** 31, 1.5, true, null, [], {}, 'ftp://', 'ÿ'.repeat(300), '"; drop table services; --', '../../etc/passwd', { nested: { deep: [1, 2, 3] } }];
+const values = () => [
+  '',
+  'x',
+  'contoso-edi',
+  -1,
+  0,
+  2 ** 31,
+  1.5,
+  true,
+  null,
+  [],
+  {},
+  'ftp://',
+  'ÿ'.repeat(300),
+  '"; drop table services; --',
+  '../../etc/passwd',
+  { nested: { deep: [1, 2, 3] } },
+];
 const nested = (depth: number) => {
   let value: unknown = 'bottom';
   for (let i = 0; i < depth; i++) value = i % 2 ? [value] : { next: value };
@@ -60,11 +77,16 @@ const hostile: Record<string, (id: string) => unknown> = {
 
 it(`survives ${CASES} random and mutated operations: no 5xx, no crash, memory back to its baseline`, async () => {
   const built = await buildService(file.server.gql.bind(file.server), 'fuzz-target');
-  const created = await file.server.gql('mutation { createApiToken(input: { name: "fuzz-reader", role: READER }) { ... on CreateApiTokenSuccess { secret } } }');
+  const created = await file.server.gql(
+    'mutation { createApiToken(input: { name: "fuzz-reader", role: READER }) { ... on CreateApiTokenSuccess { secret } } }',
+  );
   const readerToken: string = created.data.createApiToken.secret;
   const tokens = await file.server.gql('{ apiTokens(first: 1) { edges { node { id } } } }');
   const apiTokenId: string = tokens.data.apiTokens.edges[0].node.id;
-  const backup = await file.server.gql('mutation ($s: ID!) { createBackup(input: { serviceId: $s }) { ... on CreateBackupSuccess { backup { id } } } }', { s: built.serviceId });
+  const backup = await file.server.gql(
+    'mutation ($s: ID!) { createBackup(input: { serviceId: $s }) { ... on CreateBackupSuccess { backup { id } } } }',
+    { s: built.serviceId },
+  );
   const backupId: string = backup.data.createBackup.backup.id;
   const generated = new Map<string, number>();
   const rand = random(SEED);
@@ -81,7 +103,15 @@ it(`survives ${CASES} random and mutated operations: no 5xx, no crash, memory ba
     return out;
   };
   const variables = () => {
-    const ids = [built.serviceId, built.agreements.as2, built.profiles.host, backupId, apiTokenId, 'not-an-id', Buffer.from('Backup:123').toString('base64')];
+    const ids = [
+      built.serviceId,
+      built.agreements.as2,
+      built.profiles.host,
+      backupId,
+      apiTokenId,
+      'not-an-id',
+      Buffer.from('Backup:123').toString('base64'),
+    ];
     const value = () => {
       const r = rand();
       if (r < 0.3) return pick(ids);
@@ -93,8 +123,33 @@ it(`survives ${CASES} random and mutated operations: no 5xx, no crash, memory ba
       return pick(values());
     };
     const input: Record<string, unknown> = {};
-    const keys = ['serviceId', 'agreementId', 'backupId', 'profileId', 'name', 'edition', 'region', 'payload', 'cron', 'targetName', 'label', 'keepLast'];
-    keys.push('content', 'definition', 'mapContent', 'sourceFtpFolder', 'config', 'qualifier', 'identifier', 'kind', 'relativeAddress', 'pinned', 'acsNamespace');
+    const keys = [
+      'serviceId',
+      'agreementId',
+      'backupId',
+      'profileId',
+      'name',
+      'edition',
+      'region',
+      'payload',
+      'cron',
+      'targetName',
+      'label',
+      'keepLast',
+    ];
+    keys.push(
+      'content',
+      'definition',
+      'mapContent',
+      'sourceFtpFolder',
+      'config',
+      'qualifier',
+      'identifier',
+      'kind',
+      'relativeAddress',
+      'pinned',
+      'acsNamespace',
+    );
     for (const key of keys) {
       if (rand() < 0.4) input[key] = value();
     }
@@ -102,7 +157,11 @@ it(`survives ${CASES} random and mutated operations: no 5xx, no crash, memory ba
   };
   const send = async (body: string) => {
     const token = rand() < 0.2 ? readerToken : ADMIN_TOKEN;
-    const response = await fetch(file.server.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+    const response = await fetch(file.server.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body,
+    });
     const text = await response.text();
     // An internal error is a failure whatever the HTTP status: bad input must be a typed error.
     return text.includes('INTERNAL_SERVER_ERROR') ? 500 : response.status;
@@ -113,7 +172,10 @@ it(`survives ${CASES} random and mutated operations: no 5xx, no crash, memory ba
     for (let i = 0; i < count; i++) {
       const r = rand();
       const query = r < 0.3 ? pick(documents) : mutate(pick(documents));
-      const body = r < 0.05 ? mutate(JSON.stringify({ query, variables: variables() })) : JSON.stringify({ query, variables: variables() });
+      const body =
+        r < 0.05
+          ? mutate(JSON.stringify({ query, variables: variables() }))
+          : JSON.stringify({ query, variables: variables() });
       const status = await send(body);
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
       if (status >= 500) failures.push(`case ${i} (seed ${SEED}) answered ${status}: ${body.slice(0, 300)}`);
@@ -136,7 +198,9 @@ it(`survives ${CASES} random and mutated operations: no 5xx, no crash, memory ba
   forgetHarnessRecords();
   global.gc?.();
   const grown = process.memoryUsage().heapUsed - baseline;
-  console.log(`fuzz seed ${SEED}: ${CASES} cases, statuses ${JSON.stringify(Object.fromEntries(statuses))}, heap growth ${(grown / 1048576).toFixed(1)} MiB`);
+  console.log(
+    `fuzz seed ${SEED}: ${CASES} cases, statuses ${JSON.stringify(Object.fromEntries(statuses))}, heap growth ${(grown / 1048576).toFixed(1)} MiB`,
+  );
   expect(failures).toEqual([]);
   for (const kind of Object.keys(hostile)) expect(generated.get(kind) ?? 0, kind).toBeGreaterThan(10);
   expect(grown).toBeLessThan(16 * 1024 * 1024);

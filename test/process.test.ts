@@ -12,7 +12,11 @@ async function start(env: Record<string, string>) {
 }
 
 async function query(url: string, token: string, body: string) {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ query: body }) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: body }),
+  });
   return response.json();
 }
 
@@ -25,22 +29,31 @@ afterAll(async () => {
 });
 
 describe('the server process', () => {
-  it.skipIf(!embedded)('prints a generated admin token once on the embedded default and keeps it across restarts', async () => {
-    const first = await start(database.env);
-    const token = /^\s+(btb_[A-Za-z0-9_-]+)$/m.exec(first.output())?.[1];
-    expect(token).toMatch(/^btb_[A-Za-z0-9_-]{43}$/);
-    const created = await query(first.url, token!, 'mutation { createService(input: { name: "from-process", edition: BASIC, region: "westus" }) { __typename } }');
-    expect(created).toEqual({ data: { createService: { __typename: 'CreateServiceSuccess' } } });
-    expect(await first.stop()).toBe(0);
-    expect(first.output()).toContain('"msg":"stopped"');
-    expect(first.output().split(token!).length - 1).toBe(1); // printed once, never logged
+  it.skipIf(!embedded)(
+    'prints a generated admin token once on the embedded default and keeps it across restarts',
+    async () => {
+      const first = await start(database.env);
+      const token = /^\s+(btb_[A-Za-z0-9_-]+)$/m.exec(first.output())?.[1];
+      expect(token).toMatch(/^btb_[A-Za-z0-9_-]{43}$/);
+      const created = await query(
+        first.url,
+        token!,
+        'mutation { createService(input: { name: "from-process", edition: BASIC, region: "westus" }) { __typename } }',
+      );
+      expect(created).toEqual({ data: { createService: { __typename: 'CreateServiceSuccess' } } });
+      expect(await first.stop()).toBe(0);
+      expect(first.output()).toContain('"msg":"stopped"');
+      expect(first.output().split(token!).length - 1).toBe(1); // printed once, never logged
 
-    const second = await start(database.env);
-    expect(second.output()).not.toMatch(/btb_/);
-    expect(await query(second.url, token!, '{ service(name: "from-process") { state } }')).toEqual({ data: { service: { state: 'ACTIVE' } } });
-    expect(await second.stop('SIGINT')).toBe(0);
-    console.log(`embedded start-up to ready: first ${first.readyMs} ms, second ${second.readyMs} ms`);
-  });
+      const second = await start(database.env);
+      expect(second.output()).not.toMatch(/btb_/);
+      expect(await query(second.url, token!, '{ service(name: "from-process") { state } }')).toEqual({
+        data: { service: { state: 'ACTIVE' } },
+      });
+      expect(await second.stop('SIGINT')).toBe(0);
+      console.log(`embedded start-up to ready: first ${first.readyMs} ms, second ${second.readyMs} ms`);
+    },
+  );
 
   it('shuts down cleanly on SIGTERM, closing open WebSocket subscriptions', async () => {
     const running = await start({ ...database.env, ADMIN_TOKEN, ENCRYPTION_KEY });

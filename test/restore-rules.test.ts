@@ -25,8 +25,13 @@ describe("a restore plan's lifecycle (pure rules)", () => {
       }
     })();
     expect(refused).toBeInstanceOf(InvalidStateError);
-    expect(refused).toMatchObject({ code: 'INVALID_STATE', message: 'The plan is CANCELLED; only a PLANNED plan can be executed' });
-    expect(() => nextPlanState('cancel', 'SUSPENDED')).toThrow('The plan is SUSPENDED; only a PLANNED or RESTORING plan can be cancelled');
+    expect(refused).toMatchObject({
+      code: 'INVALID_STATE',
+      message: 'The plan is CANCELLED; only a PLANNED plan can be executed',
+    });
+    expect(() => nextPlanState('cancel', 'SUSPENDED')).toThrow(
+      'The plan is SUSPENDED; only a PLANNED or RESTORING plan can be cancelled',
+    );
   });
 
   it('lets no step leave a terminal state', () => {

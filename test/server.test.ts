@@ -9,19 +9,26 @@ import { ADMIN_TOKEN, startServer, useTestServer } from './helpers/server.js';
 
 const file = useTestServer({ MAX_QUERY_DEPTH: '5', MAX_BODY_BYTES: '16384' });
 
-
 describe('authentication', () => {
   it('refuses an operation without a token with UNAUTHENTICATED and status 401', async () => {
     const result = await file.server.gql('{ services { totalCount } }', {}, null);
     expect(result.status).toBe(401);
     expect(result.data).toBeUndefined();
     expect(result.errors).toEqual([
-      { message: 'Authentication required: send "Authorization: Bearer <token>" (or connection_init { authorization } on WebSocket)', extensions: { code: 'UNAUTHENTICATED' } },
+      {
+        message:
+          'Authentication required: send "Authorization: Bearer <token>" (or connection_init { authorization } on WebSocket)',
+        extensions: { code: 'UNAUTHENTICATED' },
+      },
     ]);
   });
 
   it('refuses an unknown token the same way', async () => {
-    const result = await file.server.gql('mutation { createService(input: { name: "sneaky", edition: FREE, region: "westus" }) { __typename } }', {}, 'btb_not-a-real-token');
+    const result = await file.server.gql(
+      'mutation { createService(input: { name: "sneaky", edition: FREE, region: "westus" }) { __typename } }',
+      {},
+      'btb_not-a-real-token',
+    );
     expect(result.status).toBe(401);
     expect(result.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
     expect((await file.server.gql('{ service(name: "sneaky") { id } }')).data.service).toBeNull();
@@ -37,20 +44,28 @@ describe('abuse limits', () => {
   it('refuses a query deeper than MAX_QUERY_DEPTH with QUERY_TOO_COMPLEX', async () => {
     const result = await file.server.gql('{ services { edges { node { settings { acsIssuerKey { isSet } } } } } }');
     expect(result.status).toBe(400);
-    expect(result.errors).toEqual([{ message: 'Query depth limit of 5 exceeded, found 6.', extensions: { code: 'QUERY_TOO_COMPLEX' } }]);
+    expect(result.errors).toEqual([
+      { message: 'Query depth limit of 5 exceeded, found 6.', extensions: { code: 'QUERY_TOO_COMPLEX' } },
+    ]);
   });
 
   it('refuses more aliases than allowed', async () => {
     const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: regions { name }`).join(' ');
     const result = await file.server.gql(`{ ${aliases} }`);
-    expect(result.errors).toEqual([{ message: 'Aliases limit of 30 exceeded, found 31.', extensions: { code: 'QUERY_TOO_COMPLEX' } }]);
+    expect(result.errors).toEqual([
+      { message: 'Aliases limit of 30 exceeded, found 31.', extensions: { code: 'QUERY_TOO_COMPLEX' } },
+    ]);
   });
 
   it('refuses a request body larger than MAX_BODY_BYTES with 413', async () => {
-    const result = await file.server.gql(CREATE_SERVICE, { input: { name: 'x'.repeat(17000), edition: 'BASIC', region: 'westus' } });
+    const result = await file.server.gql(CREATE_SERVICE, {
+      input: { name: 'x'.repeat(17000), edition: 'BASIC', region: 'westus' },
+    });
     expect(result.status).toBe(413);
     expect(result.errors![0]!.extensions).toEqual({ code: 'QUERY_TOO_COMPLEX' });
-    expect(result.errors![0]!.message).toMatch(/^The request body of \d+ bytes is larger than the limit of 16384 bytes \(MAX_BODY_BYTES\)$/);
+    expect(result.errors![0]!.message).toMatch(
+      /^The request body of \d+ bytes is larger than the limit of 16384 bytes \(MAX_BODY_BYTES\)$/,
+    );
   });
 
   it('refuses a document with too many tokens', async () => {
@@ -83,8 +98,12 @@ describe('health', () => {
   it('exposes Prometheus metrics at /metrics', async () => {
     await file.server.gql('query CountServices { services { totalCount } }');
     const text = await (await fetch(file.server.url.replace('/graphql', '/metrics'))).text();
-    expect(text).toMatch(/^biztalk_backup_graphql_operations_total\{operation="CountServices",type="query",outcome="ok"\} 1$/m);
-    expect(text).toMatch(/^biztalk_backup_graphql_operation_duration_seconds_count\{operation="CountServices",type="query"\} 1$/m);
+    expect(text).toMatch(
+      /^biztalk_backup_graphql_operations_total\{operation="CountServices",type="query",outcome="ok"\} 1$/m,
+    );
+    expect(text).toMatch(
+      /^biztalk_backup_graphql_operation_duration_seconds_count\{operation="CountServices",type="query"\} 1$/m,
+    );
     expect(text).toMatch(/^biztalk_backup_database_up 1$/m);
     expect(text).toMatch(/^biztalk_backup_job_queue_depth 0$/m);
     expect(text).toMatch(/^biztalk_backup_active_subscriptions 0$/m);
@@ -101,32 +120,48 @@ describe('persistence', () => {
   it('finds its data again after a restart on the same database', async () => {
     const db = await freshDatabase();
     const first = await startServer(db.env);
-    await first.gql(CREATE_SERVICE, { input: { name: 'survivor', edition: 'PREMIUM', region: 'eastus', scaleUnitCount: 3 } });
+    await first.gql(CREATE_SERVICE, {
+      input: { name: 'survivor', edition: 'PREMIUM', region: 'eastus', scaleUnitCount: 3 },
+    });
     await first.stop();
     const second = await startServer(db.env);
     const { data } = await second.gql('{ service(name: "survivor") { name edition scaleUnitCount region state } }');
     await second.stop();
     await db.drop();
-    expect(data.service).toEqual({ name: 'survivor', edition: 'PREMIUM', scaleUnitCount: 3, region: 'eastus', state: 'ACTIVE' });
+    expect(data.service).toEqual({
+      name: 'survivor',
+      edition: 'PREMIUM',
+      scaleUnitCount: 3,
+      region: 'eastus',
+      state: 'ACTIVE',
+    });
   });
 });
 
 describe('configuration', () => {
   it('refuses PostgreSQL without ENCRYPTION_KEY with a message that says what to do', () => {
     expect(() => loadConfig({ DATABASE_URL: 'postgres://localhost/x' })).toThrow(ConfigError);
-    expect(() => loadConfig({ DATABASE_URL: 'postgres://localhost/x' })).toThrow(/ENCRYPTION_KEY is required with DATABASE_URL/);
+    expect(() => loadConfig({ DATABASE_URL: 'postgres://localhost/x' })).toThrow(
+      /ENCRYPTION_KEY is required with DATABASE_URL/,
+    );
   });
 
   it('refuses an encryption key that is not 32 bytes, and bad numbers', () => {
-    expect(() => loadConfig({ ENCRYPTION_KEY: 'c2hvcnQ=' })).toThrow('ENCRYPTION_KEY must be 32 bytes encoded in base64 (try: openssl rand -base64 32), got 5 bytes');
-    expect(() => loadConfig({ ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'), PORT: 'eighty' })).toThrow('PORT must be a whole number from 0 to 65535, got "eighty"');
-    expect(() => loadConfig({ ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'), LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL must be one of/);
+    expect(() => loadConfig({ ENCRYPTION_KEY: 'c2hvcnQ=' })).toThrow(
+      'ENCRYPTION_KEY must be 32 bytes encoded in base64 (try: openssl rand -base64 32), got 5 bytes',
+    );
+    expect(() => loadConfig({ ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'), PORT: 'eighty' })).toThrow(
+      'PORT must be a whole number from 0 to 65535, got "eighty"',
+    );
+    expect(() => loadConfig({ ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'), LOG_LEVEL: 'loud' })).toThrow(
+      /LOG_LEVEL must be one of/,
+    );
   });
 });
 
 describe('the schema', () => {
   it('is committed as schema.graphql exactly as the code builds it (run npm run schema)', () => {
-    expect(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8')).toBe(printSchema(schema) + '\n');
+    expect(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8')).toBe(`${printSchema(schema)}\n`);
   });
 
   it('describes every type, field, argument and enum value', () => {
@@ -137,10 +172,12 @@ describe('the schema', () => {
       if (isObjectType(type) || isInterfaceType(type) || isInputObjectType(type)) {
         for (const field of Object.values(type.getFields())) {
           if (!field.description) missing.push(`${type.name}.${field.name}`);
-          for (const arg of 'args' in field ? field.args : []) if (!arg.description) missing.push(`${type.name}.${field.name}(${arg.name})`);
+          for (const arg of 'args' in field ? field.args : [])
+            if (!arg.description) missing.push(`${type.name}.${field.name}(${arg.name})`);
         }
       }
-      if (isEnumType(type)) for (const value of type.getValues()) if (!value.description) missing.push(`${type.name}.${value.name}`);
+      if (isEnumType(type))
+        for (const value of type.getValues()) if (!value.description) missing.push(`${type.name}.${value.name}`);
       if (isUnionType(type) && !type.description) missing.push(type.name);
     }
     expect(missing).toEqual([]);

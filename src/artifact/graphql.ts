@@ -1,6 +1,6 @@
 import { builder, connectionTypes, edgeType, sharedConnection } from '../graphql/builder.js';
 import { SecretInfo, Service } from '../service/graphql.js';
-import { bridgeKinds, protocols } from './rules.js';
+import type { bridgeKinds, protocols } from './rules.js';
 
 export const ProtocolEnum = builder.enumType('Protocol', {
   description: 'Protocol of an EDI/AS2 agreement.',
@@ -20,12 +20,21 @@ export const BridgeKindEnum = builder.enumType('BridgeKind', {
   } satisfies Record<(typeof bridgeKinds)[number], unknown>,
 });
 
-const stampFields = (t: any) => ({
+/** The field builders of the artifact types, as far as the shared fields below use them. */
+interface Stampable<Ref> {
+  expose(name: 'createdAt' | 'updatedAt', options: { type: 'DateTime'; description: string }): Ref;
+}
+interface WithService<Ref> {
+  relation(name: 'service', options: { description: string }): Ref;
+}
+
+const stampFields = <Ref>(t: Stampable<Ref>) => ({
   createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
   updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When it last changed.' }),
 });
 
-const serviceField = (t: any) => t.relation('service', { description: 'The service this belongs to.' });
+const serviceField = <Ref>(t: WithService<Ref>) =>
+  t.relation('service', { description: 'The service this belongs to.' });
 
 export const Partner = builder.drizzleNode('partners', {
   name: 'Partner',
@@ -34,7 +43,11 @@ export const Partner = builder.drizzleNode('partners', {
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Name, unique within the service.' }),
     service: serviceField(t),
-    profiles: t.relatedConnection('profiles', { description: "The partner's business profiles.", totalCount: true, query: { orderBy: { name: 'asc' } } }, ProfileConnection),
+    profiles: t.relatedConnection(
+      'profiles',
+      { description: "The partner's business profiles.", totalCount: true, query: { orderBy: { name: 'asc' } } },
+      ProfileConnection,
+    ),
     ...stampFields(t),
   }),
 });
@@ -46,7 +59,9 @@ export const Profile = builder.drizzleNode('profiles', {
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Name, unique within the service.' }),
     qualifier: t.exposeString('qualifier', { description: 'ID qualifier (ISA05/ISA07), e.g. ZZ.' }),
-    identifier: t.exposeString('identifier', { description: 'Identifier (ISA06/ISA08); qualifier + identifier are unique within the service.' }),
+    identifier: t.exposeString('identifier', {
+      description: 'Identifier (ISA06/ISA08); qualifier + identifier are unique within the service.',
+    }),
     partner: t.relation('partner', { description: 'The partner this profile belongs to.' }),
     ...stampFields(t),
   }),
@@ -64,10 +79,15 @@ export const Agreement = builder.drizzleNode('agreements', {
     protocol: t.field({ type: ProtocolEnum, description: 'X12, EDIFACT or AS2.', resolve: (a) => a.protocol }),
     sourceFtpFolder: t.exposeString('sourceFtpFolder', {
       nullable: true,
-      description: 'The FTP folder the inbound transport pulls messages from (ftp:// or ftps:// URL); two live agreements pulling the same folder steal each other\'s messages.',
+      description:
+        "The FTP folder the inbound transport pulls messages from (ftp:// or ftps:// URL); two live agreements pulling the same folder steal each other's messages.",
     }),
-    batching: t.exposeBoolean('batching', { description: 'Whether outbound messages wait in a batch until it is released.' }),
-    lineageId: t.exposeID('lineageId', { description: 'Line of descent kept across restores; control numbers never repeat along it.' }),
+    batching: t.exposeBoolean('batching', {
+      description: 'Whether outbound messages wait in a batch until it is released.',
+    }),
+    lineageId: t.exposeID('lineageId', {
+      description: 'Line of descent kept across restores; control numbers never repeat along it.',
+    }),
     hostProfile: t.relation('hostProfile', { description: 'The profile of the hosting partner (your side).' }),
     guestProfile: t.relation('guestProfile', { description: 'The profile of the guest partner (the other side).' }),
     service: serviceField(t),
@@ -102,8 +122,15 @@ export const Bridge = builder.drizzleNode('bridges', {
   fields: (t) => ({
     name: t.exposeString('name', { description: 'Name, unique within the service.' }),
     kind: t.field({ type: BridgeKindEnum, description: 'Kind of bridge.', resolve: (b) => b.kind }),
-    relativeAddress: t.exposeString('relativeAddress', { description: 'Address relative to the service endpoint, unique within the service.' }),
-    config: t.field({ type: 'JSON', nullable: true, description: 'Bridge configuration (JSON).', resolve: (b) => b.config ?? null }),
+    relativeAddress: t.exposeString('relativeAddress', {
+      description: 'Address relative to the service endpoint, unique within the service.',
+    }),
+    config: t.field({
+      type: 'JSON',
+      nullable: true,
+      description: 'Bridge configuration (JSON).',
+      resolve: (b) => b.config ?? null,
+    }),
     service: serviceField(t),
     ...stampFields(t),
   }),
@@ -126,29 +153,49 @@ export const Certificate = builder.drizzleNode('certificates', {
       type: SecretInfo,
       description: 'Whether a private key is stored (never its value).',
       select: { columns: { privateKeyFingerprint: true, updatedAt: true } },
-      resolve: (c) => ({ stored: c.privateKeyFingerprint ? { fingerprint: c.privateKeyFingerprint, updatedAt: c.updatedAt } : undefined }),
+      resolve: (c) => ({
+        stored: c.privateKeyFingerprint ? { fingerprint: c.privateKeyFingerprint, updatedAt: c.updatedAt } : undefined,
+      }),
     }),
     service: serviceField(t),
     ...stampFields(t),
   }),
 });
 
-const textArtifact = <Table extends 'transforms' | 'pipelines' | 'templates'>(table: Table, name: string, description: string, field: string, fieldDescription: string) =>
-  builder.drizzleNode(table, {
-    name,
-    description,
-    id: { column: (r: any) => r.id },
-    fields: (t: any) => ({
-      name: t.exposeString('name', { description: 'Name, unique within the service.' }),
-      [field]: t.exposeString(field, { description: fieldDescription }),
-      service: serviceField(t),
-      ...stampFields(t),
-    }),
-  } as any);
+interface TextArtifactFields<Ref, Field extends string> extends Stampable<Ref>, WithService<Ref> {
+  exposeString(name: 'name' | Field, options: { description: string }): Ref;
+}
 
-export const Transform = textArtifact('transforms', 'Transform', 'A transform (map) deployed to the service.', 'mapContent', 'The map (XSLT or .trfm content).');
-export const Pipeline = textArtifact('pipelines', 'Pipeline', 'A message-processing pipeline of the service.', 'definition', 'The pipeline definition.');
-export const Template = textArtifact('templates', 'Template', 'A template saved in the BizTalk Services portal.', 'content', 'The template content.');
+/** The fields of an artifact that is a named text: its name, its content field, its service, its stamps. */
+const textFields = <Ref, const Field extends string>(
+  t: TextArtifactFields<Ref, NoInfer<Field>>,
+  field: Field,
+  fieldDescription: string,
+) => ({
+  name: t.exposeString('name', { description: 'Name, unique within the service.' }),
+  [field]: t.exposeString(field, { description: fieldDescription }),
+  service: serviceField(t),
+  ...stampFields(t),
+});
+
+export const Transform = builder.drizzleNode('transforms', {
+  name: 'Transform',
+  description: 'A transform (map) deployed to the service.',
+  id: { column: (r) => r.id },
+  fields: (t) => textFields(t, 'mapContent', 'The map (XSLT or .trfm content).'),
+});
+export const Pipeline = builder.drizzleNode('pipelines', {
+  name: 'Pipeline',
+  description: 'A message-processing pipeline of the service.',
+  id: { column: (r) => r.id },
+  fields: (t) => textFields(t, 'definition', 'The pipeline definition.'),
+});
+export const Template = builder.drizzleNode('templates', {
+  name: 'Template',
+  description: 'A template saved in the BizTalk Services portal.',
+  id: { column: (r) => r.id },
+  fields: (t) => textFields(t, 'content', 'The template content.'),
+});
 
 export const X12Mapping = builder.drizzleNode('x12Mappings', {
   name: 'X12Mapping',
@@ -176,15 +223,69 @@ export const HybridConnection = builder.drizzleNode('hybridConnections', {
 });
 
 builder.drizzleObjectFields(Service, (t) => ({
-  partners: t.relatedConnection('partners', { description: 'Trading partners.', totalCount: true, query: { orderBy: { name: 'asc' } } }, connectionTypes('Partner'), edgeType('Partner')),
-  profiles: t.relatedConnection('profiles', { description: 'Business profiles of all partners.', totalCount: true, query: { orderBy: { name: 'asc' } } }, ProfileConnection),
-  agreements: t.relatedConnection('agreements', { description: 'EDI/AS2 agreements.', totalCount: true, query: { orderBy: { name: 'asc' } } }, connectionTypes('Agreement'), edgeType('Agreement')),
-  customAssemblies: t.relatedConnection('customAssemblies', { description: 'Custom assemblies deployed.', totalCount: true, query: { orderBy: { name: 'asc' } } }, connectionTypes('CustomAssembly'), edgeType('CustomAssembly')),
-  bridges: t.relatedConnection('bridges', { description: 'EAI bridges deployed.', totalCount: true, query: { orderBy: { name: 'asc' } } }, connectionTypes('Bridge'), edgeType('Bridge')),
-  certificates: t.relatedConnection('certificates', { description: 'Certificates.', totalCount: true, query: { orderBy: { name: 'asc' } } }, connectionTypes('Certificate'), edgeType('Certificate')),
-  transforms: t.relatedConnection('transforms', { description: 'Transforms deployed.', totalCount: true, query: { orderBy: { name: 'asc' } } }, connectionTypes('Transform'), edgeType('Transform')),
-  pipelines: t.relatedConnection('pipelines', { description: 'Pipelines.', totalCount: true, query: { orderBy: { name: 'asc' } } }, connectionTypes('Pipeline'), edgeType('Pipeline')),
-  templates: t.relatedConnection('templates', { description: 'Templates saved in the portal.', totalCount: true, query: { orderBy: { name: 'asc' } } }, connectionTypes('Template'), edgeType('Template')),
-  x12Mappings: t.relatedConnection('x12Mappings', { description: 'X12 ST01 → GS01 mappings.', totalCount: true, query: { orderBy: { st01: 'asc' } } }, connectionTypes('X12Mapping'), edgeType('X12Mapping')),
-  hybridConnections: t.relatedConnection('hybridConnections', { description: 'Hybrid connections (never backed up).', totalCount: true, query: { orderBy: { name: 'asc' } } }, connectionTypes('HybridConnection'), edgeType('HybridConnection')),
+  partners: t.relatedConnection(
+    'partners',
+    { description: 'Trading partners.', totalCount: true, query: { orderBy: { name: 'asc' } } },
+    connectionTypes('Partner'),
+    edgeType('Partner'),
+  ),
+  profiles: t.relatedConnection(
+    'profiles',
+    { description: 'Business profiles of all partners.', totalCount: true, query: { orderBy: { name: 'asc' } } },
+    ProfileConnection,
+  ),
+  agreements: t.relatedConnection(
+    'agreements',
+    { description: 'EDI/AS2 agreements.', totalCount: true, query: { orderBy: { name: 'asc' } } },
+    connectionTypes('Agreement'),
+    edgeType('Agreement'),
+  ),
+  customAssemblies: t.relatedConnection(
+    'customAssemblies',
+    { description: 'Custom assemblies deployed.', totalCount: true, query: { orderBy: { name: 'asc' } } },
+    connectionTypes('CustomAssembly'),
+    edgeType('CustomAssembly'),
+  ),
+  bridges: t.relatedConnection(
+    'bridges',
+    { description: 'EAI bridges deployed.', totalCount: true, query: { orderBy: { name: 'asc' } } },
+    connectionTypes('Bridge'),
+    edgeType('Bridge'),
+  ),
+  certificates: t.relatedConnection(
+    'certificates',
+    { description: 'Certificates.', totalCount: true, query: { orderBy: { name: 'asc' } } },
+    connectionTypes('Certificate'),
+    edgeType('Certificate'),
+  ),
+  transforms: t.relatedConnection(
+    'transforms',
+    { description: 'Transforms deployed.', totalCount: true, query: { orderBy: { name: 'asc' } } },
+    connectionTypes('Transform'),
+    edgeType('Transform'),
+  ),
+  pipelines: t.relatedConnection(
+    'pipelines',
+    { description: 'Pipelines.', totalCount: true, query: { orderBy: { name: 'asc' } } },
+    connectionTypes('Pipeline'),
+    edgeType('Pipeline'),
+  ),
+  templates: t.relatedConnection(
+    'templates',
+    { description: 'Templates saved in the portal.', totalCount: true, query: { orderBy: { name: 'asc' } } },
+    connectionTypes('Template'),
+    edgeType('Template'),
+  ),
+  x12Mappings: t.relatedConnection(
+    'x12Mappings',
+    { description: 'X12 ST01 → GS01 mappings.', totalCount: true, query: { orderBy: { st01: 'asc' } } },
+    connectionTypes('X12Mapping'),
+    edgeType('X12Mapping'),
+  ),
+  hybridConnections: t.relatedConnection(
+    'hybridConnections',
+    { description: 'Hybrid connections (never backed up).', totalCount: true, query: { orderBy: { name: 'asc' } } },
+    connectionTypes('HybridConnection'),
+    edgeType('HybridConnection'),
+  ),
 }));

@@ -29,16 +29,32 @@ export function successFields<Row extends object>(field: string, type: ObjectRef
 export type RowOf<K extends ops.Kind> = InferSelectModel<K['table']>;
 
 /** ops.createArtifact, returning the row type of the kind's table. */
-export function createArtifact<K extends ops.Kind>(rt: Runtime, kind: K, serviceId: string, values: Record<string, unknown>, hooks?: Parameters<typeof ops.createArtifact<RowOf<K>>>[4]) {
+export function createArtifact<K extends ops.Kind>(
+  rt: Runtime,
+  kind: K,
+  serviceId: string,
+  values: Record<string, unknown>,
+  hooks?: Parameters<typeof ops.createArtifact<RowOf<K>>>[4],
+) {
   return ops.createArtifact<RowOf<K>>(rt, kind, serviceId, values, hooks);
 }
 
 /** ops.updateArtifact, handing `change` and returning the row type of the kind's table. */
-export function updateArtifact<K extends ops.Kind>(rt: Runtime, kind: K, id: string, change: Parameters<typeof ops.updateArtifact<RowOf<K>>>[3]) {
+export function updateArtifact<K extends ops.Kind>(
+  rt: Runtime,
+  kind: K,
+  id: string,
+  change: Parameters<typeof ops.updateArtifact<RowOf<K>>>[3],
+) {
   return ops.updateArtifact<RowOf<K>>(rt, kind, id, change);
 }
 
-export function defineDelete<Row extends object>(kind: ops.Kind, field: string, type: ObjectRef<Types, Row>, guard?: Parameters<typeof ops.deleteArtifact>[3]) {
+export function defineDelete<Row extends object>(
+  kind: ops.Kind,
+  field: string,
+  type: ObjectRef<Types, Row>,
+  guard?: Parameters<typeof ops.deleteArtifact>[3],
+) {
   const idField = `${field}Id`;
   defineMutation(`delete${kind.typename}`, {
     description: `Deletes a ${kind.label}.`,

@@ -7,7 +7,17 @@ import { LimitExceededError } from '../errors.js';
 import { defineMutation } from '../graphql/mutation.js';
 import * as graphql from './graphql.js';
 import { Service } from '../service/graphql.js';
-import { createArtifact, defineDelete, definedOnly, errors, idAt, successFields, textAt, updateArtifact, type RowOf } from './mutation-kit.js';
+import {
+  createArtifact,
+  defineDelete,
+  definedOnly,
+  errors,
+  idAt,
+  successFields,
+  textAt,
+  updateArtifact,
+  type RowOf,
+} from './mutation-kit.js';
 import * as rules from './rules.js';
 import * as ops from './service.js';
 
@@ -25,7 +35,13 @@ defineMutation('createCustomAssembly', {
   resolve: async (input, ctx) => {
     rules.validateArtifactName(input.name, ['input', 'name']);
     rules.validateAssemblyVersion(input.version, ['input', 'version']);
-    return { row: await createArtifact(ctx.runtime, ops.kinds.customAssembly, input.serviceId.id, { name: input.name, version: input.version, ...assemblyContent(input.contentBase64) }) };
+    return {
+      row: await createArtifact(ctx.runtime, ops.kinds.customAssembly, input.serviceId.id, {
+        name: input.name,
+        version: input.version,
+        ...assemblyContent(input.contentBase64),
+      }),
+    };
   },
   success: successFields('customAssembly', graphql.CustomAssembly),
 });
@@ -40,8 +56,13 @@ defineMutation('updateCustomAssembly', {
   }),
   resolve: async (input, ctx) => {
     if (input.version != null) rules.validateAssemblyVersion(input.version, ['input', 'version']);
-    const values = { ...definedOnly({ version: input.version ?? undefined }), ...(input.contentBase64 != null ? assemblyContent(input.contentBase64) : {}) };
-    return { row: await updateArtifact(ctx.runtime, ops.kinds.customAssembly, input.customAssemblyId.id, () => values) };
+    const values = {
+      ...definedOnly({ version: input.version ?? undefined }),
+      ...(input.contentBase64 != null ? assemblyContent(input.contentBase64) : {}),
+    };
+    return {
+      row: await updateArtifact(ctx.runtime, ops.kinds.customAssembly, input.customAssemblyId.id, () => values),
+    };
   },
   success: successFields('customAssembly', graphql.CustomAssembly),
 });
@@ -56,15 +77,27 @@ defineMutation('createBridge', {
     serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
     name: t.string({ required: true, description: 'Bridge name, unique within the service.' }),
     kind: t.field({ type: graphql.BridgeKindEnum, required: true, description: 'Kind of bridge.' }),
-    relativeAddress: t.string({ required: true, description: 'Address relative to the service endpoint, e.g. orders/inbound.' }),
+    relativeAddress: t.string({
+      required: true,
+      description: 'Address relative to the service endpoint, e.g. orders/inbound.',
+    }),
     config: t.field({ type: 'JSON', description: 'Bridge configuration (JSON, at most 64 KiB).' }),
   }),
   resolve: async (input, ctx) => {
     rules.validateArtifactName(input.name, ['input', 'name']);
     rules.validateRelativeAddress(input.relativeAddress, ['input', 'relativeAddress']);
     rules.validateBridgeConfig(input.config, ['input', 'config']);
-    const values = { name: input.name, kind: input.kind, relativeAddress: input.relativeAddress, config: input.config ?? null };
-    return { row: await createArtifact(ctx.runtime, ops.kinds.bridge, input.serviceId.id, values, { before: (tx, service) => ops.assertCapacity(tx, service, { bridges: 1 }) }) };
+    const values = {
+      name: input.name,
+      kind: input.kind,
+      relativeAddress: input.relativeAddress,
+      config: input.config ?? null,
+    };
+    return {
+      row: await createArtifact(ctx.runtime, ops.kinds.bridge, input.serviceId.id, values, {
+        before: (tx, service) => ops.assertCapacity(tx, service, { bridges: 1 }),
+      }),
+    };
   },
   success: successFields('bridge', graphql.Bridge),
 });
@@ -80,9 +113,14 @@ defineMutation('updateBridge', {
   }),
   resolve: async (input, ctx) => {
     if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
-    if (input.relativeAddress != null) rules.validateRelativeAddress(input.relativeAddress, ['input', 'relativeAddress']);
+    if (input.relativeAddress != null)
+      rules.validateRelativeAddress(input.relativeAddress, ['input', 'relativeAddress']);
     rules.validateBridgeConfig(input.config, ['input', 'config']);
-    const values = definedOnly({ name: input.name ?? undefined, relativeAddress: input.relativeAddress ?? undefined, config: input.config });
+    const values = definedOnly({
+      name: input.name ?? undefined,
+      relativeAddress: input.relativeAddress ?? undefined,
+      config: input.config,
+    });
     return { row: await updateArtifact(ctx.runtime, ops.kinds.bridge, input.bridgeId.id, () => values) };
   },
   success: successFields('bridge', graphql.Bridge),
@@ -91,7 +129,8 @@ defineDelete(ops.kinds.bridge, 'bridge', graphql.Bridge);
 
 // Certificates
 defineMutation('createCertificate', {
-  description: 'Uploads a certificate; its thumbprint is computed from the content; an optional private key is kept encrypted.',
+  description:
+    'Uploads a certificate; its thumbprint is computed from the content; an optional private key is kept encrypted.',
   scope: 'operator',
   errors,
   input: (t) => ({
@@ -102,7 +141,11 @@ defineMutation('createCertificate', {
   }),
   resolve: async (input, ctx) => {
     rules.validateArtifactName(input.name, ['input', 'name']);
-    const values = { name: input.name, ...certificateContent(input.contentBase64), ...privateKey(ctx.runtime, input.privateKeyBase64) };
+    const values = {
+      name: input.name,
+      ...certificateContent(input.contentBase64),
+      ...privateKey(ctx.runtime, input.privateKeyBase64),
+    };
     return { row: await createArtifact(ctx.runtime, ops.kinds.certificate, input.serviceId.id, values) };
   },
   success: successFields('certificate', graphql.Certificate),
@@ -134,7 +177,13 @@ defineDelete(ops.kinds.certificate, 'certificate', graphql.Certificate);
 /** What a drizzle object type may also be handed: a selection still to load. */
 type DrizzleSelection = { $pothosQueryFor: string | undefined };
 type TextKind = typeof ops.kinds.transform | typeof ops.kinds.pipeline | typeof ops.kinds.template;
-function textArtifactMutations<K extends TextKind>(kind: K, field: string, type: ObjectRef<Types, RowOf<K> | DrizzleSelection>, textField: string, textDescription: string) {
+function textArtifactMutations<K extends TextKind>(
+  kind: K,
+  field: string,
+  type: ObjectRef<Types, RowOf<K> | DrizzleSelection>,
+  textField: string,
+  textDescription: string,
+) {
   defineMutation(`create${kind.typename}`, {
     description: `Adds a ${kind.label} to a service.`,
     scope: 'operator',
@@ -190,7 +239,12 @@ defineMutation('createX12Mapping', {
   }),
   resolve: async (input, ctx) => {
     rules.validateX12Mapping(input.st01, input.gs01);
-    return { row: await createArtifact(ctx.runtime, ops.kinds.x12Mapping, input.serviceId.id, { st01: input.st01, gs01: input.gs01 }) };
+    return {
+      row: await createArtifact(ctx.runtime, ops.kinds.x12Mapping, input.serviceId.id, {
+        st01: input.st01,
+        gs01: input.gs01,
+      }),
+    };
   },
   success: successFields('x12Mapping', graphql.X12Mapping),
 });
@@ -198,10 +252,15 @@ defineMutation('updateX12Mapping', {
   description: 'Changes the GS01 code an ST01 maps to.',
   scope: 'operator',
   errors,
-  input: (t) => ({ x12MappingId: t.globalID({ for: graphql.X12Mapping, required: true, description: 'The mapping.' }), gs01: t.string({ required: true, description: 'New functional identifier code.' }) }),
+  input: (t) => ({
+    x12MappingId: t.globalID({ for: graphql.X12Mapping, required: true, description: 'The mapping.' }),
+    gs01: t.string({ required: true, description: 'New functional identifier code.' }),
+  }),
   resolve: async (input, ctx) => {
     rules.validateX12Mapping(undefined, input.gs01);
-    return { row: await updateArtifact(ctx.runtime, ops.kinds.x12Mapping, input.x12MappingId.id, () => ({ gs01: input.gs01 })) };
+    return {
+      row: await updateArtifact(ctx.runtime, ops.kinds.x12Mapping, input.x12MappingId.id, () => ({ gs01: input.gs01 })),
+    };
   },
   success: successFields('x12Mapping', graphql.X12Mapping),
 });
@@ -222,7 +281,11 @@ defineMutation('createHybridConnection', {
     rules.validateArtifactName(input.name, ['input', 'name']);
     rules.validateHost(input.host, input.port);
     const values = { name: input.name, host: input.host, port: input.port };
-    return { row: await createArtifact(ctx.runtime, ops.kinds.hybridConnection, input.serviceId.id, values, { before: (tx, service) => ops.assertCapacity(tx, service, { hybridConnections: 1 }) }) };
+    return {
+      row: await createArtifact(ctx.runtime, ops.kinds.hybridConnection, input.serviceId.id, values, {
+        before: (tx, service) => ops.assertCapacity(tx, service, { hybridConnections: 1 }),
+      }),
+    };
   },
   success: successFields('hybridConnection', graphql.HybridConnection),
 });
@@ -231,17 +294,30 @@ defineMutation('updateHybridConnection', {
   scope: 'operator',
   errors,
   input: (t) => ({
-    hybridConnectionId: t.globalID({ for: graphql.HybridConnection, required: true, description: 'The hybrid connection.' }),
+    hybridConnectionId: t.globalID({
+      for: graphql.HybridConnection,
+      required: true,
+      description: 'The hybrid connection.',
+    }),
     name: t.string({ description: 'New name.' }),
     host: t.string({ description: 'New host.' }),
     port: t.int({ description: 'New port.' }),
   }),
   resolve: async (input, ctx) => {
     if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
-    const row = await updateArtifact(ctx.runtime, ops.kinds.hybridConnection, input.hybridConnectionId.id, (current) => {
-      rules.validateHost(input.host ?? current.host, input.port ?? current.port);
-      return definedOnly({ name: input.name ?? undefined, host: input.host ?? undefined, port: input.port ?? undefined });
-    });
+    const row = await updateArtifact(
+      ctx.runtime,
+      ops.kinds.hybridConnection,
+      input.hybridConnectionId.id,
+      (current) => {
+        rules.validateHost(input.host ?? current.host, input.port ?? current.port);
+        return definedOnly({
+          name: input.name ?? undefined,
+          host: input.host ?? undefined,
+          port: input.port ?? undefined,
+        });
+      },
+    );
     return { row };
   },
   success: successFields('hybridConnection', graphql.HybridConnection),
@@ -258,7 +334,10 @@ function certificateContent(base64: string) {
   return { content, thumbprint: rules.thumbprint(content) };
 }
 
-function privateKey(rt: { secrets: { seal(v: Buffer): string; fingerprint(v: Buffer): string } }, base64: string | null | undefined) {
+function privateKey(
+  rt: { secrets: { seal(v: Buffer): string; fingerprint(v: Buffer): string } },
+  base64: string | null | undefined,
+) {
   if (base64 == null) return { privateKeySealed: null, privateKeyFingerprint: null };
   const key = rules.decodeBase64(base64, ['input', 'privateKeyBase64'], rules.MAX_CERTIFICATE_BYTES);
   return { privateKeySealed: rt.secrets.seal(key), privateKeyFingerprint: rt.secrets.fingerprint(key) };

@@ -10,14 +10,17 @@ import { Service } from '../service/graphql.js';
 import { createArtifact, defineDelete, definedOnly, errors, successFields, updateArtifact } from './mutation-kit.js';
 import * as rules from './rules.js';
 import * as ops from './service.js';
-import { agreements, profiles } from './tables.js';
+import { type agreements, profiles } from './tables.js';
 
 // Partners and profiles
 defineMutation('createPartner', {
   description: 'Adds a trading partner to a service.',
   scope: 'operator',
   errors,
-  input: (t) => ({ serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }), name: t.string({ required: true, description: 'Partner name, unique within the service.' }) }),
+  input: (t) => ({
+    serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
+    name: t.string({ required: true, description: 'Partner name, unique within the service.' }),
+  }),
   resolve: async (input, ctx) => {
     rules.validateArtifactName(input.name, ['input', 'name']);
     return { row: await createArtifact(ctx.runtime, ops.kinds.partner, input.serviceId.id, { name: input.name }) };
@@ -28,16 +31,28 @@ defineMutation('updatePartner', {
   description: 'Renames a trading partner.',
   scope: 'operator',
   errors,
-  input: (t) => ({ partnerId: t.globalID({ for: graphql.Partner, required: true, description: 'The partner.' }), name: t.string({ required: true, description: 'New name.' }) }),
+  input: (t) => ({
+    partnerId: t.globalID({ for: graphql.Partner, required: true, description: 'The partner.' }),
+    name: t.string({ required: true, description: 'New name.' }),
+  }),
   resolve: async (input, ctx) => {
     rules.validateArtifactName(input.name, ['input', 'name']);
-    return { row: await updateArtifact(ctx.runtime, ops.kinds.partner, input.partnerId.id, () => ({ name: input.name })) };
+    return {
+      row: await updateArtifact(ctx.runtime, ops.kinds.partner, input.partnerId.id, () => ({ name: input.name })),
+    };
   },
   success: successFields('partner', graphql.Partner),
 });
 defineDelete(ops.kinds.partner, 'partner', graphql.Partner, async (tx, row) => {
-  const own = await tx.select({ id: profiles.id }).from(profiles).where(eq(profiles.partnerId, row.id as string));
-  await ops.assertProfilesUnused(tx, own.map((p) => p.id), `partner "${row.name}" (one of its profiles)`);
+  const own = await tx
+    .select({ id: profiles.id })
+    .from(profiles)
+    .where(eq(profiles.partnerId, row.id as string));
+  await ops.assertProfilesUnused(
+    tx,
+    own.map((p) => p.id),
+    `partner "${row.name}" (one of its profiles)`,
+  );
 });
 
 defineMutation('createProfile', {
@@ -48,7 +63,10 @@ defineMutation('createProfile', {
     partnerId: t.globalID({ for: graphql.Partner, required: true, description: 'The partner.' }),
     name: t.string({ required: true, description: 'Profile name, unique within the service.' }),
     qualifier: t.string({ required: true, description: 'ID qualifier, e.g. ZZ or 01.' }),
-    identifier: t.string({ required: true, description: 'Identifier; qualifier + identifier are unique within the service.' }),
+    identifier: t.string({
+      required: true,
+      description: 'Identifier; qualifier + identifier are unique within the service.',
+    }),
   }),
   resolve: async (input, ctx) => {
     rules.validateArtifactName(input.name, ['input', 'name']);
@@ -57,7 +75,14 @@ defineMutation('createProfile', {
     const partner = await ctx.db.query.partners.findFirst({ where: { id: partnerId }, columns: { serviceId: true } });
     if (!partner) throw new NotFoundError('Partner', encodeGlobalID('Partner', partnerId));
     const { name, qualifier, identifier } = input;
-    return { row: await createArtifact(ctx.runtime, ops.kinds.profile, partner.serviceId, { partnerId, name, qualifier, identifier }) };
+    return {
+      row: await createArtifact(ctx.runtime, ops.kinds.profile, partner.serviceId, {
+        partnerId,
+        name,
+        qualifier,
+        identifier,
+      }),
+    };
   },
   success: successFields('profile', graphql.Profile),
 });
@@ -74,12 +99,18 @@ defineMutation('updateProfile', {
   resolve: async (input, ctx) => {
     if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
     rules.validateProfileIdentity(input.qualifier ?? undefined, input.identifier ?? undefined);
-    const values = definedOnly({ name: input.name ?? undefined, qualifier: input.qualifier ?? undefined, identifier: input.identifier ?? undefined });
+    const values = definedOnly({
+      name: input.name ?? undefined,
+      qualifier: input.qualifier ?? undefined,
+      identifier: input.identifier ?? undefined,
+    });
     return { row: await updateArtifact(ctx.runtime, ops.kinds.profile, input.profileId.id, () => values) };
   },
   success: successFields('profile', graphql.Profile),
 });
-defineDelete(ops.kinds.profile, 'profile', graphql.Profile, (tx, row) => ops.assertProfilesUnused(tx, [row.id as string], `profile "${row.name}"`));
+defineDelete(ops.kinds.profile, 'profile', graphql.Profile, (tx, row) =>
+  ops.assertProfilesUnused(tx, [row.id as string], `profile "${row.name}"`),
+);
 
 // Agreements
 const ControlNumbersInput = builder.inputType('ControlNumbersInput', {
@@ -92,14 +123,19 @@ const ControlNumbersInput = builder.inputType('ControlNumbersInput', {
 });
 
 defineMutation('createAgreement', {
-  description: 'Creates an EDI/AS2 agreement between two profiles of the service. Counts one agreement and two bridges against the edition limits.',
+  description:
+    'Creates an EDI/AS2 agreement between two profiles of the service. Counts one agreement and two bridges against the edition limits.',
   scope: 'operator',
   errors: [...errors, LimitExceededError],
   input: (t) => ({
     serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
     name: t.string({ required: true, description: 'Agreement name, unique within the service.' }),
     hostProfileId: t.globalID({ for: graphql.Profile, required: true, description: 'Profile of the hosting partner.' }),
-    guestProfileId: t.globalID({ for: graphql.Profile, required: true, description: 'Profile of the guest partner (another partner).' }),
+    guestProfileId: t.globalID({
+      for: graphql.Profile,
+      required: true,
+      description: 'Profile of the guest partner (another partner).',
+    }),
     protocol: t.field({ type: graphql.ProtocolEnum, required: true, description: 'X12, EDIFACT or AS2.' }),
     sourceFtpFolder: t.string({ description: 'ftp:// or ftps:// URL the inbound transport pulls from.' }),
     batching: t.boolean({ description: 'Hold outbound messages in a batch until released (default false).' }),
@@ -114,7 +150,14 @@ defineMutation('createAgreement', {
       ctx.runtime,
       ops.kinds.agreement,
       serviceId,
-      { name: input.name, hostProfileId: host, guestProfileId: guest, protocol: input.protocol, sourceFtpFolder: input.sourceFtpFolder ?? null, batching: input.batching ?? false },
+      {
+        name: input.name,
+        hostProfileId: host,
+        guestProfileId: guest,
+        protocol: input.protocol,
+        sourceFtpFolder: input.sourceFtpFolder ?? null,
+        batching: input.batching ?? false,
+      },
       {
         before: async (tx, service) => {
           await ops.assertAgreementProfiles(tx, service.id, host, guest);
@@ -128,7 +171,8 @@ defineMutation('createAgreement', {
   success: successFields('agreement', graphql.Agreement),
 });
 defineMutation('updateAgreement', {
-  description: "Changes an agreement's name, source FTP folder (null removes it), batching, or the control numbers it continues from.",
+  description:
+    "Changes an agreement's name, source FTP folder (null removes it), batching, or the control numbers it continues from.",
   scope: 'operator',
   errors,
   input: (t) => ({
@@ -136,7 +180,10 @@ defineMutation('updateAgreement', {
     name: t.string({ description: 'New name.' }),
     sourceFtpFolder: t.string({ description: 'New source FTP folder URL; null removes it.' }),
     batching: t.boolean({ description: 'Turn batching on or off (off only while the batch is empty).' }),
-    controlNumbers: t.field({ type: ControlNumbersInput, description: 'Continue from these last-issued control numbers.' }),
+    controlNumbers: t.field({
+      type: ControlNumbersInput,
+      description: 'Continue from these last-issued control numbers.',
+    }),
   }),
   resolve: async (input, ctx) => {
     if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
@@ -145,10 +192,16 @@ defineMutation('updateAgreement', {
     const row = await updateArtifact(ctx.runtime, ops.kinds.agreement, agreementId, async (current, tx) => {
       if (input.controlNumbers) await edi.setControlNumbers(tx, current, input.controlNumbers);
       if (input.batching === false && current.batching) await edi.assertBatchEmpty(tx, agreementId);
-      return definedOnly({ name: input.name ?? undefined, sourceFtpFolder: input.sourceFtpFolder, batching: input.batching ?? undefined });
+      return definedOnly({
+        name: input.name ?? undefined,
+        sourceFtpFolder: input.sourceFtpFolder,
+        batching: input.batching ?? undefined,
+      });
     });
     return { row };
   },
   success: successFields('agreement', graphql.Agreement),
 });
-defineDelete(ops.kinds.agreement, 'agreement', graphql.Agreement, (tx, row) => edi.assertBatchEmpty(tx, row.id as string));
+defineDelete(ops.kinds.agreement, 'agreement', graphql.Agreement, (tx, row) =>
+  edi.assertBatchEmpty(tx, row.id as string),
+);

@@ -15,8 +15,12 @@ export const MAX_CERTIFICATE_BYTES = 64 * 1024;
 
 /** Artifact names: 1–100 visible characters, no leading or trailing space. */
 export function validateArtifactName(name: string, path: string[]): void {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
   if (name.length < 1 || name.length > 100 || name.trim() !== name || /[\u0000-\u001f]/.test(name)) {
-    throw ValidationError.field(path, 'must be 1 to 100 characters, without leading or trailing spaces or control characters');
+    throw ValidationError.field(
+      path,
+      'must be 1 to 100 characters, without leading or trailing spaces or control characters',
+    );
   }
 }
 
@@ -59,7 +63,8 @@ export const MAX_BRIDGE_CONFIG_BYTES = 64 * 1024;
 
 /** A bridge configuration, when given, is at most 64 KiB of JSON (null clears it). */
 export function validateBridgeConfig(config: unknown, path: string[]): void {
-  if (config !== undefined && JSON.stringify(config ?? null).length > MAX_BRIDGE_CONFIG_BYTES) throw ValidationError.field(path, 'must be at most 64 KiB of JSON');
+  if (config !== undefined && JSON.stringify(config ?? null).length > MAX_BRIDGE_CONFIG_BYTES)
+    throw ValidationError.field(path, 'must be at most 64 KiB of JSON');
 }
 
 /** A bridge's relative address: path segments of URL-safe characters, e.g. orders/inbound. */
@@ -70,27 +75,66 @@ export function validateRelativeAddress(value: string, path: string[]): void {
 }
 
 export function validateHost(host: string, port: number): void {
-  if (!/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(host)) {
+  if (
+    !/^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/.test(
+      host,
+    )
+  ) {
     throw ValidationError.field(['input', 'host'], 'must be a host name, e.g. sql01.contoso.local');
   }
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw ValidationError.field(['input', 'port'], 'must be from 1 to 65535');
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw ValidationError.field(['input', 'port'], 'must be from 1 to 65535');
 }
 
 /** X12 transaction set identifiers (ST01) and the functional identifier codes (GS01) they belong to. */
 export const x12TransactionSets: Record<string, string> = {
-  '204': 'SM', '210': 'IM', '214': 'QM', '270': 'HS', '271': 'HB', '276': 'HR', '277': 'HN', '810': 'IN',
-  '812': 'CD', '820': 'RA', '824': 'AG', '830': 'PS', '834': 'BE', '835': 'HP', '837': 'HC', '846': 'IB',
-  '850': 'PO', '852': 'PD', '855': 'PR', '856': 'SH', '860': 'PC', '861': 'RC', '862': 'SS', '864': 'TX',
-  '865': 'CA', '940': 'OW', '943': 'AR', '944': 'RE', '945': 'SW', '947': 'AW', '997': 'FA', '999': 'FA',
+  '204': 'SM',
+  '210': 'IM',
+  '214': 'QM',
+  '270': 'HS',
+  '271': 'HB',
+  '276': 'HR',
+  '277': 'HN',
+  '810': 'IN',
+  '812': 'CD',
+  '820': 'RA',
+  '824': 'AG',
+  '830': 'PS',
+  '834': 'BE',
+  '835': 'HP',
+  '837': 'HC',
+  '846': 'IB',
+  '850': 'PO',
+  '852': 'PD',
+  '855': 'PR',
+  '856': 'SH',
+  '860': 'PC',
+  '861': 'RC',
+  '862': 'SS',
+  '864': 'TX',
+  '865': 'CA',
+  '940': 'OW',
+  '943': 'AR',
+  '944': 'RE',
+  '945': 'SW',
+  '947': 'AW',
+  '997': 'FA',
+  '999': 'FA',
 };
 const functionalIds = new Set(Object.values(x12TransactionSets));
 
 export function validateX12Mapping(st01: string | undefined, gs01: string | undefined): void {
   if (st01 !== undefined && !(st01 in x12TransactionSets)) {
-    throw ValidationError.field(['input', 'st01'], `"${st01}" is not a known X12 transaction set id (e.g. 850, 810, 856)`);
+    throw ValidationError.field(
+      ['input', 'st01'],
+      `"${st01}" is not a known X12 transaction set id (e.g. 850, 810, 856)`,
+    );
   }
   if (gs01 !== undefined && !functionalIds.has(gs01)) {
-    throw ValidationError.field(['input', 'gs01'], `"${gs01}" is not a known X12 functional identifier code (e.g. PO, IN, SH)`);
+    throw ValidationError.field(
+      ['input', 'gs01'],
+      `"${gs01}" is not a known X12 functional identifier code (e.g. PO, IN, SH)`,
+    );
   }
 }
 
@@ -130,7 +174,11 @@ export function assertWithinLimits(edition: Edition, units: number, usage: Usage
   const max = capacity(edition, units);
   const check = (limit: string, used: number, allowed: number, what: string) => {
     if (used > allowed) {
-      throw new LimitExceededError(`${edition} at ${units} unit(s) allows ${allowed} ${what}; this needs ${used}`, limit, allowed);
+      throw new LimitExceededError(
+        `${edition} at ${units} unit(s) allows ${allowed} ${what}; this needs ${used}`,
+        limit,
+        allowed,
+      );
     }
   };
   check('agreements', usage.agreements, max.agreements, 'agreements');

@@ -1,6 +1,12 @@
 import { and, eq, inArray, or } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import { InvalidStateError, NameUnavailableError, NotFoundError, ValidationError, isUniqueViolation } from '../errors.js';
+import {
+  InvalidStateError,
+  NameUnavailableError,
+  NotFoundError,
+  ValidationError,
+  isUniqueViolation,
+} from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { assertAllowed } from '../service/rules.js';
 import type { Tx } from '../db/query.js';
@@ -32,16 +38,28 @@ export const kinds = {
 
 /** Unique constraints and how to tell the operator which value is taken. */
 const uniqueMessages: Record<string, (v: Record<string, unknown>) => [string, string]> = {
-  profiles_service_identity_key: (v) => [`${v.qualifier}:${v.identifier}`, `Another profile of this service already has qualifier ${v.qualifier} and identifier ${v.identifier}`],
-  bridges_service_address_key: (v) => [String(v.relativeAddress), `Another bridge of this service already listens at ${v.relativeAddress}`],
-  x12_mappings_service_st01_key: (v) => [String(v.st01), `This service already maps ST01 ${v.st01}; update that mapping instead`],
+  profiles_service_identity_key: (v) => [
+    `${v.qualifier}:${v.identifier}`,
+    `Another profile of this service already has qualifier ${v.qualifier} and identifier ${v.identifier}`,
+  ],
+  bridges_service_address_key: (v) => [
+    String(v.relativeAddress),
+    `Another bridge of this service already listens at ${v.relativeAddress}`,
+  ],
+  x12_mappings_service_st01_key: (v) => [
+    String(v.st01),
+    `This service already maps ST01 ${v.st01}; update that mapping instead`,
+  ],
 };
 
 function translateUnique(error: unknown, kind: Kind, values: Record<string, unknown>): never {
   if (isUniqueViolation(error)) {
     const cause = ((error as { cause?: unknown }).cause ?? error) as { constraint?: string; constraint_name?: string };
     const constraint = cause.constraint ?? cause.constraint_name ?? '';
-    const [taken, message] = uniqueMessages[constraint]?.(values) ?? [String(values.name), `A ${kind.label} named "${values.name}" already exists in this service`];
+    const [taken, message] = uniqueMessages[constraint]?.(values) ?? [
+      String(values.name),
+      `A ${kind.label} named "${values.name}" already exists in this service`,
+    ];
     throw new NameUnavailableError(message, taken, null);
   }
   throw error;
@@ -92,7 +110,10 @@ export async function createArtifact<Row>(
 
 /** The artifact row, read inside the transaction after its service is locked. */
 export async function findArtifact<Row>(tx: Tx, kind: Kind, id: string): Promise<Row & { serviceId: string }> {
-  const [row] = await tx.select().from(kind.table as PgTable).where(eq(kind.table.id, id));
+  const [row] = await tx
+    .select()
+    .from(kind.table as PgTable)
+    .where(eq(kind.table.id, id));
   if (!row) throw new NotFoundError(kind.typename, id);
   return row as Row & { serviceId: string };
 }
@@ -149,12 +170,21 @@ export async function assertProfilesUnused(tx: Tx, profileIds: string[], what: s
       .where(or(eq(t.agreements.hostProfileId, profileId), eq(t.agreements.guestProfileId, profileId)))
       .orderBy(t.agreements.name)
       .limit(1);
-    if (used) throw new InvalidStateError(`Cannot delete ${what}: agreement "${used.name}" uses it; delete or change that agreement first`, 'IN_USE');
+    if (used)
+      throw new InvalidStateError(
+        `Cannot delete ${what}: agreement "${used.name}" uses it; delete or change that agreement first`,
+        'IN_USE',
+      );
   }
 }
 
 /** An agreement is made between a profile of the hosting partner and one of another partner, both of this service. */
-export async function assertAgreementProfiles(tx: Tx, serviceId: string, hostProfileId: string, guestProfileId: string): Promise<void> {
+export async function assertAgreementProfiles(
+  tx: Tx,
+  serviceId: string,
+  hostProfileId: string,
+  guestProfileId: string,
+): Promise<void> {
   const found = await tx
     .select({ id: t.profiles.id, partnerId: t.profiles.partnerId })
     .from(t.profiles)
@@ -162,5 +192,6 @@ export async function assertAgreementProfiles(tx: Tx, serviceId: string, hostPro
   const [host, guest] = [found.find((p) => p.id === hostProfileId), found.find((p) => p.id === guestProfileId)];
   if (!host) throw ValidationError.field(['input', 'hostProfileId'], 'is not a profile of this service');
   if (!guest) throw ValidationError.field(['input', 'guestProfileId'], 'is not a profile of this service');
-  if (host.partnerId === guest.partnerId) throw ValidationError.field(['input', 'guestProfileId'], 'must belong to another partner than the host profile');
+  if (host.partnerId === guest.partnerId)
+    throw ValidationError.field(['input', 'guestProfileId'], 'must belong to another partner than the host profile');
 }

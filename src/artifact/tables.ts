@@ -4,7 +4,10 @@ import { services } from '../service/tables.js';
 import { bridgeKinds, protocols } from './rules.js';
 
 const id = () => uuid('id').primaryKey().defaultRandom();
-const serviceId = () => uuid('service_id').notNull().references(() => services.id, { onDelete: 'cascade' });
+const serviceId = () =>
+  uuid('service_id')
+    .notNull()
+    .references(() => services.id, { onDelete: 'cascade' });
 const name = () => text('name').notNull();
 const stamps = () => ({
   createdAt: stamp('created_at'),
@@ -20,7 +23,9 @@ export const profiles = pgTable(
   {
     id: id(),
     serviceId: serviceId(),
-    partnerId: uuid('partner_id').notNull().references(() => partners.id, { onDelete: 'cascade' }),
+    partnerId: uuid('partner_id')
+      .notNull()
+      .references(() => partners.id, { onDelete: 'cascade' }),
     name: name(),
     qualifier: text('qualifier').notNull(),
     identifier: text('identifier').notNull(),
@@ -39,8 +44,12 @@ export const agreements = pgTable(
     id: id(),
     serviceId: serviceId(),
     name: name(),
-    hostProfileId: uuid('host_profile_id').notNull().references(() => profiles.id),
-    guestProfileId: uuid('guest_profile_id').notNull().references(() => profiles.id),
+    hostProfileId: uuid('host_profile_id')
+      .notNull()
+      .references(() => profiles.id),
+    guestProfileId: uuid('guest_profile_id')
+      .notNull()
+      .references(() => profiles.id),
     protocol: text('protocol', { enum: protocols }).notNull(),
     sourceFtpFolder: text('source_ftp_folder'),
     batching: boolean('batching').notNull().default(false),
@@ -104,24 +113,39 @@ export const certificates = pgTable(
   (t) => [unique('certificates_service_name_key').on(t.serviceId, t.name)],
 );
 
-export const transforms = pgTable('transforms', { id: id(), serviceId: serviceId(), name: name(), mapContent: text('map_content').notNull(), ...stamps() }, (t) => [
-  unique('transforms_service_name_key').on(t.serviceId, t.name),
-]);
+export const transforms = pgTable(
+  'transforms',
+  { id: id(), serviceId: serviceId(), name: name(), mapContent: text('map_content').notNull(), ...stamps() },
+  (t) => [unique('transforms_service_name_key').on(t.serviceId, t.name)],
+);
 
-export const pipelines = pgTable('pipelines', { id: id(), serviceId: serviceId(), name: name(), definition: text('definition').notNull(), ...stamps() }, (t) => [
-  unique('pipelines_service_name_key').on(t.serviceId, t.name),
-]);
+export const pipelines = pgTable(
+  'pipelines',
+  { id: id(), serviceId: serviceId(), name: name(), definition: text('definition').notNull(), ...stamps() },
+  (t) => [unique('pipelines_service_name_key').on(t.serviceId, t.name)],
+);
 
-export const templates = pgTable('templates', { id: id(), serviceId: serviceId(), name: name(), content: text('content').notNull(), ...stamps() }, (t) => [
-  unique('templates_service_name_key').on(t.serviceId, t.name),
-]);
+export const templates = pgTable(
+  'templates',
+  { id: id(), serviceId: serviceId(), name: name(), content: text('content').notNull(), ...stamps() },
+  (t) => [unique('templates_service_name_key').on(t.serviceId, t.name)],
+);
 
-export const x12Mappings = pgTable('x12_mappings', { id: id(), serviceId: serviceId(), st01: text('st01').notNull(), gs01: text('gs01').notNull(), ...stamps() }, (t) => [
-  unique('x12_mappings_service_st01_key').on(t.serviceId, t.st01),
-]);
+export const x12Mappings = pgTable(
+  'x12_mappings',
+  { id: id(), serviceId: serviceId(), st01: text('st01').notNull(), gs01: text('gs01').notNull(), ...stamps() },
+  (t) => [unique('x12_mappings_service_st01_key').on(t.serviceId, t.st01)],
+);
 
 export const hybridConnections = pgTable(
   'hybrid_connections',
-  { id: id(), serviceId: serviceId(), name: name(), host: text('host').notNull(), port: integer('port').notNull(), ...stamps() },
+  {
+    id: id(),
+    serviceId: serviceId(),
+    name: name(),
+    host: text('host').notNull(),
+    port: integer('port').notNull(),
+    ...stamps(),
+  },
   (t) => [unique('hybrid_connections_service_name_key').on(t.serviceId, t.name)],
 );

@@ -5,13 +5,16 @@ import { auditLog } from './tables.js';
 
 builder.drizzleObject('auditLog', {
   name: 'AuditEntry',
-  description: 'One mutation, allowed or refused: who, what, on which object, with what outcome. Inputs are never recorded.',
+  description:
+    'One mutation, allowed or refused: who, what, on which object, with what outcome. Inputs are never recorded.',
   fields: (t) => ({
     at: t.expose('at', { type: 'DateTime', description: 'When.' }),
     tokenName: t.exposeString('tokenName', { description: 'Name of the token used.' }),
     operation: t.exposeString('operation', { description: 'The mutation, e.g. deleteService.' }),
     targetId: t.exposeString('targetId', { nullable: true, description: 'Global id of the object it named.' }),
-    outcome: t.exposeString('outcome', { description: 'SUCCEEDED, or the error code it ended with (e.g. FORBIDDEN, INVALID_STATE).' }),
+    outcome: t.exposeString('outcome', {
+      description: 'SUCCEEDED, or the error code it ended with (e.g. FORBIDDEN, INVALID_STATE).',
+    }),
   }),
 });
 
@@ -26,11 +29,21 @@ builder.queryField('auditLog', (t) =>
         serviceId: t.arg.globalID({ for: Service, required: false, description: 'Only entries about this service.' }),
         operation: t.arg.string({ required: false, description: 'Only this mutation, e.g. deleteService.' }),
       },
-      totalCount: (_p, args, ctx) => ctx.db.$count(auditLog, and(args.serviceId ? eq(auditLog.serviceId, args.serviceId.id) : undefined, args.operation ? eq(auditLog.operation, args.operation) : undefined)),
+      totalCount: (_p, args, ctx) =>
+        ctx.db.$count(
+          auditLog,
+          and(
+            args.serviceId ? eq(auditLog.serviceId, args.serviceId.id) : undefined,
+            args.operation ? eq(auditLog.operation, args.operation) : undefined,
+          ),
+        ),
       resolve: (query, _p, args, ctx) =>
         ctx.db.query.auditLog.findMany(
           query({
-            where: { ...(args.serviceId ? { serviceId: args.serviceId.id } : {}), ...(args.operation ? { operation: args.operation } : {}) },
+            where: {
+              ...(args.serviceId ? { serviceId: args.serviceId.id } : {}),
+              ...(args.operation ? { operation: args.operation } : {}),
+            },
             orderBy: { at: 'desc' },
           }),
         ),

@@ -19,7 +19,14 @@ export function auditEntry(viewer: Viewer | null, operation: string, input: Reco
   } catch {
     // a malformed id: the mutation itself reports it
   }
-  return { tokenId: viewer?.tokenId ?? null, tokenName: viewer?.tokenName ?? 'anonymous', operation, targetId: storableTarget(ids[0]?.[1] as string | undefined), serviceId, outcome: 'SUCCEEDED' };
+  return {
+    tokenId: viewer?.tokenId ?? null,
+    tokenName: viewer?.tokenName ?? 'anonymous',
+    operation,
+    targetId: storableTarget(ids[0]?.[1] as string | undefined),
+    serviceId,
+    outcome: 'SUCCEEDED',
+  };
 }
 
 /**
@@ -45,13 +52,21 @@ export async function audited<T>(ctx: Context, entry: Entry, run: (ctx: Context)
     return result;
   } catch (error) {
     const outcome = error instanceof DomainError ? error.code : 'INTERNAL_ERROR';
-    await ctx.db.insert(auditLog).values({ ...entry, outcome: written ? `${outcome} (after its first change)` : outcome });
+    await ctx.db
+      .insert(auditLog)
+      .values({ ...entry, outcome: written ? `${outcome} (after its first change)` : outcome });
     written = true;
     throw error;
   }
 }
 
 /** A mutation refused before it ran (its role, its token or its input): recorded, though nothing ran. */
-export async function recordRefusal(db: Database, viewer: Viewer | null, operation: string, input: Record<string, unknown> | null, outcome = 'FORBIDDEN'): Promise<void> {
+export async function recordRefusal(
+  db: Database,
+  viewer: Viewer | null,
+  operation: string,
+  input: Record<string, unknown> | null,
+  outcome = 'FORBIDDEN',
+): Promise<void> {
   await db.insert(auditLog).values({ ...auditEntry(viewer, operation, input), outcome });
 }

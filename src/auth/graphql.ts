@@ -1,7 +1,7 @@
 import { NameUnavailableError, NotFoundError } from '../errors.js';
 import { builder, connectionTypes, edgeType } from '../graphql/builder.js';
 import { defineMutation } from '../graphql/mutation.js';
-import { roles, type Viewer } from './rules.js';
+import type { roles, Viewer } from './rules.js';
 import * as auth from './service.js';
 import { apiTokens } from './tables.js';
 
@@ -25,20 +25,31 @@ const ApiToken = builder.drizzleNode('apiTokens', {
     name: t.exposeString('name', { description: 'Name, unique; it identifies the caller in the audit log.' }),
     role: t.field({ type: RoleEnum, description: 'Role.', resolve: (r) => r.role }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was created.' }),
-    revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true, description: 'When it was revoked; null while it works.' }),
+    revokedAt: t.expose('revokedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When it was revoked; null while it works.',
+    }),
   }),
 });
 
 const ViewerType = builder.objectRef<Viewer>('Viewer').implement({
   description: 'Who is calling.',
   fields: (t) => ({
-    tokenName: t.exposeString('tokenName', { description: 'Name of the token used (ADMIN_TOKEN for the bootstrap token from the environment).' }),
+    tokenName: t.exposeString('tokenName', {
+      description: 'Name of the token used (ADMIN_TOKEN for the bootstrap token from the environment).',
+    }),
     role: t.field({ type: RoleEnum, description: "The token's role.", resolve: (v) => v.role }),
   }),
 });
 
 builder.queryFields((t) => ({
-  viewer: t.field({ type: ViewerType, description: "The caller's token name and role.", authScopes: { reader: true }, resolve: (_r, _a, ctx) => ctx.viewer! }),
+  viewer: t.field({
+    type: ViewerType,
+    description: "The caller's token name and role.",
+    authScopes: { reader: true },
+    resolve: (_r, _a, ctx) => ctx.viewer!,
+  }),
   apiTokens: t.drizzleConnection(
     {
       type: 'apiTokens',
@@ -64,7 +75,10 @@ defineMutation('createApiToken', {
   resolve: (input, ctx) => auth.createApiToken(ctx.runtime, input.name, input.role),
   success: (t) => ({
     token: t.field({ type: ApiToken, description: 'The token.', resolve: (r) => r.token }),
-    secret: t.string({ description: 'The bearer token to use: Authorization: Bearer <secret>. Shown once.', resolve: (r) => r.secret }),
+    secret: t.string({
+      description: 'The bearer token to use: Authorization: Bearer <secret>. Shown once.',
+      resolve: (r) => r.secret,
+    }),
   }),
 });
 

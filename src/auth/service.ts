@@ -39,7 +39,9 @@ export async function ensureAdminAccess(rt: Runtime): Promise<string | null> {
     .limit(1);
   if (admin) return null;
   if (rt.config.databaseUrl) {
-    throw new ConfigError('No admin can log in: set ADMIN_TOKEN (at least 16 characters, e.g. openssl rand -base64 32) to bootstrap access to this database');
+    throw new ConfigError(
+      'No admin can log in: set ADMIN_TOKEN (at least 16 characters, e.g. openssl rand -base64 32) to bootstrap access to this database',
+    );
   }
   const secret = generateToken();
   await rt.database.db
@@ -49,13 +51,24 @@ export async function ensureAdminAccess(rt: Runtime): Promise<string | null> {
 }
 
 /** A new API token; its secret is returned once and only its hash is stored. */
-export async function createApiToken(rt: Runtime, name: string, role: Role): Promise<{ token: typeof apiTokens.$inferSelect; secret: string }> {
+export async function createApiToken(
+  rt: Runtime,
+  name: string,
+  role: Role,
+): Promise<{ token: typeof apiTokens.$inferSelect; secret: string }> {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
   if (name.length < 1 || name.length > 100 || name.trim() !== name || /[\u0000-\u001f]/.test(name)) {
-    throw ValidationError.field(['input', 'name'], 'must be 1 to 100 characters, without leading or trailing spaces or control characters');
+    throw ValidationError.field(
+      ['input', 'name'],
+      'must be 1 to 100 characters, without leading or trailing spaces or control characters',
+    );
   }
   const secret = generateToken();
   try {
-    const [token] = await rt.database.db.insert(apiTokens).values({ name, role, tokenHash: hashToken(secret) }).returning();
+    const [token] = await rt.database.db
+      .insert(apiTokens)
+      .values({ name, role, tokenHash: hashToken(secret) })
+      .returning();
     return { token: token!, secret };
   } catch (error) {
     if (isUniqueViolation(error)) throw new NameUnavailableError(`A token named "${name}" already exists`, name, null);

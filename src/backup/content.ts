@@ -23,14 +23,20 @@ export interface WrittenContent {
  * bound to its backup and position, so chunks cannot be swapped or reordered unnoticed. The
  * checksum is the SHA-256 of the uncompressed content.
  */
-export async function writeContent(db: Queryable, store: BackupStore, box: SecretBox, backupId: string, lines: AsyncIterable<string>): Promise<WrittenContent> {
+export async function writeContent(
+  db: Queryable,
+  store: BackupStore,
+  box: SecretBox,
+  backupId: string,
+  lines: AsyncIterable<string>,
+): Promise<WrittenContent> {
   const hash = createHash('sha256');
   let sizeBytes = 0;
   const gzip = createGzip();
   const plain = Readable.from(
     (async function* () {
       for await (const line of lines) {
-        const bytes = Buffer.from(line + '\n');
+        const bytes = Buffer.from(`${line}\n`);
         hash.update(bytes);
         sizeBytes += bytes.length;
         yield bytes;
@@ -65,13 +71,19 @@ export async function writeContent(db: Queryable, store: BackupStore, box: Secre
 }
 
 /** Decrypted, decompressed content lines. Throws when a chunk fails authentication. */
-export function readLines(database: DatabaseHandle, store: BackupStore, box: SecretBox, backupId: string): AsyncIterable<string> & { checksum(): string; size(): number } {
+export function readLines(
+  database: DatabaseHandle,
+  store: BackupStore,
+  box: SecretBox,
+  backupId: string,
+): AsyncIterable<string> & { checksum(): string; size(): number } {
   const hash = createHash('sha256');
   let size = 0;
   const decrypted = Readable.from(
     (async function* () {
       let seq = 0;
-      for await (const chunk of store.readChunks(database, backupId)) yield box.openBytes(chunk, chunkContext(backupId, seq++));
+      for await (const chunk of store.readChunks(database, backupId))
+        yield box.openBytes(chunk, chunkContext(backupId, seq++));
     })(),
   );
   const gunzip = createGunzip({ chunkSize: CHUNK_BYTES }); // large pieces: far fewer trips through the stream and the line splitting
@@ -117,5 +129,8 @@ export class DamagedContentError extends Error {
 export function isContentDamage(error: unknown): boolean {
   if (error instanceof DamagedContentError) return true;
   const e = error as { code?: string; message?: string };
-  return (typeof e?.code === 'string' && e.code.startsWith('Z_')) || /unable to authenticate|unexpected end of file|chunk \d+ is missing|unknown format/i.test(e?.message ?? '');
+  return (
+    (typeof e?.code === 'string' && e.code.startsWith('Z_')) ||
+    /unable to authenticate|unexpected end of file|chunk \d+ is missing|unknown format/i.test(e?.message ?? '')
+  );
 }

@@ -33,13 +33,22 @@ const single = <D>(): { kind: 'single'; data?: D } => ({ kind: 'single' });
  * restore), each holding `columns`; read in order of the unique `key`, belonging to the service by
  * their own serviceId or by the agreement they belong to.
  */
-const rows = <C extends Columns>(spec: { table: PgTable; columns: C; owner: { serviceId: PgColumn } | { agreementId: PgColumn }; key: PgColumn; readRows?: number }) => ({
+const rows = <C extends Columns>(spec: {
+  table: PgTable;
+  columns: C;
+  owner: { serviceId: PgColumn } | { agreementId: PgColumn };
+  key: PgColumn;
+  readRows?: number;
+}) => ({
   kind: 'rows' as const,
   ...spec,
   readRows: spec.readRows ?? READ_ROWS,
 });
-const ownRows = <C extends Columns>(table: PgTable & { id: PgColumn; serviceId: PgColumn }, columns: C, readRows?: number) =>
-  rows({ table, columns, owner: { serviceId: table.serviceId }, key: table.id, readRows });
+const ownRows = <C extends Columns>(
+  table: PgTable & { id: PgColumn; serviceId: PgColumn },
+  columns: C,
+  readRows?: number,
+) => rows({ table, columns, owner: { serviceId: table.serviceId }, key: table.id, readRows });
 
 /** A secret of the service's settings, still sealed (the SSL certificate is a category of its own). */
 export interface SealedSecret {
@@ -62,7 +71,18 @@ export interface SslCertificate {
   updatedAt: string;
 }
 
-const { partners, profiles, agreements, customAssemblies: assemblies, bridges, certificates, transforms, pipelines, templates, x12Mappings } = artifact;
+const {
+  partners,
+  profiles,
+  agreements,
+  customAssemblies: assemblies,
+  bridges,
+  certificates,
+  transforms,
+  pipelines,
+  templates,
+  x12Mappings,
+} = artifact;
 
 /**
  * What a backup holds, in the order it is written (the seed's "What gets backed up" table). The
@@ -73,16 +93,49 @@ export const categories = {
   SERVICE_SETTINGS: single<ServiceSettings>(),
   SSL_CERTIFICATE: single<SslCertificate>(),
   PARTNERS: ownRows(partners, { id: partners.id, name: partners.name }),
-  PROFILES: ownRows(profiles, { id: profiles.id, partnerId: profiles.partnerId, name: profiles.name, qualifier: profiles.qualifier, identifier: profiles.identifier }),
-  AGREEMENTS: ownRows(agreements, {
-    id: agreements.id, name: agreements.name, hostProfileId: agreements.hostProfileId, guestProfileId: agreements.guestProfileId,
-    protocol: agreements.protocol, sourceFtpFolder: agreements.sourceFtpFolder, batching: agreements.batching, lineageId: agreements.lineageId,
+  PROFILES: ownRows(profiles, {
+    id: profiles.id,
+    partnerId: profiles.partnerId,
+    name: profiles.name,
+    qualifier: profiles.qualifier,
+    identifier: profiles.identifier,
   }),
-  CUSTOM_ASSEMBLIES: ownRows(assemblies, { id: assemblies.id, name: assemblies.name, version: assemblies.version, content: assemblies.content, sizeBytes: assemblies.sizeBytes, sha256: assemblies.sha256 }, BINARY_READ_ROWS),
-  BRIDGES: ownRows(bridges, { id: bridges.id, name: bridges.name, kind: bridges.kind, relativeAddress: bridges.relativeAddress, config: bridges.config }),
+  AGREEMENTS: ownRows(agreements, {
+    id: agreements.id,
+    name: agreements.name,
+    hostProfileId: agreements.hostProfileId,
+    guestProfileId: agreements.guestProfileId,
+    protocol: agreements.protocol,
+    sourceFtpFolder: agreements.sourceFtpFolder,
+    batching: agreements.batching,
+    lineageId: agreements.lineageId,
+  }),
+  CUSTOM_ASSEMBLIES: ownRows(
+    assemblies,
+    {
+      id: assemblies.id,
+      name: assemblies.name,
+      version: assemblies.version,
+      content: assemblies.content,
+      sizeBytes: assemblies.sizeBytes,
+      sha256: assemblies.sha256,
+    },
+    BINARY_READ_ROWS,
+  ),
+  BRIDGES: ownRows(bridges, {
+    id: bridges.id,
+    name: bridges.name,
+    kind: bridges.kind,
+    relativeAddress: bridges.relativeAddress,
+    config: bridges.config,
+  }),
   CERTIFICATES: ownRows(certificates, {
-    id: certificates.id, name: certificates.name, thumbprint: certificates.thumbprint, content: certificates.content,
-    privateKeySealed: certificates.privateKeySealed, privateKeyFingerprint: certificates.privateKeyFingerprint,
+    id: certificates.id,
+    name: certificates.name,
+    thumbprint: certificates.thumbprint,
+    content: certificates.content,
+    privateKeySealed: certificates.privateKeySealed,
+    privateKeyFingerprint: certificates.privateKeyFingerprint,
   }),
   TRANSFORMS: ownRows(transforms, { id: transforms.id, name: transforms.name, mapContent: transforms.mapContent }),
   PIPELINES: ownRows(pipelines, { id: pipelines.id, name: pipelines.name, definition: pipelines.definition }),
@@ -90,13 +143,24 @@ export const categories = {
   X12_MAPPINGS: ownRows(x12Mappings, { id: x12Mappings.id, st01: x12Mappings.st01, gs01: x12Mappings.gs01 }),
   CONTROL_NUMBERS: rows({
     table: controlNumbers,
-    columns: { agreementId: controlNumbers.agreementId, interchange: controlNumbers.interchange, group: controlNumbers.group, transactionSet: controlNumbers.transactionSet },
+    columns: {
+      agreementId: controlNumbers.agreementId,
+      interchange: controlNumbers.interchange,
+      group: controlNumbers.group,
+      transactionSet: controlNumbers.transactionSet,
+    },
     owner: { agreementId: controlNumbers.agreementId },
     key: controlNumbers.agreementId,
   }),
   AS2_MIC_VALUES: rows({
     table: as2MicValues,
-    columns: { agreementId: as2MicValues.agreementId, messageId: as2MicValues.messageId, algorithm: as2MicValues.algorithm, value: as2MicValues.value, createdAt: as2MicValues.createdAt },
+    columns: {
+      agreementId: as2MicValues.agreementId,
+      messageId: as2MicValues.messageId,
+      algorithm: as2MicValues.algorithm,
+      value: as2MicValues.value,
+      createdAt: as2MicValues.createdAt,
+    },
     owner: { agreementId: as2MicValues.agreementId },
     key: as2MicValues.id,
   }),
@@ -118,7 +182,9 @@ export type ItemData<C extends Category> = DataOf<(typeof categories)[C]>;
 export const categoryOrder = Object.keys(categories) as Category[];
 export const isCategory = (name: string): name is Category => Object.hasOwn(categories, name);
 export const rowCategories = categoryOrder.filter((c): c is RowCategory => categories[c].kind === 'rows');
-const binary = new Set<Category>(rowCategories.filter((c) => Object.values(categories[c].columns).some((column) => column.getSQLType() === 'bytea')));
+const binary = new Set<Category>(
+  rowCategories.filter((c) => Object.values(categories[c].columns).some((column) => column.getSQLType() === 'bytea')),
+);
 /** Whether a category's items hold binary content (as base64). */
 export const isBinary = (category: Category): boolean => binary.has(category);
 
@@ -144,7 +210,12 @@ export function encodeHeader(service: BackupHeader['service'], takenAt: Date): s
 
 /** A row as read from the database, its values as a line holds them (top-level values only). */
 export function written<R extends Record<string, unknown>>(row: R): WrittenFields<R> {
-  return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString('base64') : v instanceof Date ? v.toISOString() : v])) as WrittenFields<R>;
+  return Object.fromEntries(
+    Object.entries(row).map(([k, v]) => [
+      k,
+      Buffer.isBuffer(v) ? v.toString('base64') : v instanceof Date ? v.toISOString() : v,
+    ]),
+  ) as WrittenFields<R>;
 }
 
 // An item line starts with exactly this text (the key order JSON.stringify keeps): a restore takes
@@ -175,10 +246,18 @@ function parseJson(text: string, what: string): unknown {
   }
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 function isHeader(value: unknown): value is BackupHeader {
-  return isObject(value) && value.type === 'header' && value.format === FORMAT_NAME && typeof value.version === 'number' && isObject(value.service) && typeof value.takenAt === 'string';
+  return (
+    isObject(value) &&
+    value.type === 'header' &&
+    value.format === FORMAT_NAME &&
+    typeof value.version === 'number' &&
+    isObject(value.service) &&
+    typeof value.takenAt === 'string'
+  );
 }
 
 /**
@@ -191,7 +270,10 @@ export function parseLine(line: string): BackupLine {
   if (line.startsWith(ITEM_START)) {
     const end = line.indexOf('"', ITEM_START.length);
     const category = line.slice(ITEM_START.length, end);
-    const data = end === -1 || !line.startsWith(DATA_START, end) || !line.endsWith('}') ? '' : line.slice(end + DATA_START.length, -1);
+    const data =
+      end === -1 || !line.startsWith(DATA_START, end) || !line.endsWith('}')
+        ? ''
+        : line.slice(end + DATA_START.length, -1);
     if (!data) throw damaged('an item line that is not {"type":"item","category":…,"data":…}');
     if (!isCategory(category)) throw damaged(`an item of unknown category ${JSON.stringify(category.slice(0, 64))}`);
     return { type: 'item', category, data };
@@ -205,6 +287,7 @@ export function parseLine(line: string): BackupLine {
 export function itemData<C extends Category>(category: C, data: string): ItemData<C> {
   const value = parseJson(data, `the data of a ${category} item`);
   if (!isObject(value)) throw damaged(`the data of a ${category} item is not an object`);
-  if (category === 'SERVICE_SETTINGS' && !Array.isArray(value.secrets)) throw damaged('the service settings have no list of secrets');
+  if (category === 'SERVICE_SETTINGS' && !Array.isArray(value.secrets))
+    throw damaged('the service settings have no list of secrets');
   return value as ItemData<C>;
 }

@@ -8,7 +8,15 @@ import { idProblem } from '../graphql/global-ids.js';
 import { defineMutation } from '../graphql/mutation.js';
 import { defineSubscription } from '../graphql/subscription.js';
 import { Service } from '../service/graphql.js';
-import { backupKinds, backupStatuses, onActiveBatchMessagesChoices, validateBackupLabel, ActiveBatchMessagesError, EditionWithoutBackupError, type BackupStatus } from './rules.js';
+import {
+  type backupKinds,
+  type backupStatuses,
+  type onActiveBatchMessagesChoices,
+  validateBackupLabel,
+  ActiveBatchMessagesError,
+  EditionWithoutBackupError,
+  type BackupStatus,
+} from './rules.js';
 import * as schedule from './schedule.js';
 import * as ops from './service.js';
 import { backups } from './tables.js';
@@ -44,35 +52,59 @@ const OnActiveBatchMessagesEnum = builder.enumType('OnActiveBatchMessages', {
 const ItemCount = builder.objectRef<{ category: string; count: number }>('ItemCount').implement({
   description: 'How many items of one category a backup holds.',
   fields: (t) => ({
-    category: t.exposeString('category', { description: 'Category, e.g. PARTNERS, AGREEMENTS, CONTROL_NUMBERS, AS2_MIC_VALUES.' }),
+    category: t.exposeString('category', {
+      description: 'Category, e.g. PARTNERS, AGREEMENTS, CONTROL_NUMBERS, AS2_MIC_VALUES.',
+    }),
     count: t.exposeInt('count', { description: 'Items of that category.' }),
   }),
 });
 
 export const Backup = builder.drizzleNode('backups', {
   name: 'Backup',
-  description: "A consistent, compressed and encrypted snapshot of a service's settings, configuration and runtime state. Backups outlive their service.",
+  description:
+    "A consistent, compressed and encrypted snapshot of a service's settings, configuration and runtime state. Backups outlive their service.",
   id: { column: (b) => b.id },
   fields: (t) => ({
     serviceName: t.exposeString('serviceName', { description: 'Name of the service it was taken from.' }),
-    edition: t.exposeString('edition', { description: 'Edition of the service when it was taken (a restore needs this edition or higher).' }),
+    edition: t.exposeString('edition', {
+      description: 'Edition of the service when it was taken (a restore needs this edition or higher).',
+    }),
     region: t.exposeString('region', { description: 'Region of the service when it was taken.' }),
     kind: t.field({ type: BackupKindEnum, description: 'On demand or scheduled.', resolve: (b) => b.kind }),
     status: t.field({ type: BackupStatusEnum, description: 'Status.', resolve: (b) => b.status }),
     label: t.exposeString('label', { nullable: true, description: 'Label given by the operator.' }),
     failureReason: t.exposeString('failureReason', { nullable: true, description: 'Why it FAILED or is CORRUPT.' }),
     formatVersion: t.exposeInt('formatVersion', { description: 'Version of the content format.' }),
-    sizeBytes: t.exposeInt('sizeBytes', { nullable: true, description: 'Size of the content before compression, in bytes.' }),
-    storedBytes: t.exposeInt('storedBytes', { nullable: true, description: 'Bytes stored (compressed and encrypted).' }),
-    checksum: t.exposeString('checksum', { nullable: true, description: 'SHA-256 of the content (hex); verifyBackup checks it.' }),
+    sizeBytes: t.exposeInt('sizeBytes', {
+      nullable: true,
+      description: 'Size of the content before compression, in bytes.',
+    }),
+    storedBytes: t.exposeInt('storedBytes', {
+      nullable: true,
+      description: 'Bytes stored (compressed and encrypted).',
+    }),
+    checksum: t.exposeString('checksum', {
+      nullable: true,
+      description: 'SHA-256 of the content (hex); verifyBackup checks it.',
+    }),
     pinned: t.exposeBoolean('pinned', { description: 'Pinned backups are never pruned by retention nor deleted.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was asked for.' }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true, description: 'When the snapshot started.' }),
     completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true, description: 'When it finished.' }),
-    verifiedAt: t.expose('verifiedAt', { type: 'DateTime', nullable: true, description: 'When verifyBackup last checked it.' }),
+    verifiedAt: t.expose('verifiedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When verifyBackup last checked it.',
+    }),
     warnings: t.exposeStringList('warnings', { description: 'Warnings, e.g. batch messages that were not kept.' }),
-    itemCounts: t.field({ type: [ItemCount], description: 'What it holds: categories and how many of each.', resolve: (b) => b.itemCounts }),
-    excluded: t.exposeStringList('excluded', { description: 'What it deliberately leaves out: hybrid connections (named), tracking data, batch messages.' }),
+    itemCounts: t.field({
+      type: [ItemCount],
+      description: 'What it holds: categories and how many of each.',
+      resolve: (b) => b.itemCounts,
+    }),
+    excluded: t.exposeStringList('excluded', {
+      description: 'What it deliberately leaves out: hybrid connections (named), tracking data, batch messages.',
+    }),
     service: t.relation('service', { description: 'The service it was taken from (possibly DELETED).' }),
   }),
 });
@@ -82,19 +114,33 @@ builder.drizzleObject('backupSchedules', {
   description: 'Automated backups of a service.',
   fields: (t) => ({
     cron: t.exposeString('cron', { description: 'Cron expression in UTC (5 fields, or 6 with seconds first).' }),
-    keepLast: t.exposeInt('keepLast', { nullable: true, description: 'Keep at most this many scheduled backups (pinned ones aside).' }),
-    keepDays: t.exposeInt('keepDays', { nullable: true, description: 'Remove scheduled backups older than this many days (pinned ones aside).' }),
+    keepLast: t.exposeInt('keepLast', {
+      nullable: true,
+      description: 'Keep at most this many scheduled backups (pinned ones aside).',
+    }),
+    keepDays: t.exposeInt('keepDays', {
+      nullable: true,
+      description: 'Remove scheduled backups older than this many days (pinned ones aside).',
+    }),
     enabled: t.exposeBoolean('enabled', { description: 'Whether the schedule runs.' }),
-    onActiveBatchMessages: t.field({ type: OnActiveBatchMessagesEnum, description: 'What to do when batches hold messages.', resolve: (s) => s.onActiveBatchMessages }),
+    onActiveBatchMessages: t.field({
+      type: OnActiveBatchMessagesEnum,
+      description: 'What to do when batches hold messages.',
+      resolve: (s) => s.onActiveBatchMessages,
+    }),
     nextRunAt: t.expose('nextRunAt', { type: 'DateTime', nullable: true, description: 'When it runs next.' }),
     lastRunAt: t.expose('lastRunAt', { type: 'DateTime', nullable: true, description: 'When it last ran.' }),
-    lastOutcome: t.exposeString('lastOutcome', { nullable: true, description: 'What the last run did: SUCCEEDED, SKIPPED or FAILED with the reason.' }),
+    lastOutcome: t.exposeString('lastOutcome', {
+      nullable: true,
+      description: 'What the last run did: SUCCEEDED, SKIPPED or FAILED with the reason.',
+    }),
     lastBackup: t.field({
       type: Backup,
       nullable: true,
       description: 'The backup the last run made.',
       select: { columns: { lastBackupId: true } },
-      resolve: async (s, _args, ctx) => (s.lastBackupId ? ((await ctx.db.query.backups.findFirst({ where: { id: s.lastBackupId } })) ?? null) : null),
+      resolve: async (s, _args, ctx) =>
+        s.lastBackupId ? ((await ctx.db.query.backups.findFirst({ where: { id: s.lastBackupId } })) ?? null) : null,
     }),
   }),
 });
@@ -103,14 +149,24 @@ builder.drizzleObject('backupSchedules', {
 const BackupConnection = sharedConnection(Backup, 'Backup');
 
 builder.drizzleObjectFields(Service, (t) => ({
-  backups: t.relatedConnection('backups', { description: 'Backups of this service, newest first.', totalCount: true, query: { orderBy: { createdAt: 'desc' } } }, BackupConnection),
+  backups: t.relatedConnection(
+    'backups',
+    {
+      description: 'Backups of this service, newest first.',
+      totalCount: true,
+      query: { orderBy: { createdAt: 'desc' } },
+    },
+    BackupConnection,
+  ),
   lastBackup: t.drizzleField({
     type: 'backups',
     nullable: true,
     description: 'The newest SUCCEEDED backup (one query per service: ask for it on one service, not on long lists).',
     select: { columns: { id: true } },
     resolve: async (query, service, _args, ctx) =>
-      (await ctx.db.query.backups.findFirst(query({ where: { serviceId: service.id, status: 'SUCCEEDED' }, orderBy: { completedAt: 'desc', id: 'desc' } }))) ?? null,
+      (await ctx.db.query.backups.findFirst(
+        query({ where: { serviceId: service.id, status: 'SUCCEEDED' }, orderBy: { completedAt: 'desc', id: 'desc' } }),
+      )) ?? null,
   }),
   backupSchedule: t.relation('backupSchedule', { nullable: true, description: 'Automated backups, if configured.' }),
 }));
@@ -121,10 +177,28 @@ builder.queryFields((t) => ({
       type: 'backups',
       description: 'Backups, newest first, including those of deleted services.',
       authScopes: { reader: true },
-      args: { serviceName: t.arg.string({ required: false, description: 'Only backups of services with this name.' }), status: t.arg({ type: BackupStatusEnum, required: false, description: 'Only backups with this status.' }) },
-      totalCount: (_p, args, ctx) => ctx.db.$count(backups, and(args.serviceName ? eq(backups.serviceName, args.serviceName) : undefined, args.status ? eq(backups.status, args.status as BackupStatus) : undefined)),
+      args: {
+        serviceName: t.arg.string({ required: false, description: 'Only backups of services with this name.' }),
+        status: t.arg({ type: BackupStatusEnum, required: false, description: 'Only backups with this status.' }),
+      },
+      totalCount: (_p, args, ctx) =>
+        ctx.db.$count(
+          backups,
+          and(
+            args.serviceName ? eq(backups.serviceName, args.serviceName) : undefined,
+            args.status ? eq(backups.status, args.status as BackupStatus) : undefined,
+          ),
+        ),
       resolve: (query, _p, args, ctx) =>
-        ctx.db.query.backups.findMany(query({ where: { ...(args.serviceName ? { serviceName: args.serviceName } : {}), ...(args.status ? { status: args.status as BackupStatus } : {}) }, orderBy: { createdAt: 'desc' } })),
+        ctx.db.query.backups.findMany(
+          query({
+            where: {
+              ...(args.serviceName ? { serviceName: args.serviceName } : {}),
+              ...(args.status ? { status: args.status as BackupStatus } : {}),
+            },
+            orderBy: { createdAt: 'desc' },
+          }),
+        ),
     },
     BackupConnection,
   ),
@@ -151,14 +225,21 @@ builder.objectType(ActiveBatchMessagesError, {
   interfaces: [ErrorInterface],
   fields: (t) => ({
     batches: t.field({
-      type: [builder.objectRef<{ agreementId: string; agreementName: string; messageCount: number }>('BatchMessageCount').implement({
-        description: 'Messages waiting in one batch.',
-        fields: (f) => ({
-          agreementId: f.id({ description: 'Global id of the agreement.', resolve: (b) => encodeGlobalID('Agreement', b.agreementId) }),
-          agreementName: f.exposeString('agreementName', { description: 'The agreement.' }),
-          messageCount: f.exposeInt('messageCount', { description: 'Messages waiting.' }),
-        }),
-      })],
+      type: [
+        builder
+          .objectRef<{ agreementId: string; agreementName: string; messageCount: number }>('BatchMessageCount')
+          .implement({
+            description: 'Messages waiting in one batch.',
+            fields: (f) => ({
+              agreementId: f.id({
+                description: 'Global id of the agreement.',
+                resolve: (b) => encodeGlobalID('Agreement', b.agreementId),
+              }),
+              agreementName: f.exposeString('agreementName', { description: 'The agreement.' }),
+              messageCount: f.exposeInt('messageCount', { description: 'Messages waiting.' }),
+            }),
+          }),
+      ],
       description: 'Each batch that holds messages, and how many.',
       resolve: (e) => e.batches,
     }),
@@ -172,17 +253,26 @@ builder.objectType(EditionWithoutBackupError, {
 });
 
 defineMutation('createBackup', {
-  description: 'Backs up a service (ACTIVE, STOPPED or SUSPENDED). Returns at once with a PENDING backup; follow it with backupStatusChanged. Refused with ACTIVE_BATCH_MESSAGES while batches hold messages, unless allowBatchMessageLoss is true.',
+  description:
+    'Backs up a service (ACTIVE, STOPPED or SUSPENDED). Returns at once with a PENDING backup; follow it with backupStatusChanged. Refused with ACTIVE_BATCH_MESSAGES while batches hold messages, unless allowBatchMessageLoss is true.',
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError, ActiveBatchMessagesError, EditionWithoutBackupError],
   input: (t) => ({
     serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
     label: t.string({ description: 'A label to recognise it by, e.g. "before partner migration".' }),
-    allowBatchMessageLoss: t.boolean({ description: 'Back up even though batches hold messages; they are not kept and a warning says so.' }),
+    allowBatchMessageLoss: t.boolean({
+      description: 'Back up even though batches hold messages; they are not kept and a warning says so.',
+    }),
   }),
   resolve: async (input, ctx) => {
     if (input.label != null) validateBackupLabel(input.label, ['input', 'label']);
-    return { backup: await ops.createBackup(ctx.runtime, { serviceId: input.serviceId.id, label: input.label, allowBatchMessageLoss: input.allowBatchMessageLoss }) };
+    return {
+      backup: await ops.createBackup(ctx.runtime, {
+        serviceId: input.serviceId.id,
+        label: input.label,
+        allowBatchMessageLoss: input.allowBatchMessageLoss,
+      }),
+    };
   },
   success: backupResult,
 });
@@ -200,7 +290,10 @@ defineMutation('pinBackup', {
   description: 'Pins a backup (never pruned nor deleted) or unpins it.',
   scope: 'operator',
   errors: [NotFoundError],
-  input: (t) => ({ backupId: t.globalID({ for: Backup, required: true, description: 'The backup.' }), pinned: t.boolean({ required: true, description: 'true to pin, false to unpin.' }) }),
+  input: (t) => ({
+    backupId: t.globalID({ for: Backup, required: true, description: 'The backup.' }),
+    pinned: t.boolean({ required: true, description: 'true to pin, false to unpin.' }),
+  }),
   resolve: async (input, ctx) => ({ backup: await ops.pinBackup(ctx.runtime, input.backupId.id, input.pinned) }),
   success: backupResult,
 });
@@ -214,11 +307,14 @@ defineMutation('deleteBackup', {
     await ops.deleteBackup(ctx.runtime, input.backupId.id);
     return { deletedId: encodeGlobalID('Backup', input.backupId.id) };
   },
-  success: (t) => ({ deletedId: t.id({ description: 'Global id of the deleted backup.', resolve: (r) => r.deletedId }) }),
+  success: (t) => ({
+    deletedId: t.id({ description: 'Global id of the deleted backup.', resolve: (r) => r.deletedId }),
+  }),
 });
 
 defineMutation('setBackupSchedule', {
-  description: 'Configures automated backups of a service: a UTC cron (5 fields, or 6 with seconds), retention, and what to do with batch messages.',
+  description:
+    'Configures automated backups of a service: a UTC cron (5 fields, or 6 with seconds), retention, and what to do with batch messages.',
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError, EditionWithoutBackupError],
   input: (t) => ({
@@ -237,12 +333,14 @@ defineMutation('setBackupSchedule', {
     schedule: t.drizzleField({
       type: 'backupSchedules',
       description: 'The schedule as it is now.',
-      resolve: async (query, r, _a, ctx) => (await ctx.db.query.backupSchedules.findFirst(query({ where: { serviceId: r.serviceId } })))!,
+      resolve: async (query, r, _a, ctx) =>
+        (await ctx.db.query.backupSchedules.findFirst(query({ where: { serviceId: r.serviceId } })))!,
     }),
     service: t.drizzleField({
       type: 'services',
       description: 'The service.',
-      resolve: async (query, r, _a, ctx) => (await ctx.db.query.services.findFirst(query({ where: { id: r.serviceId } })))!,
+      resolve: async (query, r, _a, ctx) =>
+        (await ctx.db.query.services.findFirst(query({ where: { id: r.serviceId } })))!,
     }),
   }),
 });
@@ -253,9 +351,15 @@ const BackupStatusChangedEvent = builder.objectRef<BackupStatusChange>('BackupSt
     backup: t.drizzleField({
       type: 'backups',
       description: 'The backup, as it is now.',
-      resolve: async (query, e, _a, ctx) => (await ctx.db.query.backups.findFirst(query({ where: { id: e.backupId } })))!,
+      resolve: async (query, e, _a, ctx) =>
+        (await ctx.db.query.backups.findFirst(query({ where: { id: e.backupId } })))!,
     }),
-    previousStatus: t.field({ type: BackupStatusEnum, nullable: true, description: 'Status before; null for a new backup.', resolve: (e) => e.previousStatus as BackupStatus | null }),
+    previousStatus: t.field({
+      type: BackupStatusEnum,
+      nullable: true,
+      description: 'Status before; null for a new backup.',
+      resolve: (e) => e.previousStatus as BackupStatus | null,
+    }),
     status: t.field({ type: BackupStatusEnum, description: 'Status now.', resolve: (e) => e.status as BackupStatus }),
     at: t.field({ type: 'DateTime', description: 'When it changed.', resolve: (e) => e.at }),
   }),
@@ -269,4 +373,3 @@ defineSubscription('backupStatusChanged', {
   topic: 'backupStatusChanged',
   idOf: (event) => event.serviceId,
 });
-

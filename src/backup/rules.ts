@@ -42,7 +42,9 @@ export class EditionWithoutBackupError extends DomainError {
 
 /** A backup's label: at most 200 characters, no control characters. */
 export function validateBackupLabel(label: string, path: string[]): void {
-  if (label.length > 200 || /[\u0000-\u001f]/.test(label)) throw ValidationError.field(path, 'must be at most 200 characters without control characters');
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
+  if (label.length > 200 || /[\u0000-\u001f]/.test(label))
+    throw ValidationError.field(path, 'must be at most 200 characters without control characters');
 }
 
 export function batchLossWarning(count: number): string {
@@ -53,7 +55,10 @@ export function batchLossWarning(count: number): string {
 export function nextRun(cron: string, from = new Date()): Date {
   const fields = cron.trim().split(/\s+/).length;
   if (fields !== 5 && fields !== 6) {
-    throw ValidationError.field(['input', 'cron'], `must have 5 fields (minute hour day month weekday) or 6 (with seconds first), got ${fields}`);
+    throw ValidationError.field(
+      ['input', 'cron'],
+      `must have 5 fields (minute hour day month weekday) or 6 (with seconds first), got ${fields}`,
+    );
   }
   let job: Cron;
   try {
@@ -67,7 +72,12 @@ export function nextRun(cron: string, from = new Date()): Date {
 }
 
 /** The scheduled backups retention removes: beyond the newest keepLast, or older than keepDays. */
-export function prunable<T extends { createdAt: Date }>(newestFirst: T[], keepLast: number | null, keepDays: number | null, now = new Date()): T[] {
+export function prunable<T extends { createdAt: Date }>(
+  newestFirst: T[],
+  keepLast: number | null,
+  keepDays: number | null,
+  now = new Date(),
+): T[] {
   return newestFirst.filter((backup, index) => {
     const beyondCount = keepLast !== null && index >= keepLast;
     const tooOld = keepDays !== null && now.getTime() - backup.createdAt.getTime() > keepDays * 86_400_000;

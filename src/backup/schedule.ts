@@ -25,7 +25,8 @@ export async function setBackupSchedule(rt: Runtime, input: ScheduleInput): Prom
   const next = nextRun(input.cron);
   for (const field of ['keepLast', 'keepDays'] as const) {
     const value = input[field];
-    if (value != null && (!Number.isInteger(value) || value < 1 || value > 100_000)) throw ValidationError.field(['input', field], 'must be a whole number from 1 to 100000, or null for no limit');
+    if (value != null && (!Number.isInteger(value) || value < 1 || value > 100_000))
+      throw ValidationError.field(['input', field], 'must be a whole number from 1 to 100000, or null for no limit');
   }
   const enabled = input.enabled ?? true;
   return rt.database.db.transaction(async (tx) => {
@@ -42,7 +43,11 @@ export async function setBackupSchedule(rt: Runtime, input: ScheduleInput): Prom
       nextRunAt: enabled ? next : null,
       updatedAt: new Date(),
     };
-    const [row] = await tx.insert(backupSchedules).values({ serviceId: service.id, ...values }).onConflictDoUpdate({ target: backupSchedules.serviceId, set: values }).returning();
+    const [row] = await tx
+      .insert(backupSchedules)
+      .values({ serviceId: service.id, ...values })
+      .onConflictDoUpdate({ target: backupSchedules.serviceId, set: values })
+      .returning();
     return row!;
   });
 }
@@ -55,29 +60,45 @@ export async function setBackupSchedule(rt: Runtime, input: ScheduleInput): Prom
  */
 export async function runDueSchedules(rt: Runtime, now = new Date()): Promise<number> {
   const { db } = rt.database;
-  const due = await db.select().from(backupSchedules).where(and(eq(backupSchedules.enabled, true), lte(backupSchedules.nextRunAt, now)));
+  const due = await db
+    .select()
+    .from(backupSchedules)
+    .where(and(eq(backupSchedules.enabled, true), lte(backupSchedules.nextRunAt, now)));
   let ran = 0;
   for (const schedule of due) {
     const [claimed] = await db
       .update(backupSchedules)
       .set({ nextRunAt: nextRun(schedule.cron, now), lastRunAt: now })
       // Compared at millisecond precision: the value read back into JavaScript has no microseconds.
-      .where(and(eq(backupSchedules.serviceId, schedule.serviceId), sql`date_trunc('milliseconds', ${backupSchedules.nextRunAt}) = ${schedule.nextRunAt!.toISOString()}::timestamptz`))
+      .where(
+        and(
+          eq(backupSchedules.serviceId, schedule.serviceId),
+          sql`date_trunc('milliseconds', ${backupSchedules.nextRunAt}) = ${schedule.nextRunAt!.toISOString()}::timestamptz`,
+        ),
+      )
       .returning();
     if (!claimed) continue; // another instance took this slot
     ran++;
     // The backup runs as background work: a long one does not hold up this instance's other duties.
     rt.background.run(`scheduled backup of ${schedule.serviceId}`, async () => {
-      const outcome = await runScheduledBackup(rt, claimed).catch((error) =>
-        error instanceof DomainError ? { text: `FAILED: ${error.message}`, backupId: null } : (rt.log.error(describeError(error), 'scheduled backup failed'), { text: 'FAILED: internal error', backupId: null }),
-      );
-      await db.update(backupSchedules).set({ lastOutcome: outcome.text, lastBackupId: outcome.backupId }).where(eq(backupSchedules.serviceId, schedule.serviceId));
+      const outcome = await runScheduledBackup(rt, claimed).catch((error) => {
+        if (error instanceof DomainError) return { text: `FAILED: ${error.message}`, backupId: null };
+        rt.log.error(describeError(error), 'scheduled backup failed');
+        return { text: 'FAILED: internal error', backupId: null };
+      });
+      await db
+        .update(backupSchedules)
+        .set({ lastOutcome: outcome.text, lastBackupId: outcome.backupId })
+        .where(eq(backupSchedules.serviceId, schedule.serviceId));
     });
   }
   return ran;
 }
 
-async function runScheduledBackup(rt: Runtime, schedule: ScheduleRow): Promise<{ text: string; backupId: string | null }> {
+async function runScheduledBackup(
+  rt: Runtime,
+  schedule: ScheduleRow,
+): Promise<{ text: string; backupId: string | null }> {
   const batches = await activeBatches(rt.database.db, schedule.serviceId);
   const waiting = batches.reduce((n, b) => n + b.messageCount, 0);
   if (waiting > 0 && schedule.onActiveBatchMessages === 'SKIP') {
@@ -85,13 +106,23 @@ async function runScheduledBackup(rt: Runtime, schedule: ScheduleRow): Promise<{
   }
   if (waiting > 0 && schedule.onActiveBatchMessages === 'RELEASE_BATCHES_FIRST') {
     // Releasing a batch sends its messages, which only an ACTIVE service does.
-    const [service] = await rt.database.db.select({ state: services.state }).from(services).where(eq(services.id, schedule.serviceId));
+    const [service] = await rt.database.db
+      .select({ state: services.state })
+      .from(services)
+      .where(eq(services.id, schedule.serviceId));
     if (service?.state !== 'ACTIVE') {
-      return { text: `SKIPPED: ${waiting} message(s) wait in batches and cannot be released while the service is ${service?.state ?? 'gone'} (policy RELEASE_BATCHES_FIRST)`, backupId: null };
+      return {
+        text: `SKIPPED: ${waiting} message(s) wait in batches and cannot be released while the service is ${service?.state ?? 'gone'} (policy RELEASE_BATCHES_FIRST)`,
+        backupId: null,
+      };
     }
     for (const batch of batches) await releaseBatch(rt, batch.agreementId);
   }
-  const { done } = await startBackup(rt, { serviceId: schedule.serviceId, kind: 'SCHEDULED', allowBatchMessageLoss: schedule.onActiveBatchMessages === 'BACKUP_ANYWAY' });
+  const { done } = await startBackup(rt, {
+    serviceId: schedule.serviceId,
+    kind: 'SCHEDULED',
+    allowBatchMessageLoss: schedule.onActiveBatchMessages === 'BACKUP_ANYWAY',
+  });
   const backup = await done;
   if (backup.status !== 'SUCCEEDED') return { text: `FAILED: ${backup.failureReason}`, backupId: backup.id };
   const pruned = await pruneScheduledBackups(rt, schedule);
@@ -104,11 +135,21 @@ export async function pruneScheduledBackups(rt: Runtime, schedule: ScheduleRow):
   const candidates = await rt.database.db
     .select({ id: backups.id, createdAt: backups.createdAt })
     .from(backups)
-    .where(and(eq(backups.serviceId, schedule.serviceId), eq(backups.kind, 'SCHEDULED'), eq(backups.status, 'SUCCEEDED'), eq(backups.pinned, false)))
+    .where(
+      and(
+        eq(backups.serviceId, schedule.serviceId),
+        eq(backups.kind, 'SCHEDULED'),
+        eq(backups.status, 'SUCCEEDED'),
+        eq(backups.pinned, false),
+      ),
+    )
     .orderBy(desc(backups.createdAt));
   let removed = 0;
   for (const backup of prunable(candidates, schedule.keepLast, schedule.keepDays)) {
-    await deleteBackup(rt, backup.id).then(() => removed++, () => undefined); // one in use by a restore stays
+    await deleteBackup(rt, backup.id).then(
+      () => removed++,
+      () => undefined,
+    ); // one in use by a restore stays
   }
   return removed;
 }

@@ -8,7 +8,14 @@ import { assertAllowed, editionInfo } from '../service/rules.js';
 import type { Tx } from '../db/query.js';
 import { services } from '../service/tables.js';
 import { readLines, writeContent } from './content.js';
-import { ActiveBatchMessagesError, EditionWithoutBackupError, batchLossWarning, exclusions, type BackupStatus, type ItemCount } from './rules.js';
+import {
+  ActiveBatchMessagesError,
+  EditionWithoutBackupError,
+  batchLossWarning,
+  exclusions,
+  type BackupStatus,
+  type ItemCount,
+} from './rules.js';
 import { restorePlans } from '../restore/tables.js';
 import { FORMAT_VERSION } from './format.js';
 import { snapshot } from './snapshot.js';
@@ -39,7 +46,13 @@ export async function activeBatches(db: Pick<Tx, 'select'>, serviceId: string) {
  * backup no longer in `previousStatus` is left as it is (another instance declared it interrupted,
  * or a verification already marked it CORRUPT) and returned as it now is.
  */
-async function setStatus(rt: Runtime, backupId: string, previousStatus: BackupStatus, status: BackupStatus, extra: Partial<BackupRow> = {}): Promise<BackupRow> {
+async function setStatus(
+  rt: Runtime,
+  backupId: string,
+  previousStatus: BackupStatus,
+  status: BackupStatus,
+  extra: Partial<BackupRow> = {},
+): Promise<BackupRow> {
   return rt.database.db.transaction(async (tx) => {
     const [row] = await tx
       .update(backups)
@@ -58,7 +71,13 @@ async function setStatus(rt: Runtime, backupId: string, previousStatus: BackupSt
 
 /** Publishes a backup's status change when, and only if, the transaction that makes it commits. */
 function publish(tx: Tx, row: BackupRow, previousStatus: BackupStatus | null) {
-  return publishOnCommit(tx, 'backupStatusChanged', { backupId: row.id, serviceId: row.serviceId, previousStatus, status: row.status, at: new Date().toISOString() });
+  return publishOnCommit(tx, 'backupStatusChanged', {
+    backupId: row.id,
+    serviceId: row.serviceId,
+    previousStatus,
+    status: row.status,
+    at: new Date().toISOString(),
+  });
 }
 
 export interface CreateBackupOptions {
@@ -77,7 +96,10 @@ export async function createBackup(rt: Runtime, options: CreateBackupOptions): P
 }
 
 /** createBackup, also handing back the promise of the finished backup (for the scheduler). */
-export async function startBackup(rt: Runtime, options: CreateBackupOptions): Promise<{ backup: BackupRow; done: Promise<BackupRow> }> {
+export async function startBackup(
+  rt: Runtime,
+  options: CreateBackupOptions,
+): Promise<{ backup: BackupRow; done: Promise<BackupRow> }> {
   const row = await rt.database.db.transaction(async (tx) => {
     const [service] = await tx.select().from(services).where(eq(services.id, options.serviceId));
     if (!service) throw new NotFoundError('Service', options.serviceId);
@@ -111,20 +133,41 @@ export async function startBackup(rt: Runtime, options: CreateBackupOptions): Pr
 /** Takes the snapshot of a PENDING backup: one repeatable-read transaction, streamed into the store. */
 export async function runBackup(rt: Runtime, pending: BackupRow): Promise<BackupRow> {
   const { db } = rt.database;
-  const running = await setStatus(rt, pending.id, 'PENDING', 'RUNNING', { startedAt: new Date(), heartbeatAt: new Date() });
+  const running = await setStatus(rt, pending.id, 'PENDING', 'RUNNING', {
+    startedAt: new Date(),
+    heartbeatAt: new Date(),
+  });
   if (running.status !== 'RUNNING') return running;
-  const heartbeat = setInterval(() => void db.update(backups).set({ heartbeatAt: new Date() }).where(eq(backups.id, pending.id)).catch(() => {}), HEARTBEAT_MS);
+  const heartbeat = setInterval(
+    () =>
+      void db
+        .update(backups)
+        .set({ heartbeatAt: new Date() })
+        .where(eq(backups.id, pending.id))
+        .catch(() => {}),
+    HEARTBEAT_MS,
+  );
   try {
     // The snapshot and its chunks commit together; the status is written after, by itself, because the
     // heartbeat updates the same row meanwhile and a repeatable-read update of it would fail.
     const outcome = await db.transaction(
       async (tx) => {
         const counts: ItemCount[] = [];
-        const hybrid = await tx.select({ name: hybridConnections.name }).from(hybridConnections).where(eq(hybridConnections.serviceId, pending.serviceId)).orderBy(asc(hybridConnections.name));
+        const hybrid = await tx
+          .select({ name: hybridConnections.name })
+          .from(hybridConnections)
+          .where(eq(hybridConnections.serviceId, pending.serviceId))
+          .orderBy(asc(hybridConnections.name));
         const batches = await activeBatches(tx, pending.serviceId);
         const lost = batches.reduce((n, b) => n + b.messageCount, 0);
         if (lost > 0 && !pending.allowBatchMessageLoss) return { refused: new ActiveBatchMessagesError(batches) };
-        const written = await writeContent(tx, postgresBackupStore, rt.secrets, pending.id, snapshot(tx, pending.serviceId, counts));
+        const written = await writeContent(
+          tx,
+          postgresBackupStore,
+          rt.secrets,
+          pending.id,
+          snapshot(tx, pending.serviceId, counts),
+        );
         return {
           ...written,
           itemCounts: counts,
@@ -136,15 +179,27 @@ export async function runBackup(rt: Runtime, pending: BackupRow): Promise<Backup
       { isolationLevel: 'repeatable read' },
     );
     if ('refused' in outcome) {
-      return await setStatus(rt, pending.id, 'RUNNING', 'FAILED', { failureReason: `Messages arrived in batches after the backup was asked for: ${outcome.refused!.message}`, completedAt: new Date(), heartbeatAt: null });
+      return await setStatus(rt, pending.id, 'RUNNING', 'FAILED', {
+        failureReason: `Messages arrived in batches after the backup was asked for: ${outcome.refused!.message}`,
+        completedAt: new Date(),
+        heartbeatAt: null,
+      });
     }
-    const done = await setStatus(rt, pending.id, 'RUNNING', 'SUCCEEDED', { ...outcome, completedAt: new Date(), heartbeatAt: null });
+    const done = await setStatus(rt, pending.id, 'RUNNING', 'SUCCEEDED', {
+      ...outcome,
+      completedAt: new Date(),
+      heartbeatAt: null,
+    });
     // Declared interrupted meanwhile (its heartbeat came too late): a FAILED backup keeps no content.
     if (done.status !== 'SUCCEEDED') await postgresBackupStore.deleteChunks(db, pending.id);
     return done;
   } catch (error) {
     rt.log.error({ backupId: pending.id, ...describeError(error) }, 'backup failed');
-    return setStatus(rt, pending.id, 'RUNNING', 'FAILED', { failureReason: 'The snapshot could not be written; see the server log', completedAt: new Date(), heartbeatAt: null });
+    return setStatus(rt, pending.id, 'RUNNING', 'FAILED', {
+      failureReason: 'The snapshot could not be written; see the server log',
+      completedAt: new Date(),
+      heartbeatAt: null,
+    });
   } finally {
     clearInterval(heartbeat);
   }
@@ -159,8 +214,18 @@ export async function failInterruptedBackups(rt: Runtime, all: boolean): Promise
   return rt.database.db.transaction(async (tx) => {
     const rows = await tx
       .update(backups)
-      .set({ status: 'FAILED', failureReason: 'Interrupted: the server running it stopped', completedAt: new Date(), heartbeatAt: null })
-      .where(and(inArray(backups.status, ['PENDING', 'RUNNING']), all ? undefined : or(isNull(backups.heartbeatAt), lt(backups.heartbeatAt, stale))))
+      .set({
+        status: 'FAILED',
+        failureReason: 'Interrupted: the server running it stopped',
+        completedAt: new Date(),
+        heartbeatAt: null,
+      })
+      .where(
+        and(
+          inArray(backups.status, ['PENDING', 'RUNNING']),
+          all ? undefined : or(isNull(backups.heartbeatAt), lt(backups.heartbeatAt, stale)),
+        ),
+      )
       .returning();
     for (const row of rows) await publish(tx, row, 'RUNNING');
     return rows.length;
@@ -194,7 +259,10 @@ export async function verifyBackup(rt: Runtime, backupId: string): Promise<Backu
 
 /** A backup whose content does not match its checksum can never be restored. */
 export async function markCorrupt(rt: Runtime, backupId: string): Promise<BackupRow> {
-  return setStatus(rt, backupId, 'SUCCEEDED', 'CORRUPT', { verifiedAt: new Date(), failureReason: 'Verification failed: the stored content does not match its checksum' });
+  return setStatus(rt, backupId, 'SUCCEEDED', 'CORRUPT', {
+    verifiedAt: new Date(),
+    failureReason: 'Verification failed: the stored content does not match its checksum',
+  });
 }
 
 export async function pinBackup(rt: Runtime, backupId: string, pinned: boolean): Promise<BackupRow> {
@@ -208,11 +276,19 @@ export async function deleteBackup(rt: Runtime, backupId: string): Promise<Backu
   return rt.database.db.transaction(async (tx) => {
     const [backup] = await tx.select().from(backups).where(eq(backups.id, backupId)).for('update');
     if (!backup) throw new NotFoundError('Backup', backupId);
-    if (backup.pinned) throw new InvalidStateError('The backup is pinned; unpin it first (pinBackup with pinned: false)', 'PINNED');
-    if (backup.status === 'PENDING' || backup.status === 'RUNNING') throw new InvalidStateError(`The backup is ${backup.status}; wait for it to finish`, backup.status);
-    const [inUse] = await tx.select({ state: restorePlans.state }).from(restorePlans).where(and(eq(restorePlans.backupId, backupId), inArray(restorePlans.state, ['PLANNED', 'RESTORING']))).limit(1);
-    if (inUse?.state === 'RESTORING') throw new InvalidStateError('A restore from this backup is running; wait for it to finish', 'IN_USE');
-    if (inUse) throw new InvalidStateError('A PLANNED restore plan uses this backup; execute or cancel it first', 'IN_USE');
+    if (backup.pinned)
+      throw new InvalidStateError('The backup is pinned; unpin it first (pinBackup with pinned: false)', 'PINNED');
+    if (backup.status === 'PENDING' || backup.status === 'RUNNING')
+      throw new InvalidStateError(`The backup is ${backup.status}; wait for it to finish`, backup.status);
+    const [inUse] = await tx
+      .select({ state: restorePlans.state })
+      .from(restorePlans)
+      .where(and(eq(restorePlans.backupId, backupId), inArray(restorePlans.state, ['PLANNED', 'RESTORING'])))
+      .limit(1);
+    if (inUse?.state === 'RESTORING')
+      throw new InvalidStateError('A restore from this backup is running; wait for it to finish', 'IN_USE');
+    if (inUse)
+      throw new InvalidStateError('A PLANNED restore plan uses this backup; execute or cancel it first', 'IN_USE');
     // Finished plans keep their history; their link to the backup is cleared (ON DELETE SET NULL).
     await postgresBackupStore.deleteChunks(tx, backupId);
     await tx.delete(backups).where(eq(backups.id, backupId));

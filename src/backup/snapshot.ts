@@ -9,7 +9,14 @@ import type { ItemCount } from './rules.js';
 type Queryable = Pick<Database, 'select'>;
 
 /** Rows of a table in pages ordered by `key`, so memory stays bounded however large the service. */
-async function* pages(db: Queryable, table: PgTable, key: PgColumn, where: SQL, columns: Record<string, PgColumn>, size: number) {
+async function* pages(
+  db: Queryable,
+  table: PgTable,
+  key: PgColumn,
+  where: SQL,
+  columns: Record<string, PgColumn>,
+  size: number,
+) {
   const read = (after: unknown): Promise<Record<string, unknown>[]> =>
     db
       .select({ ...columns, _key: key })
@@ -39,8 +46,10 @@ export async function* snapshot(db: Queryable, serviceId: string, counts: ItemCo
   if (!service) throw new Error('service vanished before its backup');
   yield encodeHeader(service, new Date());
   const count = (category: Category) => {
-    let entry = counts.find((c) => c.category === category);
-    if (!entry) counts.push((entry = { category, count: 0 }));
+    const found = counts.find((c) => c.category === category);
+    if (found) return found;
+    const entry = { category, count: 0 };
+    counts.push(entry);
     return entry;
   };
 
@@ -52,19 +61,30 @@ export async function* snapshot(db: Queryable, serviceId: string, counts: ItemCo
     productVersion: service.productVersion,
     region: service.region,
     acsNamespace: service.acsNamespace,
-    secrets: secrets.flatMap((s) => (s.kind === 'SSL_CERTIFICATE' ? [] : [written({ kind: s.kind, sealed: s.sealed, fingerprint: s.fingerprint, updatedAt: s.updatedAt })])),
+    secrets: secrets.flatMap((s) =>
+      s.kind === 'SSL_CERTIFICATE'
+        ? []
+        : [written({ kind: s.kind, sealed: s.sealed, fingerprint: s.fingerprint, updatedAt: s.updatedAt })],
+    ),
   });
   count('SSL_CERTIFICATE');
   for (const ssl of secrets.filter((s) => s.kind === 'SSL_CERTIFICATE')) {
     count('SSL_CERTIFICATE').count++;
-    yield encodeItem('SSL_CERTIFICATE', written({ sealed: ssl.sealed, fingerprint: ssl.fingerprint, updatedAt: ssl.updatedAt }));
+    yield encodeItem(
+      'SSL_CERTIFICATE',
+      written({ sealed: ssl.sealed, fingerprint: ssl.fingerprint, updatedAt: ssl.updatedAt }),
+    );
   }
 
-  const agreementsOfService = db.select({ id: agreements.id }).from(agreements).where(eq(agreements.serviceId, serviceId));
+  const agreementsOfService = db
+    .select({ id: agreements.id })
+    .from(agreements)
+    .where(eq(agreements.serviceId, serviceId));
   for (const category of rowCategories) {
     const { table, columns, owner, key, readRows } = categories[category];
     count(category);
-    const where = 'serviceId' in owner ? eq(owner.serviceId, serviceId) : inArray(owner.agreementId, agreementsOfService);
+    const where =
+      'serviceId' in owner ? eq(owner.serviceId, serviceId) : inArray(owner.agreementId, agreementsOfService);
     for await (const row of pages(db, table, key, where, columns, readRows)) {
       count(category).count++;
       yield encodeRow(category, row);

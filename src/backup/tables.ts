@@ -1,4 +1,15 @@
-import { bigint, boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { bytea, stamp } from '../db/columns.js';
 import { services } from '../service/tables.js';
 import { backupKinds, backupStatuses, onActiveBatchMessagesChoices, type ItemCount } from './rules.js';
@@ -8,7 +19,9 @@ export const backups = pgTable(
   'backups',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    serviceId: uuid('service_id').notNull().references(() => services.id),
+    serviceId: uuid('service_id')
+      .notNull()
+      .references(() => services.id),
     serviceName: text('service_name').notNull(),
     edition: text('edition').notNull(),
     region: text('region').notNull(),
@@ -40,7 +53,9 @@ export const backups = pgTable(
 export const backupChunks = pgTable(
   'backup_chunks',
   {
-    backupId: uuid('backup_id').notNull().references(() => backups.id, { onDelete: 'cascade' }),
+    backupId: uuid('backup_id')
+      .notNull()
+      .references(() => backups.id, { onDelete: 'cascade' }),
     seq: integer('seq').notNull(),
     data: bytea('data').notNull(),
   },
@@ -54,15 +69,21 @@ export const backupChunks = pgTable(
  * backup. Backups never change.
  */
 export const backupManifests = pgTable('backup_manifests', {
-  backupId: uuid('backup_id').primaryKey().references(() => backups.id, { onDelete: 'cascade' }),
-  agreements: jsonb('agreements').$type<{ id: string; name: string; lineageId: string; sourceFtpFolder: string | null; interchange: number }[]>().notNull(),
+  backupId: uuid('backup_id')
+    .primaryKey()
+    .references(() => backups.id, { onDelete: 'cascade' }),
+  agreements: jsonb('agreements')
+    .$type<{ id: string; name: string; lineageId: string; sourceFtpFolder: string | null; interchange: number }[]>()
+    .notNull(),
   hasArchiving: boolean('has_archiving').notNull(),
   createdAt: stamp('created_at'),
 });
 
 /** Automated backups of one service. */
 export const backupSchedules = pgTable('backup_schedules', {
-  serviceId: uuid('service_id').primaryKey().references(() => services.id),
+  serviceId: uuid('service_id')
+    .primaryKey()
+    .references(() => services.id),
   cron: text('cron').notNull(),
   keepLast: integer('keep_last'),
   keepDays: integer('keep_days'),

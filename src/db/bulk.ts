@@ -12,7 +12,13 @@ import type { PgTable } from 'drizzle-orm/pg-core';
  * parsing and serialising them again. Rows with binary content are few and large: give them as
  * objects, sent as bound values, so that their content is not scanned as JSON text.
  */
-export function insertRows(table: PgTable, rows: string | Record<string, unknown>[], fields: string[], values: Record<string, SQL> = {}, joins: SQL = sql``): SQL {
+export function insertRows(
+  table: PgTable,
+  rows: string | Record<string, unknown>[],
+  fields: string[],
+  values: Record<string, SQL> = {},
+  joins: SQL = sql``,
+): SQL {
   const given = new Set(fields);
   const columns = Object.entries(getTableColumns(table))
     .filter(([key, column]) => key in values || given.has(key) || column.defaultFn)
@@ -28,8 +34,26 @@ export function insertRows(table: PgTable, rows: string | Record<string, unknown
   };
   const source =
     typeof rows === 'string'
-      ? sql`json_to_recordset(${rows}::json) as r(${sql.join(read.map((c) => sql`${sql.identifier(c.key)} ${typeOf(c)}`), sql`, `)})`
-      : sql`(values ${sql.join(rows.map((row) => sql`(${sql.join(read.map((c) => sql`${row[c.key] ?? null}::${typeOf(c)}`), sql`, `)})`), sql`, `)}) as r(${sql.join(read.map((c) => sql.identifier(c.key)), sql`, `)})`;
-  const names = sql.join(columns.map((c) => sql.identifier(c.name)), sql`, `);
+      ? sql`json_to_recordset(${rows}::json) as r(${sql.join(
+          read.map((c) => sql`${sql.identifier(c.key)} ${typeOf(c)}`),
+          sql`, `,
+        )})`
+      : sql`(values ${sql.join(
+          rows.map(
+            (row) =>
+              sql`(${sql.join(
+                read.map((c) => sql`${row[c.key] ?? null}::${typeOf(c)}`),
+                sql`, `,
+              )})`,
+          ),
+          sql`, `,
+        )}) as r(${sql.join(
+          read.map((c) => sql.identifier(c.key)),
+          sql`, `,
+        )})`;
+  const names = sql.join(
+    columns.map((c) => sql.identifier(c.name)),
+    sql`, `,
+  );
   return sql`insert into ${table} (${names}) select ${sql.join(columns.map(value), sql`, `)} from ${source} ${joins}`;
 }

@@ -34,8 +34,13 @@ export interface DatabaseOptions {
 
 /** The project's drizzle/ folder, seen from src/db/ (TypeScript run directly) or from the dist/ bundle. */
 const migrationsFolder = (() => {
-  const found = ['../drizzle', '../../drizzle'].map((path) => fileURLToPath(new URL(path, import.meta.url))).find(existsSync);
-  if (!found) throw new Error(`The drizzle/ migrations folder was not found next to ${fileURLToPath(import.meta.url)}: start the server from the project's dist/ or src/`);
+  const found = ['../drizzle', '../../drizzle']
+    .map((path) => fileURLToPath(new URL(path, import.meta.url)))
+    .find(existsSync);
+  if (!found)
+    throw new Error(
+      `The drizzle/ migrations folder was not found next to ${fileURLToPath(import.meta.url)}: start the server from the project's dist/ or src/`,
+    );
   return found;
 })();
 
@@ -51,7 +56,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
       migrate: async () => {
         await migratePostgres(db, { migrationsFolder });
       },
-      ping: async () => client`select 1`.then(() => true, () => false),
+      ping: async () =>
+        client`select 1`.then(
+          () => true,
+          () => false,
+        ),
       listen: async (channel, onPayload) => {
         // postgres.js keeps one connection for LISTEN and re-listens after reconnecting.
         const { unlisten } = await client.listen(channel, onPayload);
@@ -77,7 +86,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
     migrate: async () => {
       await migratePglite(db, { migrationsFolder });
     },
-    ping: async () => client.query('select 1').then(() => true, () => false),
+    ping: async () =>
+      client.query('select 1').then(
+        () => true,
+        () => false,
+      ),
     listen: (channel, onPayload) => client.listen(channel, onPayload).then((unlisten) => () => unlisten()),
     copyOutBytea: null,
     close: () => client.close(),

@@ -7,4 +7,7 @@ export const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array 
 });
 
 /** A timestamp set in JavaScript when the row is written: millisecond precision keeps cursors exact. */
-export const stamp = (name: string) => timestamp(name, { withTimezone: true }).notNull().$defaultFn(() => new Date());
+export const stamp = (name: string) =>
+  timestamp(name, { withTimezone: true })
+    .notNull()
+    .$defaultFn(() => new Date());

@@ -27,7 +27,7 @@ export async function* copyOutBytea(url: string, query: string): AsyncGenerator<
         socket.once('connect', () => resolve(socket!)).once('error', reject);
       }),
   };
-  const sql = postgres(url, options as postgres.Options<{}>);
+  const sql = postgres(url, options as postgres.Options<Record<string, postgres.PostgresType>>);
   try {
     const stream = await sql.unsafe(`copy (${query}) to stdout (format binary)`).readable();
     yield* byteaValues(stream);
@@ -73,7 +73,8 @@ export async function* byteaValues(stream: AsyncIterable<Buffer>): AsyncGenerato
     buffered += piece.length;
     for (let bytes = take(need); bytes; bytes = take(need)) {
       if (state === 'header') {
-        if (!bytes.subarray(0, SIGNATURE.length).equals(SIGNATURE)) throw new Error('COPY: not PostgreSQL binary format');
+        if (!bytes.subarray(0, SIGNATURE.length).equals(SIGNATURE))
+          throw new Error('COPY: not PostgreSQL binary format');
         [state, need] = ['extension', bytes.readUInt32BE(SIGNATURE.length + 4)];
       } else if (state === 'extension') {
         [state, need] = ['row', 2];

@@ -57,13 +57,19 @@ export const relations = defineRelations(tables, (r) => ({
     micValues: r.many.as2MicValues({ from: r.agreements.id, to: r.as2MicValues.agreementId }),
     batchMessages: r.many.batchMessages({ from: r.agreements.id, to: r.batchMessages.agreementId }),
   },
-  customAssemblies: { service: r.one.services({ from: r.customAssemblies.serviceId, to: r.services.id, optional: false }) },
+  customAssemblies: {
+    service: r.one.services({ from: r.customAssemblies.serviceId, to: r.services.id, optional: false }),
+  },
   bridges: { service: r.one.services({ from: r.bridges.serviceId, to: r.services.id, optional: false }) },
   certificates: { service: r.one.services({ from: r.certificates.serviceId, to: r.services.id, optional: false }) },
   transforms: { service: r.one.services({ from: r.transforms.serviceId, to: r.services.id, optional: false }) },
   pipelines: { service: r.one.services({ from: r.pipelines.serviceId, to: r.services.id, optional: false }) },
   templates: { service: r.one.services({ from: r.templates.serviceId, to: r.services.id, optional: false }) },
   x12Mappings: { service: r.one.services({ from: r.x12Mappings.serviceId, to: r.services.id, optional: false }) },
-  hybridConnections: { service: r.one.services({ from: r.hybridConnections.serviceId, to: r.services.id, optional: false }) },
-  as2MicValues: { agreement: r.one.agreements({ from: r.as2MicValues.agreementId, to: r.agreements.id, optional: false }) },
+  hybridConnections: {
+    service: r.one.services({ from: r.hybridConnections.serviceId, to: r.services.id, optional: false }),
+  },
+  as2MicValues: {
+    agreement: r.one.agreements({ from: r.as2MicValues.agreementId, to: r.agreements.id, optional: false }),
+  },
 }));

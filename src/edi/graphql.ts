@@ -1,5 +1,6 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { sql } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
 import * as artifact from '../artifact/graphql.js';
 import { InvalidStateError, NotFoundError } from '../errors.js';
 import { builder, connectionTypes, edgeType } from '../graphql/builder.js';
@@ -13,9 +14,18 @@ type Positions = { interchange: number; group: number; transactionSet: number };
 const ControlNumbers = builder.objectRef<Positions>('ControlNumbers').implement({
   description: 'Last control numbers issued on an agreement (0 before any message); each wraps from 999999999 to 1.',
   fields: (t) => ({
-    interchange: t.int({ description: 'Interchange control number (X12 ISA13, EDIFACT UNB5).', resolve: (c) => controlNumber(c.interchange) }),
-    group: t.int({ description: 'Group control number (X12 GS06, EDIFACT UNG5).', resolve: (c) => controlNumber(c.group) }),
-    transactionSet: t.int({ description: 'Transaction set control number (X12 ST02, EDIFACT UNH1).', resolve: (c) => controlNumber(c.transactionSet) }),
+    interchange: t.int({
+      description: 'Interchange control number (X12 ISA13, EDIFACT UNB5).',
+      resolve: (c) => controlNumber(c.interchange),
+    }),
+    group: t.int({
+      description: 'Group control number (X12 GS06, EDIFACT UNG5).',
+      resolve: (c) => controlNumber(c.group),
+    }),
+    transactionSet: t.int({
+      description: 'Transaction set control number (X12 ST02, EDIFACT UNH1).',
+      resolve: (c) => controlNumber(c.transactionSet),
+    }),
   }),
 });
 
@@ -28,9 +38,19 @@ interface BatchShape {
 const Batch = builder.objectRef<BatchShape>('Batch').implement({
   description: "An agreement's batch: messages waiting to be released. Batch messages are never part of a backup.",
   fields: (t) => ({
-    id: t.id({ description: 'Id of the batch (one per batching agreement).', resolve: (b) => encodeGlobalID('Batch', b.agreementId) }),
-    agreementId: t.id({ description: 'Global id of the agreement that owns the batch.', resolve: (b) => encodeGlobalID('Agreement', b.agreementId) }),
-    agreementName: t.string({ nullable: true, description: 'Name of that agreement.', resolve: (b) => b.agreementName ?? null }),
+    id: t.id({
+      description: 'Id of the batch (one per batching agreement).',
+      resolve: (b) => encodeGlobalID('Batch', b.agreementId),
+    }),
+    agreementId: t.id({
+      description: 'Global id of the agreement that owns the batch.',
+      resolve: (b) => encodeGlobalID('Agreement', b.agreementId),
+    }),
+    agreementName: t.string({
+      nullable: true,
+      description: 'Name of that agreement.',
+      resolve: (b) => b.agreementName ?? null,
+    }),
     messageCount: t.int({ description: 'Messages waiting in the batch.', resolve: (b) => b.messageCount }),
   }),
 });
@@ -46,7 +66,8 @@ builder.drizzleObject('as2MicValues', {
   }),
 });
 
-const batchCount = (agreements: any) => sql<number>`(select count(*)::int from batch_messages where batch_messages.agreement_id = ${agreements.id})`;
+const batchCount = (agreements: { id: PgColumn }) =>
+  sql<number>`(select count(*)::int from batch_messages where batch_messages.agreement_id = ${agreements.id})`;
 
 builder.drizzleObjectFields(artifact.Agreement, (t) => ({
   controlNumbers: t.field({
@@ -57,7 +78,8 @@ builder.drizzleObjectFields(artifact.Agreement, (t) => ({
   }),
   controlNumbersHighWater: t.field({
     type: ControlNumbers,
-    description: "Highest numbers ever issued along this agreement's lineage (all its restores included); kept outside backups and after deletion, so a restore can continue past them.",
+    description:
+      "Highest numbers ever issued along this agreement's lineage (all its restores included); kept outside backups and after deletion, so a restore can continue past them.",
     select: { with: { highWater: { columns: { interchange: true, group: true, transactionSet: true } } } },
     resolve: (a) => a.highWater ?? { interchange: 0, group: 0, transactionSet: 0 },
   }),
@@ -70,7 +92,11 @@ builder.drizzleObjectFields(artifact.Agreement, (t) => ({
   }),
   as2MicValues: t.relatedConnection(
     'micValues',
-    { description: 'MIC values of the AS2 messages sent, newest first.', totalCount: true, query: { orderBy: { createdAt: 'desc' } } },
+    {
+      description: 'MIC values of the AS2 messages sent, newest first.',
+      totalCount: true,
+      query: { orderBy: { createdAt: 'desc' } },
+    },
     connectionTypes('As2MicValue'),
     edgeType('As2MicValue'),
   ),
@@ -80,13 +106,24 @@ builder.drizzleObjectFields(Service, (t) => ({
   batches: t.field({
     type: [Batch],
     description: 'The batch of every batching agreement, with how many messages wait in it.',
-    select: { with: { agreements: { columns: { id: true, name: true }, where: { batching: true }, orderBy: { name: 'asc' }, extras: { batchMessageCount: batchCount } } } },
-    resolve: (s) => s.agreements.map((a) => ({ agreementId: a.id, agreementName: a.name, messageCount: a.batchMessageCount })),
+    select: {
+      with: {
+        agreements: {
+          columns: { id: true, name: true },
+          where: { batching: true },
+          orderBy: { name: 'asc' },
+          extras: { batchMessageCount: batchCount },
+        },
+      },
+    },
+    resolve: (s) =>
+      s.agreements.map((a) => ({ agreementId: a.id, agreementName: a.name, messageCount: a.batchMessageCount })),
   }),
 }));
 
 defineMutation('processEdiMessage', {
-  description: "Sends one message through an agreement: issues its next control numbers, records an AS2 MIC, and adds it to the agreement's batch when it batches. The service must be ACTIVE.",
+  description:
+    "Sends one message through an agreement: issues its next control numbers, records an AS2 MIC, and adds it to the agreement's batch when it batches. The service must be ACTIVE.",
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError],
   input: (t) => ({
@@ -98,9 +135,14 @@ defineMutation('processEdiMessage', {
     agreement: t.drizzleField({
       type: 'agreements',
       description: 'The agreement after the message.',
-      resolve: async (query, r, _args, ctx) => (await ctx.db.query.agreements.findFirst(query({ where: { id: r.agreementId } })))!,
+      resolve: async (query, r, _args, ctx) =>
+        (await ctx.db.query.agreements.findFirst(query({ where: { id: r.agreementId } })))!,
     }),
-    controlNumbers: t.field({ type: ControlNumbers, description: 'The control numbers this message was sent with.', resolve: (r) => r.controlNumbers }),
+    controlNumbers: t.field({
+      type: ControlNumbers,
+      description: 'The control numbers this message was sent with.',
+      resolve: (r) => r.controlNumbers,
+    }),
     mic: t.field({
       type: builder.objectRef<NonNullable<edi.ProcessedMessage['mic']>>('As2Mic').implement({
         description: 'The MIC recorded for an AS2 message.',
@@ -114,22 +156,31 @@ defineMutation('processEdiMessage', {
       description: 'The MIC recorded, for an AS2 agreement.',
       resolve: (r) => r.mic,
     }),
-    batched: t.boolean({ description: "Whether the message waits in the agreement's batch.", resolve: (r) => r.batched }),
+    batched: t.boolean({
+      description: "Whether the message waits in the agreement's batch.",
+      resolve: (r) => r.batched,
+    }),
   }),
 });
 
 defineMutation('releaseBatch', {
-  description: "Processes the messages waiting in an agreement's batch and empties it. Do this before a backup: batch messages are never backed up.",
+  description:
+    "Processes the messages waiting in an agreement's batch and empties it. Do this before a backup: batch messages are never backed up.",
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError],
-  input: (t) => ({ agreementId: t.globalID({ for: artifact.Agreement, required: true, description: 'The batching agreement.' }) }),
+  input: (t) => ({
+    agreementId: t.globalID({ for: artifact.Agreement, required: true, description: 'The batching agreement.' }),
+  }),
   resolve: async (input, ctx) => {
     const agreementId = input.agreementId.id;
     return { agreementId, releasedMessageCount: await edi.releaseBatch(ctx.runtime, agreementId) };
   },
   success: (t) => ({
     releasedMessageCount: t.int({ description: 'Messages released.', resolve: (r) => r.releasedMessageCount }),
-    batch: t.field({ type: Batch, description: 'The batch, now empty.', resolve: (r) => ({ agreementId: r.agreementId, messageCount: 0 }) }),
+    batch: t.field({
+      type: Batch,
+      description: 'The batch, now empty.',
+      resolve: (r) => ({ agreementId: r.agreementId, messageCount: 0 }),
+    }),
   }),
 });
-

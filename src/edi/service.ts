@@ -34,17 +34,29 @@ export async function startControlNumbers(tx: Tx, agreementId: string): Promise<
 }
 
 /** An operator sets the last-issued numbers to continue from (as BizTalk's agreement settings allow). */
-export async function setControlNumbers(tx: Tx, agreement: { id: string; lineageId: string }, values: Positions): Promise<void> {
+export async function setControlNumbers(
+  tx: Tx,
+  agreement: { id: string; lineageId: string },
+  values: Positions,
+): Promise<void> {
   for (const [field, value] of Object.entries(values)) {
-    if (!validControlNumber(value)) throw ValidationError.field(['input', 'controlNumbers', field], `must be from 0 to ${CONTROL_NUMBER_MAX}`);
+    if (!validControlNumber(value))
+      throw ValidationError.field(['input', 'controlNumbers', field], `must be from 0 to ${CONTROL_NUMBER_MAX}`);
   }
-  await tx.update(controlNumbers).set({ ...values, updatedAt: new Date() }).where(eq(controlNumbers.agreementId, agreement.id));
+  await tx
+    .update(controlNumbers)
+    .set({ ...values, updatedAt: new Date() })
+    .where(eq(controlNumbers.agreementId, agreement.id));
   await raiseHighWater(tx, agreement.lineageId, values);
 }
 
 export async function assertBatchEmpty(tx: Tx, agreementId: string): Promise<void> {
   const [row] = await tx.select({ n: count() }).from(batchMessages).where(eq(batchMessages.agreementId, agreementId));
-  if (row!.n > 0) throw new InvalidStateError(`The agreement's batch holds ${row!.n} message(s); release the batch first`, 'BATCH_NOT_EMPTY');
+  if (row!.n > 0)
+    throw new InvalidStateError(
+      `The agreement's batch holds ${row!.n} message(s); release the batch first`,
+      'BATCH_NOT_EMPTY',
+    );
 }
 
 /** The agreement with its service's name and state, for the runtime operations. */
@@ -59,7 +71,10 @@ async function agreementForTraffic(tx: Tx, agreementId: string) {
     .for('share');
   if (!row) throw new NotFoundError('Agreement', agreementId);
   if (row.serviceState !== 'ACTIVE') {
-    throw new InvalidStateError(`Service "${row.serviceName}" is ${row.serviceState}; messages flow only through an ACTIVE service`, row.serviceState);
+    throw new InvalidStateError(
+      `Service "${row.serviceName}" is ${row.serviceState}; messages flow only through an ACTIVE service`,
+      row.serviceState,
+    );
   }
   return row;
 }
@@ -77,7 +92,8 @@ export interface ProcessedMessage {
  * holds the message in the batch when the agreement batches.
  */
 export async function processEdiMessage(rt: Runtime, agreementId: string, payload: string): Promise<ProcessedMessage> {
-  if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) throw ValidationError.field(['input', 'payload'], `must be at most ${MAX_PAYLOAD_BYTES} bytes`);
+  if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES)
+    throw ValidationError.field(['input', 'payload'], `must be at most ${MAX_PAYLOAD_BYTES} bytes`);
   return rt.database.db.transaction(async (tx) => {
     const { agreement, serviceName } = await agreementForTraffic(tx, agreementId);
     const [issued] = await tx
@@ -89,16 +105,26 @@ export async function processEdiMessage(rt: Runtime, agreementId: string, payloa
         updatedAt: new Date(),
       })
       .where(eq(controlNumbers.agreementId, agreementId))
-      .returning({ interchange: controlNumbers.interchange, group: controlNumbers.group, transactionSet: controlNumbers.transactionSet });
+      .returning({
+        interchange: controlNumbers.interchange,
+        group: controlNumbers.group,
+        transactionSet: controlNumbers.transactionSet,
+      });
     if (!issued) throw new NotFoundError('Agreement', agreementId);
     await raiseHighWater(tx, agreement.lineageId, issued);
     let mic: ProcessedMessage['mic'] = null;
     if (agreement.protocol === 'AS2') {
-      mic = { messageId: `<${randomUUID()}@${serviceName}.biztalk.windows.net>`, algorithm: 'sha-256', value: createHash('sha256').update(payload).digest('base64') };
+      mic = {
+        messageId: `<${randomUUID()}@${serviceName}.biztalk.windows.net>`,
+        algorithm: 'sha-256',
+        value: createHash('sha256').update(payload).digest('base64'),
+      };
       await tx.insert(as2MicValues).values({ agreementId, ...mic });
     }
     if (agreement.batching) {
-      await tx.insert(batchMessages).values({ agreementId, payload, transactionSet: controlNumber(issued.transactionSet) });
+      await tx
+        .insert(batchMessages)
+        .values({ agreementId, payload, transactionSet: controlNumber(issued.transactionSet) });
     }
     return { agreementId, controlNumbers: issued, mic, batched: agreement.batching };
   });
@@ -108,8 +134,12 @@ export async function processEdiMessage(rt: Runtime, agreementId: string, payloa
 export async function releaseBatch(rt: Runtime, agreementId: string): Promise<number> {
   return rt.database.db.transaction(async (tx) => {
     const { agreement } = await agreementForTraffic(tx, agreementId);
-    if (!agreement.batching) throw new InvalidStateError(`Agreement "${agreement.name}" does not batch`, 'NOT_BATCHING');
-    const released = await tx.delete(batchMessages).where(eq(batchMessages.agreementId, agreementId)).returning({ id: batchMessages.id });
+    if (!agreement.batching)
+      throw new InvalidStateError(`Agreement "${agreement.name}" does not batch`, 'NOT_BATCHING');
+    const released = await tx
+      .delete(batchMessages)
+      .where(eq(batchMessages.agreementId, agreementId))
+      .returning({ id: batchMessages.id });
     return released.length;
   });
 }

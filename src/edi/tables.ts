@@ -9,7 +9,9 @@ const position = (column: string) => bigint(column, { mode: 'number' }).notNull(
  * ST02) is the position wrapped into 1..999999999, 0 before any message.
  */
 export const controlNumbers = pgTable('control_numbers', {
-  agreementId: uuid('agreement_id').primaryKey().references(() => agreements.id, { onDelete: 'cascade' }),
+  agreementId: uuid('agreement_id')
+    .primaryKey()
+    .references(() => agreements.id, { onDelete: 'cascade' }),
   interchange: position('interchange'),
   group: position('group'),
   transactionSet: position('transaction_set'),
@@ -33,7 +35,9 @@ export const as2MicValues = pgTable(
   'as2_mic_values',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    agreementId: uuid('agreement_id').notNull().references(() => agreements.id, { onDelete: 'cascade' }),
+    agreementId: uuid('agreement_id')
+      .notNull()
+      .references(() => agreements.id, { onDelete: 'cascade' }),
     messageId: text('message_id').notNull(),
     algorithm: text('algorithm').notNull(),
     value: text('value').notNull(),
@@ -47,7 +51,9 @@ export const batchMessages = pgTable(
   'batch_messages',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    agreementId: uuid('agreement_id').notNull().references(() => agreements.id, { onDelete: 'cascade' }),
+    agreementId: uuid('agreement_id')
+      .notNull()
+      .references(() => agreements.id, { onDelete: 'cascade' }),
     payload: text('payload').notNull(),
     transactionSet: integer('transaction_set').notNull(),
     createdAt: stamp('created_at'),

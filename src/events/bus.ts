@@ -22,12 +22,12 @@ export interface BackupStatusChange {
 }
 
 export type Topics = {
-    serviceStateChanged: [ServiceStateChange];
-    backupStatusChanged: [BackupStatusChange];
-    /** A token was revoked: close what it has open. */
-    tokenRevoked: [{ tokenId: string }];
-    /** A restore plan recorded event `sequence` (read it from restore_events). */
-    restoreProgress: [planId: string, event: { planId: string; sequence: number }];
+  serviceStateChanged: [ServiceStateChange];
+  backupStatusChanged: [BackupStatusChange];
+  /** A token was revoked: close what it has open. */
+  tokenRevoked: [{ tokenId: string }];
+  /** A restore plan recorded event `sequence` (read it from restore_events). */
+  restoreProgress: [planId: string, event: { planId: string; sequence: number }];
 };
 
 /** The channel of every event. PostgreSQL refuses NOTIFY payloads of 8000 bytes or more; ours carry ids and states only. */
@@ -46,11 +46,9 @@ export function notifyOnCommit(topic: keyof Topics, id: string | null, data: SQL
 }
 
 /** Publishes an event of a topic without id when, and only if, the transaction `tx` commits (see notifyOnCommit). */
-export async function publishOnCommit<K extends { [T in keyof Topics]: Topics[T] extends [unknown] ? T : never }[keyof Topics]>(
-  tx: { execute(query: SQL): Promise<unknown> },
-  topic: K,
-  payload: Topics[K][0],
-): Promise<void> {
+export async function publishOnCommit<
+  K extends { [T in keyof Topics]: Topics[T] extends [unknown] ? T : never }[keyof Topics],
+>(tx: { execute(query: SQL): Promise<unknown> }, topic: K, payload: Topics[K][0]): Promise<void> {
   await tx.execute(sql`select ${notifyOnCommit(topic, null, sql`${JSON.stringify(payload)}::json`)}`);
 }
 
@@ -77,7 +75,10 @@ export async function createEventBus(database: DatabaseHandle, log: Logger) {
       try {
         listener({ detail: message.data });
       } catch (error) {
-        log.warn({ topic: message.topic, errorName: (error as Error)?.name }, 'a subscriber could not take an event (too slow?); it missed it');
+        log.warn(
+          { topic: message.topic, errorName: (error as Error)?.name },
+          'a subscriber could not take an event (too slow?); it missed it',
+        );
       }
     }
   });

@@ -74,7 +74,9 @@ export const builder = new SchemaBuilder<BuilderTypes>({
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
-    nodeQueryOptions: { description: 'Fetches any object by its global id (services, backups, restore plans, artifacts).' },
+    nodeQueryOptions: {
+      description: 'Fetches any object by its global id (services, backups, restore plans, artifacts).',
+    },
     nodesQueryOptions: false,
     nodeTypeOptions: { description: 'An object with a global id that `node(id:)` can fetch again.' },
     pageInfoTypeOptions: { description: 'Where a page of a connection sits in the whole list.' },
@@ -83,7 +85,10 @@ export const builder = new SchemaBuilder<BuilderTypes>({
 });
 
 builder.queryType({ description: 'Reads: services, backups, restore plans and reference data.' });
-builder.mutationType({ description: 'Changes: every mutation takes one `input` and returns a result union of a success type and typed errors.' });
+builder.mutationType({
+  description:
+    'Changes: every mutation takes one `input` and returns a result union of a success type and typed errors.',
+});
 builder.subscriptionType({ description: 'Live feeds over graphql-ws (WebSocket) or server-sent events.' });
 
 builder.scalarType('DateTime', {

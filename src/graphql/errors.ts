@@ -1,5 +1,5 @@
 import {
-  DomainError,
+  type DomainError,
   ForbiddenError,
   InvalidStateError,
   LimitExceededError,
@@ -13,7 +13,9 @@ import { builder } from './builder.js';
 export const ErrorInterface = builder.interfaceRef<DomainError>('Error').implement({
   description: 'A problem the caller can act on. `code` is stable (clients switch on it); `message` says what to do.',
   fields: (t) => ({
-    code: t.exposeString('code', { description: 'Stable machine-readable code, e.g. VALIDATION_FAILED or INVALID_STATE.' }),
+    code: t.exposeString('code', {
+      description: 'Stable machine-readable code, e.g. VALIDATION_FAILED or INVALID_STATE.',
+    }),
     message: t.exposeString('message', { description: 'What went wrong and how to fix it, for a person.' }),
   }),
 });
@@ -30,7 +32,9 @@ builder.objectType(ValidationError, {
   name: 'ValidationError',
   description: 'The input broke a rule (code VALIDATION_FAILED); `fields` lists every offending field.',
   interfaces: [ErrorInterface],
-  fields: (t) => ({ fields: t.field({ type: [FieldProblem], description: 'The offending fields.', resolve: (e) => e.fields }) }),
+  fields: (t) => ({
+    fields: t.field({ type: [FieldProblem], description: 'The offending fields.', resolve: (e) => e.fields }),
+  }),
 });
 
 builder.objectType(NotFoundError, {

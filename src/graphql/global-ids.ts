@@ -1,4 +1,9 @@
-import SchemaBuilder, { BasePlugin, type PothosInputFieldConfig, type PothosOutputFieldConfig, type SchemaTypes } from '@pothos/core';
+import SchemaBuilder, {
+  BasePlugin,
+  type PothosInputFieldConfig,
+  type PothosOutputFieldConfig,
+  type SchemaTypes,
+} from '@pothos/core';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { getNamedType, isInputObjectType, type GraphQLFieldResolver, type GraphQLResolveInfo } from 'graphql';
 import { NotFoundError, ValidationError, type DomainError } from '../errors.js';
@@ -61,7 +66,10 @@ function problemWith(value: unknown, types: { typename: string }[] | null, path:
  * Every unusable global id among the arguments (and the fields of input-object arguments), and the
  * arguments with those ids taken out (null), so that the relay plugin refuses none.
  */
-function findUnusable(args: Record<string, unknown>, info: GraphQLResolveInfo): { found: Unusable[]; args: Record<string, unknown> } {
+function findUnusable(
+  args: Record<string, unknown>,
+  info: GraphQLResolveInfo,
+): { found: Unusable[]; args: Record<string, unknown> } {
   const field = info.parentType.getFields()[info.fieldName];
   const found: Unusable[] = [];
   const usable: Record<string, unknown> = { ...args };
@@ -79,7 +87,8 @@ function findUnusable(args: Record<string, unknown>, info: GraphQLResolveInfo): 
     if (!isInputObjectType(type) || typeof value !== 'object' || value === null) continue;
     const input: Record<string, unknown> = { ...value };
     for (const inputField of Object.values(type.getFields())) {
-      if (check(input[inputField.name], inputField.extensions as GlobalIdExtensions, [arg.name, inputField.name])) input[inputField.name] = null;
+      if (check(input[inputField.name], inputField.extensions as GlobalIdExtensions, [arg.name, inputField.name]))
+        input[inputField.name] = null;
     }
     usable[arg.name] = input;
   }
@@ -92,7 +101,10 @@ function withUnusable(args: object, found: Unusable[]): Record<string, unknown> 
   for (const entry of found) {
     const [argName, fieldName] = entry.path;
     const arg = result[argName];
-    result[argName] = fieldName === undefined ? unusableId(entry) : { ...(typeof arg === 'object' ? arg : {}), [fieldName]: unusableId(entry) };
+    result[argName] =
+      fieldName === undefined
+        ? unusableId(entry)
+        : { ...(typeof arg === 'object' ? arg : {}), [fieldName]: unusableId(entry) };
   }
   return result;
 }
@@ -101,9 +113,13 @@ export class GlobalIdProblemsPlugin<Types extends SchemaTypes> extends BasePlugi
   /** Whether the field takes a global id, as an argument or a field of an input-object argument (subscriptions aside). */
   private takesGlobalIds(fieldConfig: PothosOutputFieldConfig<Types>): boolean {
     if (fieldConfig.kind === 'Subscription') return false;
-    const isGlobalId = (config: PothosInputFieldConfig<Types>) => (config.extensions as GlobalIdExtensions | null | undefined)?.isRelayGlobalID === true;
+    const isGlobalId = (config: PothosInputFieldConfig<Types>) =>
+      (config.extensions as GlobalIdExtensions | null | undefined)?.isRelayGlobalID === true;
     return Object.values(fieldConfig.args).some(
-      (arg) => isGlobalId(arg) || (arg.type.kind === 'InputObject' && Object.values(this.buildCache.getInputTypeFieldConfigs(arg.type.ref)).some(isGlobalId)),
+      (arg) =>
+        isGlobalId(arg) ||
+        (arg.type.kind === 'InputObject' &&
+          Object.values(this.buildCache.getInputTypeFieldConfigs(arg.type.ref)).some(isGlobalId)),
     );
   }
 

@@ -34,8 +34,10 @@ const relayDescriptions: Record<string, string> = {
 function describeRelayPlumbing(schema: GraphQLSchema): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
     if (!(isObjectType(type) || isInterfaceType(type)) || type.name.startsWith('__')) continue;
-    if (!type.description && type.name.endsWith('Connection')) type.description = `A page of ${type.name.slice(0, -10)} objects (Relay connection).`;
-    if (!type.description && type.name.endsWith('Edge')) type.description = `One ${type.name.slice(0, -4)} in a page, with its cursor.`;
+    if (!type.description && type.name.endsWith('Connection'))
+      type.description = `A page of ${type.name.slice(0, -10)} objects (Relay connection).`;
+    if (!type.description && type.name.endsWith('Edge'))
+      type.description = `One ${type.name.slice(0, -4)} in a page, with its cursor.`;
     for (const field of Object.values(type.getFields())) {
       field.description ??= relayDescriptions[field.name];
       for (const arg of field.args) arg.description ??= relayDescriptions[arg.name];

@@ -13,7 +13,9 @@ type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T
 export const SHARED_BY_ROLE = 'eventResultsSharedByRole';
 
 /** Bus topics without an id whose events are of type `Event`. */
-type TopicOf<Event> = { [K in keyof Topics]: Topics[K] extends [infer Payload] ? (Payload extends Event ? K : never) : never }[keyof Topics];
+type TopicOf<Event> = {
+  [K in keyof Topics]: Topics[K] extends [infer Payload] ? (Payload extends Event ? K : never) : never;
+}[keyof Topics];
 
 interface IdArgument<Required extends boolean> {
   /** Name of the argument, e.g. `serviceId`. */
@@ -55,7 +57,10 @@ export interface SubscriptionOptions<Event, Required extends boolean> {
  * are fine: they come from the role. Define every Subscription field here: the field is marked
  * (extensions.eventResultsSharedByRole), and test/subscription.test.ts fails on one that is not.
  */
-export function defineSubscription<Event, Required extends boolean>(name: string, options: SubscriptionOptions<Event, Required> & EventSource<Event, Required>): void {
+export function defineSubscription<Event, Required extends boolean>(
+  name: string,
+  options: SubscriptionOptions<Event, Required> & EventSource<Event, Required>,
+): void {
   const { id } = options;
   const eventsOf = async (given: string | null | undefined, ctx: Context): Promise<AsyncIterable<Event>> => {
     // An optional id left out or empty means every object; a required one is always read (an empty one is invalid).
@@ -64,10 +69,16 @@ export function defineSubscription<Event, Required extends boolean>(name: string
     if (options.events) return options.events(local, ctx);
     const idOf = options.idOf;
     const events = ctx.runtime.events.subscribe(options.topic) as AsyncIterable<Event>;
-    return pipe(events, filter((event: Event) => local === null || idOf(event) === local));
+    return pipe(
+      events,
+      filter((event: Event) => local === null || idOf(event) === local),
+    );
   };
   builder.subscriptionField(name, (t) => {
-    const idArg: ArgumentRef<Types, string | null | undefined> = t.arg.id({ required: id.required, description: id.description });
+    const idArg: ArgumentRef<Types, string | null | undefined> = t.arg.id({
+      required: id.required,
+      description: id.description,
+    });
     return t.field({
       type: options.type,
       description: options.description,
@@ -96,7 +107,12 @@ export function shareEventResults(): Plugin<Context> {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source;
     if (!documents.has(args.document)) documents.set(args.document, ++count);
-    const key = [documents.get(args.document), args.operationName, (args.contextValue as Context).viewer?.role, JSON.stringify(args.variableValues ?? {})].join('\n');
+    const key = [
+      documents.get(args.document),
+      args.operationName,
+      (args.contextValue as Context).viewer?.role,
+      JSON.stringify(args.variableValues ?? {}),
+    ].join('\n');
     const resultOf = (event: unknown) => {
       if (typeof event !== 'object' || event === null) return execute({ ...args, rootValue: event });
       const byOperation = results.get(event) ?? new Map();
@@ -112,8 +128,14 @@ export function shareEventResults(): Plugin<Context> {
         const next = await events.next();
         return next.done ? next : { done: false, value: await resultOf(next.value) };
       },
-      return: async () => (await events.return?.(), { done: true, value: undefined }),
-      throw: async (error) => (await events.return?.(), Promise.reject(error)),
+      return: async () => {
+        await events.return?.();
+        return { done: true, value: undefined };
+      },
+      throw: async (error) => {
+        await events.return?.();
+        throw error;
+      },
     };
     return mapped;
   };

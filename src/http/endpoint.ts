@@ -39,7 +39,9 @@ function maskError(rt: Runtime) {
     if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) return error;
     const correlationId = randomUUID();
     rt.log.error({ correlationId, ...describeError(original) }, 'unexpected error');
-    return new GraphQLError(`${message} Reference: ${correlationId}`, { extensions: { code: 'INTERNAL_SERVER_ERROR', correlationId } });
+    return new GraphQLError(`${message} Reference: ${correlationId}`, {
+      extensions: { code: 'INTERNAL_SERVER_ERROR', correlationId },
+    });
   };
 }
 
@@ -50,7 +52,9 @@ export function createGraphQLEndpoint(rt: Runtime, metricsPlugin: Plugin) {
     schema,
     graphqlEndpoint: ENDPOINT,
     landingPage: false,
-    graphiql: config.graphiql ? { title: 'BizTalk Backup', subscriptionsProtocol: 'SSE', defaultQuery: exampleOperations } : false,
+    graphiql: config.graphiql
+      ? { title: 'BizTalk Backup', subscriptionsProtocol: 'SSE', defaultQuery: exampleOperations }
+      : false,
     // GraphiQL served from this server (no CDN): it works offline and behind firewalls. Loaded on first use.
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     maskedErrors: { maskError: maskError(rt), errorMessage: 'Internal error.' },

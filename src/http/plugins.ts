@@ -13,13 +13,22 @@ function isIntrospectionOnly(document: DocumentNode): boolean {
 }
 
 const unauthenticated = () =>
-  new GraphQLError('Authentication required: send "Authorization: Bearer <token>" (or connection_init { authorization } on WebSocket)', {
-    extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
-  });
+  new GraphQLError(
+    'Authentication required: send "Authorization: Bearer <token>" (or connection_init { authorization } on WebSocket)',
+    {
+      extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
+    },
+  );
 
 /** Every operation but introspection needs a token: without one it stops with UNAUTHENTICATED (401). */
 export function requireViewer(): Plugin<Context> {
-  const guard = ({ args, setResultAndStopExecution }: { args: ExecutionArgs; setResultAndStopExecution: (result: ExecutionResult) => void }) => {
+  const guard = ({
+    args,
+    setResultAndStopExecution,
+  }: {
+    args: ExecutionArgs;
+    setResultAndStopExecution: (result: ExecutionResult) => void;
+  }) => {
     const ctx = args.contextValue as Context;
     if (!ctx.viewer && !isIntrospectionOnly(args.document)) setResultAndStopExecution({ errors: [unauthenticated()] });
   };
@@ -36,7 +45,13 @@ export function operationLog(rt: Runtime): Plugin<Context> {
         onExecuteDone: ({ result }) => {
           const errors = 'errors' in result ? (result.errors?.length ?? 0) : 0;
           rt.log.info(
-            { requestId: ctx.requestId, operation: args.operationName ?? null, token: ctx.viewer?.tokenName ?? null, ms: Math.round(performance.now() - started), errors },
+            {
+              requestId: ctx.requestId,
+              operation: args.operationName ?? null,
+              token: ctx.viewer?.tokenName ?? null,
+              ms: Math.round(performance.now() - started),
+              errors,
+            },
             'operation',
           );
         },

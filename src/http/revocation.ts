@@ -28,7 +28,10 @@ export function endOnRevocation(rt: Runtime): Plugin<Context> {
               void source.return?.();
             });
             for (;;) {
-              const next = await Promise.race([source.next(), stop.then(() => ({ done: true as const, value: undefined }))]);
+              const next = await Promise.race([
+                source.next(),
+                stop.then(() => ({ done: true as const, value: undefined })),
+              ]);
               if (next.done) break;
               await push(next.value);
             }

@@ -18,13 +18,19 @@ export interface ServingState {
 type Metrics = ReturnType<typeof createMetrics>;
 
 /** The HTTP routes: /healthz, /readyz, /metrics, and GraphQL at ENDPOINT once ready; anything else is 404. */
-export function routeRequests(rt: Runtime, endpoint: GraphQLEndpoint, metrics: Metrics, state: ServingState): RequestListener {
+export function routeRequests(
+  rt: Runtime,
+  endpoint: GraphQLEndpoint,
+  metrics: Metrics,
+  state: ServingState,
+): RequestListener {
   const { config } = rt;
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') return void res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     if (path === '/readyz') {
-      const answer = (ok: boolean) => void res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : 'not ready\n');
+      const answer = (ok: boolean) =>
+        void res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : 'not ready\n');
       if (!state.ready || state.closing) return answer(false);
       return void rt.database.ping().then(answer);
     }
@@ -35,11 +41,18 @@ export function routeRequests(rt: Runtime, endpoint: GraphQLEndpoint, metrics: M
       );
     }
     if (path !== ENDPOINT) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-    if (!state.ready) return void res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify({ errors: [{ message: 'Starting up: database migrations are running', extensions: { code: 'NOT_READY' } }] }));
+    if (!state.ready)
+      return void res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end(
+        JSON.stringify({
+          errors: [{ message: 'Starting up: database migrations are running', extensions: { code: 'NOT_READY' } }],
+        }),
+      );
     const tooLarge = bodyTooLarge(req, config.limits.maxBodyBytes);
     if (tooLarge) {
       res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-      return void res.end(JSON.stringify({ errors: [{ message: tooLarge.message, extensions: { code: tooLarge.extensions.code } }] }));
+      return void res.end(
+        JSON.stringify({ errors: [{ message: tooLarge.message, extensions: { code: tooLarge.extensions.code } }] }),
+      );
     }
     if (state.closing) res.setHeader('connection', 'close');
     const streaming = (req.headers.accept ?? '').includes('text/event-stream');
@@ -55,6 +68,11 @@ export function routeRequests(rt: Runtime, endpoint: GraphQLEndpoint, metrics: M
 function bodyTooLarge(req: IncomingMessage, max: number): GraphQLError | null {
   if (req.method !== 'POST') return null;
   const length = req.headers['content-length'];
-  if (length === undefined) return req.headers['transfer-encoding'] ? tooComplex('Send a Content-Length header with the request body', 411) : null;
-  return Number(length) > max ? tooComplex(`The request body of ${length} bytes is larger than the limit of ${max} bytes (MAX_BODY_BYTES)`, 413) : null;
+  if (length === undefined)
+    return req.headers['transfer-encoding']
+      ? tooComplex('Send a Content-Length header with the request body', 411)
+      : null;
+  return Number(length) > max
+    ? tooComplex(`The request body of ${length} bytes is larger than the limit of ${max} bytes (MAX_BODY_BYTES)`, 413)
+    : null;
 }

@@ -17,7 +17,12 @@ const enveloped = (args: ExecutionArgs) => args.rootValue as Enveloped;
  * GraphQL over WebSocket (graphql-ws) at ENDPOINT on the same server: the token is checked once, at
  * connection_init; each operation then runs through the endpoint's plugins like an HTTP one.
  */
-export function serveWebSocket(rt: Runtime, server: Server, endpoint: GraphQLEndpoint, revokedSockets: RevokedSockets): WebSocketServer {
+export function serveWebSocket(
+  rt: Runtime,
+  server: Server,
+  endpoint: GraphQLEndpoint,
+  revokedSockets: RevokedSockets,
+): WebSocketServer {
   const wss = new WebSocketServer({ server, path: ENDPOINT, maxPayload: rt.config.limits.maxBodyBytes });
   useServer<Record<string, unknown>, { viewer?: Viewer | null }>(
     {

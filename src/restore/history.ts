@@ -34,7 +34,11 @@ export async function appendEvent(
     })
     .returning({ sequence: restoreEvents.sequence });
   // Recorded and published in one statement.
-  const published = notifyOnCommit('restoreProgress', planId, sql`json_build_object('planId', ${planId}::text, 'sequence', e.sequence)`);
+  const published = notifyOnCommit(
+    'restoreProgress',
+    planId,
+    sql`json_build_object('planId', ${planId}::text, 'sequence', e.sequence)`,
+  );
   await tx.execute(sql`with e as (${insert.getSQL()}) select ${published} from e`);
 }
 

@@ -31,7 +31,13 @@ import { fillTarget } from './worker.js';
 
 const MAX_ATTEMPTS = 3;
 
-async function transition(tx: Tx, plan: PlanRow, step: PlanStep, message: string, changes: Partial<PlanRow> = {}): Promise<PlanRow> {
+async function transition(
+  tx: Tx,
+  plan: PlanRow,
+  step: PlanStep,
+  message: string,
+  changes: Partial<PlanRow> = {},
+): Promise<PlanRow> {
   const state = nextPlanState(step, plan.state);
   const [updated] = await tx
     .update(restorePlans)
@@ -60,9 +66,19 @@ export async function createRestorePlan(rt: Runtime, input: PlanInput): Promise<
   return rt.database.db.transaction(async (tx) => {
     const [plan] = await tx
       .insert(restorePlans)
-      .values({ backupId: backup.id, targetName: target.name, targetEdition: target.edition, targetRegion, controlNumberPolicy: target.policy, state: 'PLANNED', checks })
+      .values({
+        backupId: backup.id,
+        targetName: target.name,
+        targetEdition: target.edition,
+        targetRegion,
+        controlNumberPolicy: target.policy,
+        state: 'PLANNED',
+        checks,
+      })
       .returning();
-    const message = found ? `Planned with ${found} blocker(s): resolve them before executing` : `Planned: ${warnings} warning(s) to review, no blocker`;
+    const message = found
+      ? `Planned with ${found} blocker(s): resolve them before executing`
+      : `Planned: ${warnings} warning(s) to review, no blocker`;
     await appendEvent(tx, plan!.id, 'PLANNED', null, message);
     return plan!;
   });
@@ -80,28 +96,48 @@ export async function executeRestorePlan(rt: Runtime, planId: string): Promise<P
   if (!existing) throw new NotFoundError('RestorePlan', planId);
   nextPlanState('execute', existing.state);
   const [backup] = existing.backupId ? await db.select().from(backups).where(eq(backups.id, existing.backupId)) : [];
-  if (!backup) throw new InvalidStateError('The backup of this plan was deleted; plan again from another backup', 'NO_BACKUP');
-  const target = { name: existing.targetName, edition: existing.targetEdition as Edition, policy: existing.controlNumberPolicy };
+  if (!backup)
+    throw new InvalidStateError('The backup of this plan was deleted; plan again from another backup', 'NO_BACKUP');
+  const target = {
+    name: existing.targetName,
+    edition: existing.targetEdition as Edition,
+    policy: existing.controlNumberPolicy,
+  };
   const checks = await checkPlan(rt, backup, target, false);
   const blocking = blockers(checks);
   if (blocking.length) {
     // A name taken since planning lost a race to another plan or a create: say so, as the unique index would.
     const nameCodes = ['NAME_IN_USE', 'NAME_ON_HOLD'];
-    const raced = blocking.every((b) => nameCodes.includes(b.code)) && !existing.checks.some((c) => nameCodes.includes(c.code));
-    if (raced) throw new NameUnavailableError(`Another service took the name "${existing.targetName}" since this plan was made`, existing.targetName, null);
+    const raced =
+      blocking.every((b) => nameCodes.includes(b.code)) && !existing.checks.some((c) => nameCodes.includes(c.code));
+    if (raced)
+      throw new NameUnavailableError(
+        `Another service took the name "${existing.targetName}" since this plan was made`,
+        existing.targetName,
+        null,
+      );
     throw new PlanBlockedError(blocking);
   }
   const restoring = await db
     .transaction(async (tx) => {
       const plan = await lockPlan(tx, planId);
       nextPlanState('execute', plan.state);
-      const service = await createRestoreTarget(tx, { name: plan.targetName, edition: plan.targetEdition as Edition, region: plan.targetRegion });
+      const service = await createRestoreTarget(tx, {
+        name: plan.targetName,
+        edition: plan.targetEdition as Edition,
+        region: plan.targetRegion,
+      });
       const message = `Restoring into new service "${plan.targetName}" (${plan.targetEdition}, ${plan.targetRegion})`;
       const lease = { leaseOwner: rt.instanceId, leaseExpiresAt: new Date(Date.now() + LEASE_MS) };
       return transition(tx, plan, 'execute', message, { checks, serviceId: service.id, ...lease, attempts: 1 });
     })
     .catch((error) => {
-      if (isUniqueViolation(error)) throw new NameUnavailableError(`Another service took the name "${existing.targetName}" just now`, existing.targetName, null);
+      if (isUniqueViolation(error))
+        throw new NameUnavailableError(
+          `Another service took the name "${existing.targetName}" just now`,
+          existing.targetName,
+          null,
+        );
       throw error;
     });
   startRestore(rt, restoring);
@@ -134,7 +170,9 @@ export async function resumeService(rt: Runtime, serviceId: string, force: boole
       .where(and(eq(restorePlans.serviceId, serviceId), eq(restorePlans.state, 'SUSPENDED')))
       .for('update');
     if (!plan) return;
-    const open = (await checklist(tx, serviceId)).filter((item) => item.kind === 'RESOLVE_FTP_SOURCE_CONFLICT' && item.status === 'OPEN');
+    const open = (await checklist(tx, serviceId)).filter(
+      (item) => item.kind === 'RESOLVE_FTP_SOURCE_CONFLICT' && item.status === 'OPEN',
+    );
     if (open.length && !force) throw new ChecklistIncompleteError(open);
     const message = open.length
       ? `Resumed with force while ${open.length} FTP source conflict(s) were open; the service is ACTIVE`
@@ -159,7 +197,9 @@ async function runRestore(rt: Runtime, plan: PlanRow): Promise<void> {
   } catch (error) {
     if (error instanceof NotOurs) return;
     rt.log.error({ planId: plan.id, ...describeError(error) }, 'restore failed');
-    const reason = (error as Error & { operatorMessage?: string }).operatorMessage ?? 'the backup could not be applied; see the server log';
+    const reason =
+      (error as Error & { operatorMessage?: string }).operatorMessage ??
+      'the backup could not be applied; see the server log';
     await rollBack(rt, plan.id, reason, rt.instanceId);
   }
 }
@@ -179,7 +219,12 @@ async function finish(rt: Runtime, planId: string): Promise<void> {
 async function fail(tx: Tx, plan: PlanRow, reason: string): Promise<void> {
   if (plan.serviceId) await removeRestoreTarget(tx, plan.serviceId);
   const message = `Restore failed: ${reason}. Everything restored so far was removed and the name "${plan.targetName}" is free`;
-  await transition(tx, plan, 'fail', message, { failureReason: reason, serviceId: null, leaseOwner: null, leaseExpiresAt: null });
+  await transition(tx, plan, 'fail', message, {
+    failureReason: reason,
+    serviceId: null,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+  });
 }
 
 /** Fails a restore, only while `owner` still holds the lease: an instance that lost it must not undo its successor's work. */

@@ -4,7 +4,7 @@ import { isContentDamage, readLines } from '../backup/content.js';
 import { itemData, parseLine } from '../backup/format.js';
 import { markCorrupt } from '../backup/service.js';
 import { postgresBackupStore } from '../backup/store.js';
-import { backupManifests, backups } from '../backup/tables.js';
+import { backupManifests, type backups } from '../backup/tables.js';
 import { controlNumberHighWater } from '../edi/tables.js';
 import type { Runtime } from '../runtime.js';
 import type { Edition } from '../service/rules.js';
@@ -13,7 +13,10 @@ import { services } from '../service/tables.js';
 import { planChecks, type ControlNumberPolicy } from './rules.js';
 
 /** What a backup holds that the checks need. */
-export type BackupInspection = { intact: boolean } & Pick<typeof backupManifests.$inferSelect, 'agreements' | 'hasArchiving'>;
+export type BackupInspection = { intact: boolean } & Pick<
+  typeof backupManifests.$inferSelect,
+  'agreements' | 'hasArchiving'
+>;
 
 /**
  * What the checks need from a backup's content. `verify`: read (and checksum) the whole content, as
@@ -21,7 +24,11 @@ export type BackupInspection = { intact: boolean } & Pick<typeof backupManifests
  * earlier read is used when there is one: re-validating a plan at execution does not read a large
  * backup again (the restore checksums the content as it reads it, and rolls back on a mismatch).
  */
-export async function inspectBackup(rt: Runtime, backup: typeof backups.$inferSelect, verify: boolean): Promise<BackupInspection> {
+export async function inspectBackup(
+  rt: Runtime,
+  backup: typeof backups.$inferSelect,
+  verify: boolean,
+): Promise<BackupInspection> {
   const found: BackupInspection = { intact: false, agreements: [], hasArchiving: false };
   if (backup.status !== 'SUCCEEDED') return found;
   const { db } = rt.database;
@@ -42,7 +49,9 @@ export async function inspectBackup(rt: Runtime, backup: typeof backups.$inferSe
         const { agreementId, interchange: position } = itemData('CONTROL_NUMBERS', line.data);
         interchange.set(agreementId, position);
       } else if (line.category === 'SERVICE_SETTINGS') {
-        found.hasArchiving = itemData('SERVICE_SETTINGS', line.data).secrets.some((s) => s.kind === 'ARCHIVING_STORAGE_CONNECTION_STRING');
+        found.hasArchiving = itemData('SERVICE_SETTINGS', line.data).secrets.some(
+          (s) => s.kind === 'ARCHIVING_STORAGE_CONNECTION_STRING',
+        );
       }
     }
     found.intact = lines.checksum() === backup.checksum && lines.size() === backup.sizeBytes;
@@ -55,7 +64,10 @@ export async function inspectBackup(rt: Runtime, backup: typeof backups.$inferSe
     return found;
   }
   for (const a of found.agreements) a.interchange = interchange.get(a.id) ?? 0;
-  await db.insert(backupManifests).values({ backupId: backup.id, agreements: found.agreements, hasArchiving: found.hasArchiving }).onConflictDoNothing();
+  await db
+    .insert(backupManifests)
+    .values({ backupId: backup.id, agreements: found.agreements, hasArchiving: found.hasArchiving })
+    .onConflictDoNothing();
   return found;
 }
 
@@ -68,13 +80,21 @@ export interface PlanInput {
 }
 
 /** Gathers the facts and computes every check of a plan. */
-export async function checkPlan(rt: Runtime, backup: typeof backups.$inferSelect, target: { name: string; edition: Edition; policy: ControlNumberPolicy }, verify: boolean) {
+export async function checkPlan(
+  rt: Runtime,
+  backup: typeof backups.$inferSelect,
+  target: { name: string; edition: Edition; policy: ControlNumberPolicy },
+  verify: boolean,
+) {
   const { db } = rt.database;
   const inspection = await inspectBackup(rt, backup, verify);
   const availability = await nameAvailability(rt, db, target.name);
   const lineages = inspection.agreements.map((a) => a.lineageId);
   const highWater = lineages.length
-    ? await db.select({ lineageId: controlNumberHighWater.lineageId, interchange: controlNumberHighWater.interchange }).from(controlNumberHighWater).where(inArray(controlNumberHighWater.lineageId, lineages))
+    ? await db
+        .select({ lineageId: controlNumberHighWater.lineageId, interchange: controlNumberHighWater.interchange })
+        .from(controlNumberHighWater)
+        .where(inArray(controlNumberHighWater.lineageId, lineages))
     : [];
   const issued = new Map(highWater.map((h) => [h.lineageId, h.interchange]));
   const drift = inspection.agreements
@@ -95,7 +115,12 @@ export async function checkPlan(rt: Runtime, backup: typeof backups.$inferSelect
     else byFolder.set(o.folder, [o]);
   }
   const ftpConflicts = inspection.agreements.flatMap((a) =>
-    (byFolder.get(a.sourceFtpFolder) ?? []).map((o) => ({ agreementName: a.name, folder: a.sourceFtpFolder!, otherService: o.otherService, otherAgreement: o.otherAgreement })),
+    (byFolder.get(a.sourceFtpFolder) ?? []).map((o) => ({
+      agreementName: a.name,
+      folder: a.sourceFtpFolder!,
+      otherService: o.otherService,
+      otherAgreement: o.otherAgreement,
+    })),
   );
   const [source] = await db.select({ state: services.state }).from(services).where(eq(services.id, backup.serviceId));
   return planChecks({

@@ -53,8 +53,15 @@ function joinFeed(rt: Runtime, planId: string): Feed {
   if (!feed) {
     const live = rt.events.subscribe('restoreProgress', planId)[Symbol.asyncIterator]();
     let wake = () => {};
-    const created: Feed = { version: 0, changed: new Promise((r) => (wake = r)), subscribers: 0, reads: new Map(), close: () => void live.return?.() };
-    feeds.set(planId, (feed = created));
+    const created: Feed = {
+      version: 0,
+      changed: new Promise((r) => (wake = r)),
+      subscribers: 0,
+      reads: new Map(),
+      close: () => void live.return?.(),
+    };
+    feed = created;
+    feeds.set(planId, feed);
     void (async () => {
       for (let next = await live.next(); !next.done; next = await live.next()) {
         created.version++;
@@ -133,7 +140,10 @@ export function planEvents(rt: Runtime, db: Database, planId: string): AsyncIter
         throw error;
       }),
     return: async () => finish(),
-    throw: async (error) => (finish(), Promise.reject(error)),
+    throw: async (error) => {
+      finish();
+      throw error;
+    },
   };
   return iterator;
 }

@@ -5,7 +5,12 @@ export const restoreStates = ['PLANNED', 'RESTORING', 'SUSPENDED', 'ACTIVE', 'FA
 export type RestoreState = (typeof restoreStates)[number];
 export const controlNumberPolicies = ['ADVANCE_PAST_ISSUED', 'RESTORE_FROM_BACKUP'] as const;
 export type ControlNumberPolicy = (typeof controlNumberPolicies)[number];
-export const checklistKinds = ['REVIEW_ACS_CREDENTIALS', 'RESOLVE_FTP_SOURCE_CONFLICT', 'CONFIRM_TARGET_ENVIRONMENT', 'CONFIGURE_AUTOMATED_BACKUPS'] as const;
+export const checklistKinds = [
+  'REVIEW_ACS_CREDENTIALS',
+  'RESOLVE_FTP_SOURCE_CONFLICT',
+  'CONFIRM_TARGET_ENVIRONMENT',
+  'CONFIGURE_AUTOMATED_BACKUPS',
+] as const;
 export type ChecklistKind = (typeof checklistKinds)[number];
 export const severities = ['BLOCKER', 'WARNING', 'INFO'] as const;
 export type Severity = (typeof severities)[number];
@@ -39,7 +44,8 @@ export function stepAllowed(step: PlanStep, state: RestoreState): boolean {
 /** The state `step` ends in, or an INVALID_STATE error that says which states it needs. */
 export function nextPlanState(step: PlanStep, state: RestoreState): RestoreState {
   const { from, to, verb } = planSteps[step];
-  if (!stepAllowed(step, state)) throw new InvalidStateError(`The plan is ${state}; only a ${from.join(' or ')} plan can be ${verb}`, state);
+  if (!stepAllowed(step, state))
+    throw new InvalidStateError(`The plan is ${state}; only a ${from.join(' or ')} plan can be ${verb}`, state);
   return to;
 }
 
@@ -57,7 +63,15 @@ export interface RestoreProgress {
 
 /** What the checks need to know, gathered by the restore operations. */
 export interface PlanFacts {
-  backup: { status: string; edition: Edition; intact: boolean; warnings: string[]; hybridConnectionNames: string[]; serviceName: string; sourceServiceLive: boolean };
+  backup: {
+    status: string;
+    edition: Edition;
+    intact: boolean;
+    warnings: string[];
+    hybridConnectionNames: string[];
+    serviceName: string;
+    sourceServiceLive: boolean;
+  };
   targetName: string;
   targetEdition: Edition;
   policy: ControlNumberPolicy;
@@ -75,18 +89,37 @@ export function planChecks(f: PlanFacts): RestoreCheck[] {
   const checks: RestoreCheck[] = [];
   const add = (code: string, severity: Severity, message: string) => checks.push({ code, severity, message });
   if (editionRank(f.targetEdition) < editionRank(f.backup.edition)) {
-    add('EDITION_DOWNGRADE', 'BLOCKER', `The backup was taken on ${f.backup.edition}; it can only be restored to ${f.backup.edition} or a higher edition, not ${f.targetEdition}`);
+    add(
+      'EDITION_DOWNGRADE',
+      'BLOCKER',
+      `The backup was taken on ${f.backup.edition}; it can only be restored to ${f.backup.edition} or a higher edition, not ${f.targetEdition}`,
+    );
   }
   if (!editionInfo(f.targetEdition).backupRestore) {
-    add('EDITION_WITHOUT_BACKUP_RESTORE', 'BLOCKER', `The ${f.targetEdition} edition does not support backup and restore; pick DEVELOPER or higher`);
+    add(
+      'EDITION_WITHOUT_BACKUP_RESTORE',
+      'BLOCKER',
+      `The ${f.targetEdition} edition does not support backup and restore; pick DEVELOPER or higher`,
+    );
   }
   if (f.nameHolder) {
-    add('NAME_IN_USE', 'BLOCKER', `A ${f.nameHolder.state} service is named "${f.targetName}"; delete it first, or restore to a new name`);
+    add(
+      'NAME_IN_USE',
+      'BLOCKER',
+      `A ${f.nameHolder.state} service is named "${f.targetName}"; delete it first, or restore to a new name`,
+    );
   } else if (f.nameFreeAt) {
-    add('NAME_ON_HOLD', 'BLOCKER', `"${f.targetName}" belonged to a service deleted recently; the name becomes available at ${f.nameFreeAt.toISOString()}. Wait until then, or restore to a new name`);
+    add(
+      'NAME_ON_HOLD',
+      'BLOCKER',
+      `"${f.targetName}" belonged to a service deleted recently; the name becomes available at ${f.nameFreeAt.toISOString()}. Wait until then, or restore to a new name`,
+    );
   }
   if (f.backup.status !== 'SUCCEEDED' || !f.backup.intact) {
-    const why = f.backup.status !== 'SUCCEEDED' ? `it is ${f.backup.status}` : 'its content does not match its checksum (now marked CORRUPT)';
+    const why =
+      f.backup.status !== 'SUCCEEDED'
+        ? `it is ${f.backup.status}`
+        : 'its content does not match its checksum (now marked CORRUPT)';
     add('BACKUP_NOT_RESTORABLE', 'BLOCKER', `This backup cannot be restored: ${why}. Pick another backup`);
   }
   if (f.drift.length) {
@@ -95,19 +128,39 @@ export function planChecks(f: PlanFacts): RestoreCheck[] {
       f.policy === 'ADVANCE_PAST_ISSUED'
         ? 'with ADVANCE_PAST_ISSUED the restored agreements continue past every number issued, so none is sent twice'
         : 'with RESTORE_FROM_BACKUP the restored agreements would send those numbers again: duplicates your partners may reject';
-    add('CONTROL_NUMBER_DRIFT', 'WARNING', `Control numbers were issued after this backup on ${f.drift.length} agreement(s): ${list}; ${consequence}`);
+    add(
+      'CONTROL_NUMBER_DRIFT',
+      'WARNING',
+      `Control numbers were issued after this backup on ${f.drift.length} agreement(s): ${list}; ${consequence}`,
+    );
   }
   for (const c of f.ftpConflicts) {
-    add('FTP_SOURCE_CONFLICT', 'WARNING', `Agreement "${c.agreementName}" pulls from ${c.folder}, as does agreement "${c.otherAgreement}" of service "${c.otherService}": two agreements would steal each other's messages. Change the restored agreement's sourceFtpFolder before resuming`);
+    add(
+      'FTP_SOURCE_CONFLICT',
+      'WARNING',
+      `Agreement "${c.agreementName}" pulls from ${c.folder}, as does agreement "${c.otherAgreement}" of service "${c.otherService}": two agreements would steal each other's messages. Change the restored agreement's sourceFtpFolder before resuming`,
+    );
   }
   if (f.backup.hybridConnectionNames.length) {
-    add('HYBRID_CONNECTIONS_NOT_RESTORED', 'WARNING', `Hybrid connections are never backed up; recreate them after the restore: ${f.backup.hybridConnectionNames.join(', ')}`);
+    add(
+      'HYBRID_CONNECTIONS_NOT_RESTORED',
+      'WARNING',
+      `Hybrid connections are never backed up; recreate them after the restore: ${f.backup.hybridConnectionNames.join(', ')}`,
+    );
   }
   if (f.backup.warnings.some((w) => w.includes('batch message'))) {
-    add('BATCH_MESSAGES_NOT_IN_BACKUP', 'WARNING', `The backup was taken while batches held messages; they are not in it: ${f.backup.warnings.join('; ')}`);
+    add(
+      'BATCH_MESSAGES_NOT_IN_BACKUP',
+      'WARNING',
+      `The backup was taken while batches held messages; they are not in it: ${f.backup.warnings.join('; ')}`,
+    );
   }
   if (f.archivingLost) {
-    add('ARCHIVING_NOT_RESTORED', 'WARNING', `The ${f.targetEdition} edition has no archiving; the archiving storage account setting is not restored`);
+    add(
+      'ARCHIVING_NOT_RESTORED',
+      'WARNING',
+      `The ${f.targetEdition} edition has no archiving; the archiving storage account setting is not restored`,
+    );
   }
   add(
     'TRACKING_DATA_NOT_RESTORED',
@@ -116,8 +169,16 @@ export function planChecks(f: PlanFacts): RestoreCheck[] {
       ? `Tracking data is not in the backup. The restored service gets the tracking database connection string of "${f.backup.serviceName}", which still exists: both will share that tracking database`
       : 'Tracking data is not in the backup; only the tracking database connection string is restored',
   );
-  add('ACS_CREDENTIALS_REVIEW', 'INFO', 'Applications built with the BizTalk Services SDK may need the restored environment\'s ACS credentials; review them after the restore');
-  add('RESTORES_SUSPENDED', 'INFO', 'The service is restored in the SUSPENDED state: review the post-restore checklist, then resume it');
+  add(
+    'ACS_CREDENTIALS_REVIEW',
+    'INFO',
+    "Applications built with the BizTalk Services SDK may need the restored environment's ACS credentials; review them after the restore",
+  );
+  add(
+    'RESTORES_SUSPENDED',
+    'INFO',
+    'The service is restored in the SUSPENDED state: review the post-restore checklist, then resume it',
+  );
   return checks;
 }
 

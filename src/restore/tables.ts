@@ -2,7 +2,13 @@ import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } fro
 import { stamp } from '../db/columns.js';
 import { backups } from '../backup/tables.js';
 import { services } from '../service/tables.js';
-import { checklistKinds, controlNumberPolicies, restoreStates, type RestoreCheck, type RestoreProgress } from './rules.js';
+import {
+  checklistKinds,
+  controlNumberPolicies,
+  restoreStates,
+  type RestoreCheck,
+  type RestoreProgress,
+} from './rules.js';
 
 export const restorePlans = pgTable(
   'restore_plans',
@@ -26,14 +32,20 @@ export const restorePlans = pgTable(
     createdAt: stamp('created_at'),
     updatedAt: stamp('updated_at'),
   },
-  (t) => [index('restore_plans_state_idx').on(t.state), index('restore_plans_service_idx').on(t.serviceId), index('restore_plans_backup_idx').on(t.backupId)],
+  (t) => [
+    index('restore_plans_state_idx').on(t.state),
+    index('restore_plans_service_idx').on(t.serviceId),
+    index('restore_plans_backup_idx').on(t.backupId),
+  ],
 );
 
 /** Every transition and progress step of a plan, numbered; subscribers replay it. */
 export const restoreEvents = pgTable(
   'restore_events',
   {
-    planId: uuid('plan_id').notNull().references(() => restorePlans.id, { onDelete: 'cascade' }),
+    planId: uuid('plan_id')
+      .notNull()
+      .references(() => restorePlans.id, { onDelete: 'cascade' }),
     sequence: integer('sequence').notNull(),
     state: text('state', { enum: restoreStates }).notNull(),
     previousState: text('previous_state', { enum: restoreStates }),
@@ -49,7 +61,9 @@ export const checklistItems = pgTable(
   'checklist_items',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    serviceId: uuid('service_id').notNull().references(() => services.id, { onDelete: 'cascade' }),
+    serviceId: uuid('service_id')
+      .notNull()
+      .references(() => services.id, { onDelete: 'cascade' }),
     kind: text('kind', { enum: checklistKinds }).notNull(),
     message: text('message').notNull(),
     /** For an FTP conflict: the restored agreement and the folder it shares. */

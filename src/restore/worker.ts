@@ -27,7 +27,6 @@ const READ_AHEAD = 2;
 /** A transaction takes the pages of one category that come within this time (and records one progress event). */
 const COMMIT_MS = 250;
 
-
 /**
  * The INSERT of a page of backup records (their `data`: JSON array text, or parsed for binary rows) into the restored
  * service. Rows get new ids, derived from the plan and the old id (an md5 in the database): the
@@ -37,27 +36,46 @@ const COMMIT_MS = 250;
  * numbers continue past the highest number ever issued on their lineage (ADVANCE_PAST_ISSUED) or
  * are the backup's (RESTORE_FROM_BACKUP).
  */
-function insertOf(category: RowCategory, rows: string | Record<string, unknown>[], fields: string[], plan: PlanRow): SQL {
+function insertOf(
+  category: RowCategory,
+  rows: string | Record<string, unknown>[],
+  fields: string[],
+  plan: PlanRow,
+): SQL {
   const restoredId = (field: string) => sql`md5(${plan.id}::text || r.${sql.identifier(field)})::uuid`;
   const own = { id: restoredId('id'), serviceId: sql`${plan.serviceId}::uuid` };
   switch (category) {
     case 'PROFILES':
       return insertRows(artifact.profiles, rows, fields, { ...own, partnerId: restoredId('partnerId') });
     case 'AGREEMENTS':
-      return insertRows(artifact.agreements, rows, fields, { ...own, hostProfileId: restoredId('hostProfileId'), guestProfileId: restoredId('guestProfileId') });
+      return insertRows(artifact.agreements, rows, fields, {
+        ...own,
+        hostProfileId: restoredId('hostProfileId'),
+        guestProfileId: restoredId('guestProfileId'),
+      });
     case 'CONTROL_NUMBERS': {
       const position = (field: 'interchange' | 'group' | 'transactionSet', column: string) =>
-        plan.controlNumberPolicy === 'ADVANCE_PAST_ISSUED' ? sql`greatest(r.${sql.identifier(field)}, coalesce(h.${sql.identifier(column)}, 0))` : sql`r.${sql.identifier(field)}`;
+        plan.controlNumberPolicy === 'ADVANCE_PAST_ISSUED'
+          ? sql`greatest(r.${sql.identifier(field)}, coalesce(h.${sql.identifier(column)}, 0))`
+          : sql`r.${sql.identifier(field)}`;
       return insertRows(
         controlNumbers,
         rows,
         fields,
-        { agreementId: restoredId('agreementId'), interchange: position('interchange', 'interchange'), group: position('group', 'group'), transactionSet: position('transactionSet', 'transaction_set') },
+        {
+          agreementId: restoredId('agreementId'),
+          interchange: position('interchange', 'interchange'),
+          group: position('group', 'group'),
+          transactionSet: position('transactionSet', 'transaction_set'),
+        },
         sql`left join ${artifact.agreements} a on a.id = ${restoredId('agreementId')} left join ${controlNumberHighWater} h on h.lineage_id = a.lineage_id`,
       );
     }
     case 'AS2_MIC_VALUES':
-      return insertRows(as2MicValues, rows, fields, { id: sql`gen_random_uuid()`, agreementId: restoredId('agreementId') });
+      return insertRows(as2MicValues, rows, fields, {
+        id: sql`gen_random_uuid()`,
+        agreementId: restoredId('agreementId'),
+      });
     default:
       return insertRows(categories[category].table, rows, fields, own);
   }
@@ -73,7 +91,12 @@ interface Page {
 }
 
 /** The one item of a category that has one (the service settings, the SSL certificate). */
-const single = (category: string, message: string, run: (tx: Tx) => Promise<unknown>): Page => ({ category, progress: { category, done: 1, total: 1 }, message, run });
+const single = (category: string, message: string, run: (tx: Tx) => Promise<unknown>): Page => ({
+  category,
+  progress: { category, done: 1, total: 1 },
+  message,
+  run,
+});
 
 /**
  * One transaction of restore work: the pages of one category that come within COMMIT_MS, sent
@@ -84,7 +107,12 @@ const single = (category: string, message: string, run: (tx: Tx) => Promise<unkn
  * Returns what follows the pages it took, or null when it took one page without reading further:
  * PGlite's one connection, held by the transaction, is needed to read the next page.
  */
-async function transaction(rt: Runtime, planId: string, first: Page, pages: AsyncIterator<Page>): Promise<IteratorResult<Page> | null> {
+async function transaction(
+  rt: Runtime,
+  planId: string,
+  first: Page,
+  pages: AsyncIterator<Page>,
+): Promise<IteratorResult<Page> | null> {
   return rt.database.db.transaction(async (tx) => {
     const started = performance.now();
     await renewLease(tx, planId, rt.instanceId);
@@ -112,6 +140,7 @@ async function transaction(rt: Runtime, planId: string, first: Page, pages: Asyn
       // Every statement sent is settled before the transaction ends. An error thrown above (reading
       // the backup, or a statement awaited there) goes on as it is; otherwise a failed statement's.
       const failed = (await Promise.allSettled(issued)).find((result) => result.status === 'rejected');
+      // biome-ignore lint/correctness/noUnsafeFinally: only when nothing was thrown above (sent), a failed statement's error is the one to throw
       if (failed && sent) throw failed.reason;
     }
     if (rt.background.stopping) throw new NotOurs(); // the server is stopping
@@ -127,9 +156,12 @@ async function transaction(rt: Runtime, planId: string, first: Page, pages: Asyn
 export async function fillTarget(rt: Runtime, plan: PlanRow): Promise<void> {
   // Pages are prepared READ_AHEAD ahead of the transactions taking them: while the database inserts,
   // the next pages are read, decrypted and parsed here.
-  const pages = Readable.from(pagesOf(rt, plan), { objectMode: true, highWaterMark: READ_AHEAD })[Symbol.asyncIterator]() as AsyncIterator<Page, void>;
+  const pages = Readable.from(pagesOf(rt, plan), { objectMode: true, highWaterMark: READ_AHEAD })[
+    Symbol.asyncIterator
+  ]() as AsyncIterator<Page, void>;
   try {
-    for (let next = await pages.next(); !next.done; ) next = (await transaction(rt, plan.id, next.value, pages)) ?? (await pages.next());
+    for (let next = await pages.next(); !next.done; )
+      next = (await transaction(rt, plan.id, next.value, pages)) ?? (await pages.next());
   } finally {
     await pages.return?.(); // a failure stops the reading of the backup
   }
@@ -152,24 +184,37 @@ async function* pagesOf(rt: Runtime, plan: PlanRow): AsyncGenerator<Page, void, 
     const progress = { category: current, done, total: totals.get(current) ?? done };
     // Binary rows (assemblies, certificates) go as bound values; the others as JSON text, unparsed.
     const rows = isBinary(current) ? pending.map((data) => itemData(current, data)) : `[${pending.join(',')}]`;
-    const insert = insertOf(current, rows, Object.keys(typeof rows === 'string' ? itemData(current, pending[0]!) : rows[0]!), plan);
+    const insert = insertOf(
+      current,
+      rows,
+      Object.keys(typeof rows === 'string' ? itemData(current, pending[0]!) : rows[0]!),
+      plan,
+    );
     pending = [];
     pendingBytes = 0;
-    return { category: current, progress, message: `${current}: ${progress.done} of ${progress.total}`, run: async (tx) => tx.execute(insert) };
+    return {
+      category: current,
+      progress,
+      message: `${current}: ${progress.done} of ${progress.total}`,
+      run: async (tx) => tx.execute(insert),
+    };
   };
 
   // Damaged content (a chunk that fails authentication or decompression, or a checksum mismatch):
   // the backup is CORRUPT for good, and the restore fails saying so.
   const damaged = async (error: unknown): Promise<never> => {
     await markCorrupt(rt, backup!.id);
-    throw Object.assign(new Error('damaged backup content', { cause: error }), { operatorMessage: 'the backup content does not match its checksum; the backup is now CORRUPT' });
+    throw Object.assign(new Error('damaged backup content', { cause: error }), {
+      operatorMessage: 'the backup content does not match its checksum; the backup is now CORRUPT',
+    });
   };
   const lines = readLines(rt.database, postgresBackupStore, rt.secrets, backup!.id);
   let unyielded = 0;
   try {
     for await (const line of lines) {
       // Preparing a page is CPU work: let the database's replies in now and then.
-      if ((unyielded += line.length) >= YIELD_BYTES) {
+      unyielded += line.length;
+      if (unyielded >= YIELD_BYTES) {
         unyielded = 0;
         await setImmediate();
       }
@@ -184,16 +229,30 @@ async function* pagesOf(rt: Runtime, plan: PlanRow): AsyncGenerator<Page, void, 
       if (item.category === 'SERVICE_SETTINGS') {
         const settings = itemData('SERVICE_SETTINGS', data);
         yield single(item.category, 'SERVICE_SETTINGS: settings restored (secrets still encrypted)', async (tx) => {
-          const kept = settings.secrets.filter((s) => s.kind !== 'ARCHIVING_STORAGE_CONNECTION_STRING' || editionInfo(targetEdition).archiving);
+          const kept = settings.secrets.filter(
+            (s) => s.kind !== 'ARCHIVING_STORAGE_CONNECTION_STRING' || editionInfo(targetEdition).archiving,
+          );
           const { scaleUnitCount, productVersion, acsNamespace } = settings;
-          await restoreServiceSettings(tx, plan.serviceId!, { scaleUnitCount, productVersion, acsNamespace }, kept.map((s) => ({ ...s, updatedAt: new Date(s.updatedAt) })));
+          await restoreServiceSettings(
+            tx,
+            plan.serviceId!,
+            { scaleUnitCount, productVersion, acsNamespace },
+            kept.map((s) => ({ ...s, updatedAt: new Date(s.updatedAt) })),
+          );
         });
         continue;
       }
       if (item.category === 'SSL_CERTIFICATE') {
         const ssl = itemData('SSL_CERTIFICATE', data);
         yield single(item.category, 'SSL_CERTIFICATE: restored', async (tx) =>
-          restoreServiceSettings(tx, plan.serviceId!, {}, [{ kind: 'SSL_CERTIFICATE', sealed: ssl.sealed, fingerprint: ssl.fingerprint, updatedAt: new Date(ssl.updatedAt) }]),
+          restoreServiceSettings(tx, plan.serviceId!, {}, [
+            {
+              kind: 'SSL_CERTIFICATE',
+              sealed: ssl.sealed,
+              fingerprint: ssl.fingerprint,
+              updatedAt: new Date(ssl.updatedAt),
+            },
+          ]),
         );
         continue;
       }

@@ -1,6 +1,16 @@
 import { and, eq, inArray, ne } from 'drizzle-orm';
 import { builder, connectionTypes, edgeType } from '../graphql/builder.js';
-import { editionNames, editions, nameHoldEnds, regions, secretKinds, serviceStates, type Edition, type SecretKind, type ServiceState } from './rules.js';
+import {
+  type editionNames,
+  editions,
+  nameHoldEnds,
+  regions,
+  type secretKinds,
+  type serviceStates,
+  type Edition,
+  type SecretKind,
+  type ServiceState,
+} from './rules.js';
 import * as operations from './service.js';
 import { services } from './tables.js';
 
@@ -27,15 +37,22 @@ export const ServiceStateEnum = builder.enumType('ServiceState', {
 });
 
 const EditionInfoType = builder.objectRef<(typeof editions)[number]>('EditionInfo').implement({
-  description: 'Limits and features of one edition (from the BizTalk Services editions chart); per-unit limits scale with scaleUnitCount.',
+  description:
+    'Limits and features of one edition (from the BizTalk Services editions chart); per-unit limits scale with scaleUnitCount.',
   fields: (t) => ({
     edition: t.field({ type: EditionEnum, description: 'The edition.', resolve: (e) => e.edition }),
     minScaleUnits: t.exposeInt('minScaleUnits', { description: 'Fewest scale units.' }),
     maxScaleUnits: t.exposeInt('maxScaleUnits', { description: 'Most scale units.' }),
-    bridgesPerUnit: t.exposeInt('bridgesPerUnit', { description: 'EAI bridges per scale unit (each agreement also counts two).' }),
+    bridgesPerUnit: t.exposeInt('bridgesPerUnit', {
+      description: 'EAI bridges per scale unit (each agreement also counts two).',
+    }),
     agreementsPerUnit: t.exposeInt('agreementsPerUnit', { description: 'EDI/AS2 agreements per scale unit.' }),
-    hybridConnectionsPerUnit: t.exposeInt('hybridConnectionsPerUnit', { description: 'Hybrid connections per scale unit.' }),
-    backupRestore: t.exposeBoolean('backupRestore', { description: 'Whether services of this edition can be backed up and be restore targets.' }),
+    hybridConnectionsPerUnit: t.exposeInt('hybridConnectionsPerUnit', {
+      description: 'Hybrid connections per scale unit.',
+    }),
+    backupRestore: t.exposeBoolean('backupRestore', {
+      description: 'Whether services of this edition can be backed up and be restore targets.',
+    }),
     archiving: t.exposeBoolean('archiving', { description: 'Whether an archiving storage account can be configured.' }),
   }),
 });
@@ -59,10 +76,16 @@ export const SecretInfo = builder.objectRef<{ stored: SecretRow | undefined }>('
     isSet: t.boolean({ description: 'Whether a value is stored.', resolve: (s) => s.stored !== undefined }),
     fingerprint: t.string({
       nullable: true,
-      description: 'A keyed hash of the value: equal fingerprints mean equal values (to check a rotation), and reveal nothing else.',
+      description:
+        'A keyed hash of the value: equal fingerprints mean equal values (to check a rotation), and reveal nothing else.',
       resolve: (s) => s.stored?.fingerprint ?? null,
     }),
-    updatedAt: t.field({ type: 'DateTime', nullable: true, description: 'When the value was last set.', resolve: (s) => s.stored?.updatedAt ?? null }),
+    updatedAt: t.field({
+      type: 'DateTime',
+      nullable: true,
+      description: 'When the value was last set.',
+      resolve: (s) => s.stored?.updatedAt ?? null,
+    }),
   }),
 });
 
@@ -72,21 +95,43 @@ interface Settings {
 }
 const secretField = (kind: SecretKind, description: string) => ({ kind, description });
 const secretFields = {
-  acsIssuerKey: secretField('ACS_ISSUER_KEY', 'The Access Control Service issuer key that SDK applications authenticate with.'),
-  trackingDatabaseConnectionString: secretField('TRACKING_DATABASE_CONNECTION_STRING', 'Connection string of the tracking database (its data is never backed up).'),
-  archivingStorageConnectionString: secretField('ARCHIVING_STORAGE_CONNECTION_STRING', 'Connection string of the archiving storage account (DEVELOPER and PREMIUM only).'),
-  monitoringStorageConnectionString: secretField('MONITORING_STORAGE_CONNECTION_STRING', 'Connection string of the monitoring storage account.'),
-  sslCertificate: secretField('SSL_CERTIFICATE', 'The SSL certificate (PFX data and its password) of <name>.biztalk.windows.net.'),
+  acsIssuerKey: secretField(
+    'ACS_ISSUER_KEY',
+    'The Access Control Service issuer key that SDK applications authenticate with.',
+  ),
+  trackingDatabaseConnectionString: secretField(
+    'TRACKING_DATABASE_CONNECTION_STRING',
+    'Connection string of the tracking database (its data is never backed up).',
+  ),
+  archivingStorageConnectionString: secretField(
+    'ARCHIVING_STORAGE_CONNECTION_STRING',
+    'Connection string of the archiving storage account (DEVELOPER and PREMIUM only).',
+  ),
+  monitoringStorageConnectionString: secretField(
+    'MONITORING_STORAGE_CONNECTION_STRING',
+    'Connection string of the monitoring storage account.',
+  ),
+  sslCertificate: secretField(
+    'SSL_CERTIFICATE',
+    'The SSL certificate (PFX data and its password) of <name>.biztalk.windows.net.',
+  ),
 } satisfies Record<string, { kind: (typeof secretKinds)[number]; description: string }>;
 
 const ServiceSettings = builder.objectRef<Settings>('ServiceSettings').implement({
   description: 'BizTalk Service settings; all are backed up. Secrets show as SecretInfo only.',
   fields: (t) => ({
-    acsNamespace: t.exposeString('acsNamespace', { nullable: true, description: 'The Access Control Service namespace.' }),
+    acsNamespace: t.exposeString('acsNamespace', {
+      nullable: true,
+      description: 'The Access Control Service namespace.',
+    }),
     ...Object.fromEntries(
       Object.entries(secretFields).map(([field, { kind, description }]) => [
         field,
-        t.field({ type: SecretInfo, description, resolve: (s) => ({ stored: s.secrets.find((x) => x.kind === kind) }) }),
+        t.field({
+          type: SecretInfo,
+          description,
+          resolve: (s) => ({ stored: s.secrets.find((x) => x.kind === kind) }),
+        }),
       ]),
     ),
   }),
@@ -97,16 +142,34 @@ export const Service = builder.drizzleNode('services', {
   description: 'A BizTalk Services environment: its settings, configuration, runtime state, backups and restores.',
   id: { column: (s) => s.id, description: 'Global id of the service.' },
   fields: (t) => ({
-    name: t.exposeString('name', { description: 'Unique DNS label; the environment answers at <name>.biztalk.windows.net.' }),
-    address: t.string({ description: 'Host name of the environment.', resolve: (s) => `${s.name}.biztalk.windows.net` }),
-    edition: t.field({ type: EditionEnum, description: 'The edition, which sets limits and features.', resolve: (s) => s.edition }),
-    scaleUnitCount: t.exposeInt('scaleUnitCount', { description: 'Scale units; per-unit limits are multiplied by it.' }),
+    name: t.exposeString('name', {
+      description: 'Unique DNS label; the environment answers at <name>.biztalk.windows.net.',
+    }),
+    address: t.string({
+      description: 'Host name of the environment.',
+      resolve: (s) => `${s.name}.biztalk.windows.net`,
+    }),
+    edition: t.field({
+      type: EditionEnum,
+      description: 'The edition, which sets limits and features.',
+      resolve: (s) => s.edition,
+    }),
+    scaleUnitCount: t.exposeInt('scaleUnitCount', {
+      description: 'Scale units; per-unit limits are multiplied by it.',
+    }),
     productVersion: t.exposeString('productVersion', { description: 'BizTalk Services product version.' }),
     region: t.exposeString('region', { description: 'Region (datacenter) id, one of `regions`.' }),
     state: t.field({ type: ServiceStateEnum, description: 'Current state.', resolve: (s) => s.state }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the service was created (or restored).' }),
-    updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the service or its settings last changed.' }),
-    deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true, description: 'When it was deleted; null while it exists.' }),
+    updatedAt: t.expose('updatedAt', {
+      type: 'DateTime',
+      description: 'When the service or its settings last changed.',
+    }),
+    deletedAt: t.expose('deletedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When it was deleted; null while it exists.',
+    }),
     nameAvailableAt: t.field({
       type: 'DateTime',
       nullable: true,
@@ -116,7 +179,10 @@ export const Service = builder.drizzleNode('services', {
     settings: t.field({
       type: ServiceSettings,
       description: 'Settings: ACS namespace and key, connection strings, SSL certificate.',
-      select: { columns: { acsNamespace: true }, with: { secrets: { columns: { kind: true, fingerprint: true, updatedAt: true } } } },
+      select: {
+        columns: { acsNamespace: true },
+        with: { secrets: { columns: { kind: true, fingerprint: true, updatedAt: true } } },
+      },
       resolve: (s) => ({ acsNamespace: s.acsNamespace, secrets: s.secrets }),
     }),
   }),
@@ -126,25 +192,39 @@ const NameAvailabilityType = builder.objectRef<operations.NameAvailability>('Nam
   description: 'Whether a service name can be used now.',
   fields: (t) => ({
     name: t.exposeString('name', { description: 'The name asked about.' }),
-    available: t.exposeBoolean('available', { description: 'True when a new service (or a restore) may take this name now.' }),
+    available: t.exposeBoolean('available', {
+      description: 'True when a new service (or a restore) may take this name now.',
+    }),
     reason: t.exposeString('reason', { nullable: true, description: 'Why it is not available.' }),
-    availableAt: t.expose('availableAt', { type: 'DateTime', nullable: true, description: 'When a name on hold becomes free.' }),
+    availableAt: t.expose('availableAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When a name on hold becomes free.',
+    }),
   }),
 });
 
 builder.queryFields((t) => ({
-  services: t.drizzleConnection({
-    type: 'services',
-    description: 'Services ordered by name. Deleted services are left out unless `states` asks for DELETED.',
-    authScopes: { reader: true },
-    args: {
-      states: t.arg({ type: [ServiceStateEnum], required: false, description: 'Only services in one of these states.' }),
-      edition: t.arg({ type: EditionEnum, required: false, description: 'Only services of this edition.' }),
+  services: t.drizzleConnection(
+    {
+      type: 'services',
+      description: 'Services ordered by name. Deleted services are left out unless `states` asks for DELETED.',
+      authScopes: { reader: true },
+      args: {
+        states: t.arg({
+          type: [ServiceStateEnum],
+          required: false,
+          description: 'Only services in one of these states.',
+        }),
+        edition: t.arg({ type: EditionEnum, required: false, description: 'Only services of this edition.' }),
+      },
+      totalCount: (_parent, args, ctx) => ctx.db.$count(services, serviceCondition(args)),
+      resolve: (query, _parent, args, ctx) =>
+        ctx.db.query.services.findMany(query({ where: serviceFilter(args), orderBy: { name: 'asc', id: 'asc' } })),
     },
-    totalCount: (_parent, args, ctx) => ctx.db.$count(services, serviceCondition(args)),
-    resolve: (query, _parent, args, ctx) =>
-      ctx.db.query.services.findMany(query({ where: serviceFilter(args), orderBy: { name: 'asc', id: 'asc' } })),
-  }, connectionTypes('Service'), edgeType('Service')),
+    connectionTypes('Service'),
+    edgeType('Service'),
+  ),
   service: t.drizzleField({
     type: 'services',
     nullable: true,

@@ -14,7 +14,11 @@ defineMutation('createService', {
   scope: 'operator',
   errors: [NameUnavailableError, LimitExceededError],
   input: (t) => ({
-    name: t.string({ required: true, description: 'DNS label: 4–50 lowercase letters, digits and hyphens; starts with a letter, does not end with a hyphen.' }),
+    name: t.string({
+      required: true,
+      description:
+        'DNS label: 4–50 lowercase letters, digits and hyphens; starts with a letter, does not end with a hyphen.',
+    }),
     edition: t.field({ type: EditionEnum, required: true, description: 'Edition of the new service.' }),
     region: t.string({ required: true, description: 'Region id, one of `regions`.' }),
     scaleUnitCount: t.int({ description: "Scale units; defaults to the edition's minimum (1)." }),
@@ -33,7 +37,8 @@ const sslInput = builder.inputType('SslCertificateInput', {
 });
 
 defineMutation('updateServiceSettings', {
-  description: 'Changes settings of an ACTIVE service (ADMIN only: they hold secrets). Left-out fields keep their value; a secret set to null is cleared.',
+  description:
+    'Changes settings of an ACTIVE service (ADMIN only: they hold secrets). Left-out fields keep their value; a secret set to null is cleared.',
   scope: 'admin',
   errors: [NotFoundError, InvalidStateError],
   input: (t) => ({
@@ -41,8 +46,12 @@ defineMutation('updateServiceSettings', {
     acsNamespace: t.string({ description: 'Access Control Service namespace.' }),
     acsIssuerKey: t.string({ description: 'ACS issuer key (secret).' }),
     trackingDatabaseConnectionString: t.string({ description: 'Tracking database connection string (secret).' }),
-    archivingStorageConnectionString: t.string({ description: 'Archiving storage account connection string (secret; DEVELOPER and PREMIUM only).' }),
-    monitoringStorageConnectionString: t.string({ description: 'Monitoring storage account connection string (secret).' }),
+    archivingStorageConnectionString: t.string({
+      description: 'Archiving storage account connection string (secret; DEVELOPER and PREMIUM only).',
+    }),
+    monitoringStorageConnectionString: t.string({
+      description: 'Monitoring storage account connection string (secret).',
+    }),
     sslCertificate: t.field({ type: sslInput, description: 'SSL certificate (secret).' }),
   }),
   resolve: async (input, ctx) => {
@@ -58,7 +67,9 @@ defineMutation('updateServiceSettings', {
     const change = { acsNamespace: input.acsNamespace, secrets };
     return { service: await operations.updateServiceSettings(ctx.runtime, input.serviceId.id, change) };
   },
-  success: (t) => ({ service: t.field({ type: Service, description: 'The service with its new settings.', resolve: (r) => r.service }) }),
+  success: (t) => ({
+    service: t.field({ type: Service, description: 'The service with its new settings.', resolve: (r) => r.service }),
+  }),
 });
 
 defineMutation('scaleService', {
@@ -72,7 +83,9 @@ defineMutation('scaleService', {
   resolve: async (input, ctx) => ({
     service: await operations.scaleService(ctx.runtime, input.serviceId.id, input.scaleUnitCount),
   }),
-  success: (t) => ({ service: t.field({ type: Service, description: 'The scaled service.', resolve: (r) => r.service }) }),
+  success: (t) => ({
+    service: t.field({ type: Service, description: 'The scaled service.', resolve: (r) => r.service }),
+  }),
 });
 
 /** start/stop/restart/suspend/resume/delete share one shape: a service id in, the service out. */
@@ -85,7 +98,9 @@ function lifecycleMutation(name: string, operation: LifecycleOperation, descript
     resolve: async (input, ctx) => ({
       service: await operations.transitionService(ctx.runtime, input.serviceId.id, operation),
     }),
-    success: (t) => ({ service: t.field({ type: Service, description: 'The service in its new state.', resolve: (r) => r.service }) }),
+    success: (t) => ({
+      service: t.field({ type: Service, description: 'The service in its new state.', resolve: (r) => r.service }),
+    }),
   });
 }
 
@@ -105,11 +120,21 @@ const ServiceStateChangedEvent = builder.objectRef<ServiceStateChange>('ServiceS
     service: t.drizzleField({
       type: 'services',
       nullable: true,
-      description: 'The service, as it is now; null once it is gone (the target of a restore that failed or was cancelled is removed).',
-      resolve: async (query, event, _args, ctx) => (await ctx.db.query.services.findFirst(query({ where: { id: event.serviceId } }))) ?? null,
+      description:
+        'The service, as it is now; null once it is gone (the target of a restore that failed or was cancelled is removed).',
+      resolve: async (query, event, _args, ctx) =>
+        (await ctx.db.query.services.findFirst(query({ where: { id: event.serviceId } }))) ?? null,
     }),
-    serviceId: t.id({ description: 'Global id of the service.', resolve: (e) => encodeGlobalID('Service', e.serviceId) }),
-    previousState: t.field({ type: ServiceStateEnum, nullable: true, description: 'The state before; null when the service was just created.', resolve: (e) => e.previousState }),
+    serviceId: t.id({
+      description: 'Global id of the service.',
+      resolve: (e) => encodeGlobalID('Service', e.serviceId),
+    }),
+    previousState: t.field({
+      type: ServiceStateEnum,
+      nullable: true,
+      description: 'The state before; null when the service was just created.',
+      resolve: (e) => e.previousState,
+    }),
     state: t.field({ type: ServiceStateEnum, description: 'The state now.', resolve: (e) => e.state }),
     at: t.field({ type: 'DateTime', description: 'When it changed.', resolve: (e) => e.at }),
   }),

@@ -30,11 +30,56 @@ export interface EditionInfo {
 }
 
 export const editions: EditionInfo[] = [
-  { edition: 'FREE', minScaleUnits: 1, maxScaleUnits: 1, bridgesPerUnit: 0, agreementsPerUnit: 0, hybridConnectionsPerUnit: 5, backupRestore: false, archiving: false },
-  { edition: 'DEVELOPER', minScaleUnits: 1, maxScaleUnits: 1, bridgesPerUnit: 25, agreementsPerUnit: 10, hybridConnectionsPerUnit: 5, backupRestore: true, archiving: true },
-  { edition: 'BASIC', minScaleUnits: 1, maxScaleUnits: 8, bridgesPerUnit: 25, agreementsPerUnit: 50, hybridConnectionsPerUnit: 10, backupRestore: true, archiving: false },
-  { edition: 'STANDARD', minScaleUnits: 1, maxScaleUnits: 8, bridgesPerUnit: 125, agreementsPerUnit: 250, hybridConnectionsPerUnit: 50, backupRestore: true, archiving: false },
-  { edition: 'PREMIUM', minScaleUnits: 1, maxScaleUnits: 8, bridgesPerUnit: 500, agreementsPerUnit: 1000, hybridConnectionsPerUnit: 100, backupRestore: true, archiving: true },
+  {
+    edition: 'FREE',
+    minScaleUnits: 1,
+    maxScaleUnits: 1,
+    bridgesPerUnit: 0,
+    agreementsPerUnit: 0,
+    hybridConnectionsPerUnit: 5,
+    backupRestore: false,
+    archiving: false,
+  },
+  {
+    edition: 'DEVELOPER',
+    minScaleUnits: 1,
+    maxScaleUnits: 1,
+    bridgesPerUnit: 25,
+    agreementsPerUnit: 10,
+    hybridConnectionsPerUnit: 5,
+    backupRestore: true,
+    archiving: true,
+  },
+  {
+    edition: 'BASIC',
+    minScaleUnits: 1,
+    maxScaleUnits: 8,
+    bridgesPerUnit: 25,
+    agreementsPerUnit: 50,
+    hybridConnectionsPerUnit: 10,
+    backupRestore: true,
+    archiving: false,
+  },
+  {
+    edition: 'STANDARD',
+    minScaleUnits: 1,
+    maxScaleUnits: 8,
+    bridgesPerUnit: 125,
+    agreementsPerUnit: 250,
+    hybridConnectionsPerUnit: 50,
+    backupRestore: true,
+    archiving: false,
+  },
+  {
+    edition: 'PREMIUM',
+    minScaleUnits: 1,
+    maxScaleUnits: 8,
+    bridgesPerUnit: 500,
+    agreementsPerUnit: 1000,
+    hybridConnectionsPerUnit: 100,
+    backupRestore: true,
+    archiving: true,
+  },
 ];
 
 export function editionInfo(edition: Edition): EditionInfo {

@@ -3,7 +3,13 @@ import { assertWithinLimits } from '../artifact/rules.js';
 import { countUsage } from '../artifact/usage.js';
 import type { Database } from '../db/client.js';
 import type { Tx } from '../db/query.js';
-import { InvalidStateError, NameUnavailableError, NotFoundError, ValidationError, isUniqueViolation } from '../errors.js';
+import {
+  InvalidStateError,
+  NameUnavailableError,
+  NotFoundError,
+  ValidationError,
+  isUniqueViolation,
+} from '../errors.js';
 import { publishOnCommit } from '../events/bus.js';
 import type { Runtime } from '../runtime.js';
 import {
@@ -37,7 +43,14 @@ export interface NameAvailability {
 /** Whether `name` can be given to a new service now, and if not why and until when. */
 export async function nameAvailability(rt: Runtime, db: Database | Tx, name: string): Promise<NameAvailability> {
   const problem = nameProblem(name);
-  if (problem) return { name, available: false, reason: `Not a valid service name: it ${problem}`, availableAt: null, holderState: null };
+  if (problem)
+    return {
+      name,
+      available: false,
+      reason: `Not a valid service name: it ${problem}`,
+      availableAt: null,
+      holderState: null,
+    };
   const [holder] = await db
     .select({ state: services.state, deletedAt: services.deletedAt })
     .from(services)
@@ -46,11 +59,23 @@ export async function nameAvailability(rt: Runtime, db: Database | Tx, name: str
     .limit(1);
   if (!holder) return { name, available: true, reason: null, availableAt: null, holderState: null };
   if (holder.state !== 'DELETED') {
-    return { name, available: false, reason: `A ${holder.state} service has this name; delete it first or pick another name`, availableAt: null, holderState: holder.state };
+    return {
+      name,
+      available: false,
+      reason: `A ${holder.state} service has this name; delete it first or pick another name`,
+      availableAt: null,
+      holderState: holder.state,
+    };
   }
   const availableAt = nameHoldEnds(holder.deletedAt!, rt.config.nameHoldSeconds);
   if (availableAt > new Date()) {
-    return { name, available: false, reason: `The name is on hold after its service was deleted; it becomes free at ${availableAt.toISOString()}`, availableAt, holderState: null };
+    return {
+      name,
+      available: false,
+      reason: `The name is on hold after its service was deleted; it becomes free at ${availableAt.toISOString()}`,
+      availableAt,
+      holderState: null,
+    };
   }
   return { name, available: true, reason: null, availableAt: null, holderState: null };
 }
@@ -74,17 +99,31 @@ export async function createService(rt: Runtime, input: CreateServiceInput): Pro
   }
   const row = await rt.database.db.transaction(async (tx) => {
     const availability = await nameAvailability(rt, tx, input.name);
-    if (!availability.available) throw new NameUnavailableError(availability.reason!, input.name, availability.availableAt);
+    if (!availability.available)
+      throw new NameUnavailableError(availability.reason!, input.name, availability.availableAt);
     try {
       const [created] = await tx
         .insert(services)
-        .values({ name: input.name, edition: input.edition, region: input.region, scaleUnitCount, productVersion, state: 'ACTIVE' })
+        .values({
+          name: input.name,
+          edition: input.edition,
+          region: input.region,
+          scaleUnitCount,
+          productVersion,
+          state: 'ACTIVE',
+        })
         .returning();
-      await publishOnCommit(tx, 'serviceStateChanged', { serviceId: created!.id, previousState: null, state: created!.state, at: created!.createdAt.toISOString() });
+      await publishOnCommit(tx, 'serviceStateChanged', {
+        serviceId: created!.id,
+        previousState: null,
+        state: created!.state,
+        at: created!.createdAt.toISOString(),
+      });
       return created!;
     } catch (error) {
       // Two creates racing for one name: the partial unique index lets exactly one win.
-      if (isUniqueViolation(error)) throw new NameUnavailableError(`Another service took the name "${input.name}" just now`, input.name, null);
+      if (isUniqueViolation(error))
+        throw new NameUnavailableError(`Another service took the name "${input.name}" just now`, input.name, null);
       throw error;
     }
   });
@@ -117,26 +156,47 @@ export async function transitionService(
 }
 
 /** A transition inside the caller's transaction (a restore ending moves its target), published on commit. */
-export async function applyTransition(tx: Tx, id: string, operation: LifecycleOperation): Promise<{ before: ServiceRow; after: ServiceRow }> {
+export async function applyTransition(
+  tx: Tx,
+  id: string,
+  operation: LifecycleOperation,
+): Promise<{ before: ServiceRow; after: ServiceRow }> {
   const before = await lockService(tx, id);
   assertAllowed(operation, before.state, before.name);
   const now = new Date();
   const [after] = await tx
     .update(services)
-    .set({ state: nextState(operation, before.state), updatedAt: now, ...(operation === 'delete' ? { deletedAt: now } : {}) })
+    .set({
+      state: nextState(operation, before.state),
+      updatedAt: now,
+      ...(operation === 'delete' ? { deletedAt: now } : {}),
+    })
     .where(eq(services.id, id))
     .returning();
-  await publishOnCommit(tx, 'serviceStateChanged', { serviceId: id, previousState: before.state, state: after!.state, at: after!.updatedAt.toISOString() });
+  await publishOnCommit(tx, 'serviceStateChanged', {
+    serviceId: id,
+    previousState: before.state,
+    state: after!.state,
+    at: after!.updatedAt.toISOString(),
+  });
   return { before, after: after! };
 }
 
 /** What a restore creates: its target service, RESTORING, in the transaction that starts the restore. */
-export async function createRestoreTarget(tx: Tx, target: { name: string; edition: Edition; region: string }): Promise<ServiceRow> {
+export async function createRestoreTarget(
+  tx: Tx,
+  target: { name: string; edition: Edition; region: string },
+): Promise<ServiceRow> {
   const [created] = await tx
     .insert(services)
     .values({ ...target, scaleUnitCount: 1, productVersion: DEFAULT_PRODUCT_VERSION, state: 'RESTORING' })
     .returning();
-  await publishOnCommit(tx, 'serviceStateChanged', { serviceId: created!.id, previousState: null, state: 'RESTORING', at: created!.createdAt.toISOString() });
+  await publishOnCommit(tx, 'serviceStateChanged', {
+    serviceId: created!.id,
+    previousState: null,
+    state: 'RESTORING',
+    at: created!.createdAt.toISOString(),
+  });
   return created!;
 }
 
@@ -150,13 +210,19 @@ export async function removeRestoreTarget(tx: Tx, id: string): Promise<void> {
     .where(and(eq(services.id, id), eq(services.state, 'RESTORING')))
     .returning({ id: services.id });
   if (!removed) return;
-  await publishOnCommit(tx, 'serviceStateChanged', { serviceId: id, previousState: 'RESTORING', state: 'DELETED', at: new Date().toISOString() });
+  await publishOnCommit(tx, 'serviceStateChanged', {
+    serviceId: id,
+    previousState: 'RESTORING',
+    state: 'DELETED',
+    at: new Date().toISOString(),
+  });
 }
 
 /** Empties a restore's target for another attempt: the row is made again (same id), its restored rows go by cascade. */
 export async function emptyRestoreTarget(tx: Tx, id: string): Promise<void> {
   const old = await lockService(tx, id);
-  if (old.state !== 'RESTORING') throw new InvalidStateError(`Service "${old.name}" is ${old.state}, not RESTORING`, old.state);
+  if (old.state !== 'RESTORING')
+    throw new InvalidStateError(`Service "${old.name}" is ${old.state}, not RESTORING`, old.state);
   await tx.delete(services).where(eq(services.id, id));
   await tx.insert(services).values({ ...old, scaleUnitCount: 1, acsNamespace: null, updatedAt: new Date() });
 }
@@ -176,7 +242,11 @@ export async function restoreServiceSettings(
   settings: { scaleUnitCount?: number; productVersion?: string; acsNamespace?: string | null },
   secrets: SealedSecret[],
 ): Promise<void> {
-  if (Object.keys(settings).length) await tx.update(services).set(settings).where(and(eq(services.id, id), eq(services.state, 'RESTORING')));
+  if (Object.keys(settings).length)
+    await tx
+      .update(services)
+      .set(settings)
+      .where(and(eq(services.id, id), eq(services.state, 'RESTORING')));
   if (secrets.length) await tx.insert(serviceSecrets).values(secrets.map((s) => ({ serviceId: id, ...s })));
 }
 
@@ -187,7 +257,11 @@ export async function scaleService(rt: Runtime, id: string, scaleUnitCount: numb
     validateScaleUnits(row.edition, scaleUnitCount);
     // Scaling down must leave room for what the service already has.
     assertWithinLimits(row.edition, scaleUnitCount, await countUsage(tx, id));
-    const [updated] = await tx.update(services).set({ scaleUnitCount, updatedAt: new Date() }).where(eq(services.id, id)).returning();
+    const [updated] = await tx
+      .update(services)
+      .set({ scaleUnitCount, updatedAt: new Date() })
+      .where(eq(services.id, id))
+      .returning();
     return updated!;
   });
 }
@@ -200,13 +274,19 @@ export interface SettingsChange {
 
 export async function updateServiceSettings(rt: Runtime, id: string, change: SettingsChange): Promise<ServiceRow> {
   if (change.acsNamespace != null && !/^[a-z][a-z0-9-]{2,48}[a-z0-9]$/i.test(change.acsNamespace)) {
-    throw ValidationError.field(['input', 'acsNamespace'], 'must be 4 to 50 letters, digits or hyphens, starting with a letter');
+    throw ValidationError.field(
+      ['input', 'acsNamespace'],
+      'must be 4 to 50 letters, digits or hyphens, starting with a letter',
+    );
   }
   return rt.database.db.transaction(async (tx) => {
     const row = await lockService(tx, id);
     assertAllowed('updateSettings', row.state, row.name);
     if (change.secrets.ARCHIVING_STORAGE_CONNECTION_STRING && !editionInfo(row.edition).archiving) {
-      throw ValidationError.field(['input', 'archivingStorageConnectionString'], `the ${row.edition} edition has no archiving; only DEVELOPER and PREMIUM do`);
+      throw ValidationError.field(
+        ['input', 'archivingStorageConnectionString'],
+        `the ${row.edition} edition has no archiving; only DEVELOPER and PREMIUM do`,
+      );
     }
     const now = new Date();
     for (const [kind, value] of Object.entries(change.secrets) as [SecretKind, string | null | undefined][]) {

@@ -29,7 +29,9 @@ export const services = pgTable(
 export const serviceSecrets = pgTable(
   'service_secrets',
   {
-    serviceId: uuid('service_id').notNull().references(() => services.id, { onDelete: 'cascade' }),
+    serviceId: uuid('service_id')
+      .notNull()
+      .references(() => services.id, { onDelete: 'cascade' }),
     kind: text('kind', { enum: secretKinds }).notNull(),
     sealed: text('sealed').notNull(),
     fingerprint: text('fingerprint').notNull(),

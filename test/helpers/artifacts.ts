@@ -6,7 +6,9 @@ type Gql = TestServer['gql'];
 /** Runs a create<Kind>/update<Kind>/delete<Kind> mutation and returns its result (success or error). */
 export async function mutate(gql: Gql, name: string, input: Record<string, unknown>, selection = 'id'): Promise<any> {
   const Type = name.charAt(0).toUpperCase() + name.slice(1);
-  const field = name.startsWith('delete') ? 'deletedId' : name.replace(/^(create|update)/, '').replace(/^./, (c) => c.toLowerCase());
+  const field = name.startsWith('delete')
+    ? 'deletedId'
+    : name.replace(/^(create|update)/, '').replace(/^./, (c) => c.toLowerCase());
   const result = await gql(
     `mutation ($input: ${Type}Input!) { ${name}(input: $input) {
       __typename
@@ -40,20 +42,70 @@ export async function buildService(gql: Gql, name: string, edition = 'STANDARD')
   const serviceId = await createService(gql, name, edition);
   const contoso = (await mutate(gql, 'createPartner', { serviceId, name: 'Contoso' })).id;
   const fabrikam = (await mutate(gql, 'createPartner', { serviceId, name: 'Fabrikam' })).id;
-  const host = (await mutate(gql, 'createProfile', { partnerId: contoso, name: 'Contoso EDI', qualifier: 'ZZ', identifier: 'CONTOSO' })).id;
-  const guest = (await mutate(gql, 'createProfile', { partnerId: fabrikam, name: 'Fabrikam EDI', qualifier: 'ZZ', identifier: 'FABRIKAM' })).id;
+  const host = (
+    await mutate(gql, 'createProfile', {
+      partnerId: contoso,
+      name: 'Contoso EDI',
+      qualifier: 'ZZ',
+      identifier: 'CONTOSO',
+    })
+  ).id;
+  const guest = (
+    await mutate(gql, 'createProfile', {
+      partnerId: fabrikam,
+      name: 'Fabrikam EDI',
+      qualifier: 'ZZ',
+      identifier: 'FABRIKAM',
+    })
+  ).id;
   const agreement = async (agreementName: string, protocol: string, extra: Record<string, unknown> = {}) =>
-    (await mutate(gql, 'createAgreement', { serviceId, name: agreementName, hostProfileId: host, guestProfileId: guest, protocol, ...extra })).id;
-  const x12 = await agreement('Contoso-Fabrikam X12', 'X12', { sourceFtpFolder: `ftp://ftp.fabrikam.com/${name}/x12`, batching: true });
+    (
+      await mutate(gql, 'createAgreement', {
+        serviceId,
+        name: agreementName,
+        hostProfileId: host,
+        guestProfileId: guest,
+        protocol,
+        ...extra,
+      })
+    ).id;
+  const x12 = await agreement('Contoso-Fabrikam X12', 'X12', {
+    sourceFtpFolder: `ftp://ftp.fabrikam.com/${name}/x12`,
+    batching: true,
+  });
   const edifact = await agreement('Contoso-Fabrikam EDIFACT', 'EDIFACT');
   const as2 = await agreement('Contoso-Fabrikam AS2', 'AS2');
-  await mutate(gql, 'createCustomAssembly', { serviceId, name: 'Contoso.Maps', version: '1.0.0.0', contentBase64: Buffer.from('MZ assembly').toString('base64') });
-  await mutate(gql, 'createBridge', { serviceId, name: 'OrdersBridge', kind: 'XML_ONE_WAY', relativeAddress: 'orders/inbound', config: { validate: true } });
-  await mutate(gql, 'createCertificate', { serviceId, name: 'Fabrikam signing', contentBase64: Buffer.from('certificate bytes').toString('base64') });
+  await mutate(gql, 'createCustomAssembly', {
+    serviceId,
+    name: 'Contoso.Maps',
+    version: '1.0.0.0',
+    contentBase64: Buffer.from('MZ assembly').toString('base64'),
+  });
+  await mutate(gql, 'createBridge', {
+    serviceId,
+    name: 'OrdersBridge',
+    kind: 'XML_ONE_WAY',
+    relativeAddress: 'orders/inbound',
+    config: { validate: true },
+  });
+  await mutate(gql, 'createCertificate', {
+    serviceId,
+    name: 'Fabrikam signing',
+    contentBase64: Buffer.from('certificate bytes').toString('base64'),
+  });
   await mutate(gql, 'createTransform', { serviceId, name: 'PO to Order', mapContent: '<xsl:stylesheet/>' });
-  await mutate(gql, 'createPipeline', { serviceId, name: 'Validate and route', definition: '{"stages":["validate","route"]}' });
+  await mutate(gql, 'createPipeline', {
+    serviceId,
+    name: 'Validate and route',
+    definition: '{"stages":["validate","route"]}',
+  });
   await mutate(gql, 'createTemplate', { serviceId, name: 'X12 partner', content: '{"protocol":"X12"}' });
   await mutate(gql, 'createX12Mapping', { serviceId, st01: '850', gs01: 'PO' });
-  await mutate(gql, 'createHybridConnection', { serviceId, name: 'onprem-sql', host: 'sql01.contoso.local', port: 1433 });
+  await mutate(gql, 'createHybridConnection', {
+    serviceId,
+    name: 'onprem-sql',
+    host: 'sql01.contoso.local',
+    port: 1433,
+  });
   return { serviceId, agreements: { x12, edifact, as2 }, profiles: { host, guest } };
 }

@@ -92,7 +92,12 @@ async function openedSubscriptions(url: string): Promise<number> {
  * process), so events published after it are not missed. (Of subscriptions started together, each
  * is ready when the first opens: await them one by one.)
  */
-export function collect<T = any>(client: Client, query: string, variables: Record<string, unknown>, count: number): { events: T[]; done: Promise<T[]>; ready: Promise<void> } {
+export function collect<T = any>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown>,
+  count: number,
+): { events: T[]; done: Promise<T[]>; ready: Promise<void> } {
   const events: T[] = [];
   const url = serverOf.get(client);
   const before = url ? openedSubscriptions(url) : Promise.resolve(0);
@@ -122,8 +127,15 @@ export function collect<T = any>(client: Client, query: string, variables: Recor
           },
         );
         if (!url) return void client.on('connected', () => setTimeout(markReady, 50));
-        until(() => openedSubscriptions(url), (n) => n > opened || settled, 10_000).then(
-          (n) => (n > opened || settled ? markReady() : failReady(new Error('the server did not open the subscription within 10 s'))),
+        until(
+          () => openedSubscriptions(url),
+          (n) => n > opened || settled,
+          10_000,
+        ).then(
+          (n) =>
+            n > opened || settled
+              ? markReady()
+              : failReady(new Error('the server did not open the subscription within 10 s')),
           failReady,
         );
       }),

@@ -1,5 +1,10 @@
 /** Reads until `done` holds (or the time is up) and returns the last value read. */
-export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, ms = 30_000, every = 50): Promise<T> {
+export async function until<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  ms = 30_000,
+  every = 50,
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await read();
