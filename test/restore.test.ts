@@ -59,6 +59,25 @@ async function contents(serviceId: string) {
   return data.node;
 }
 
+/** Changes one byte of a backup's stored chunks, as a fault of the storage would. */
+async function damage(backupId: string) {
+  const { sql } = await import('drizzle-orm');
+  await file.server.app.runtime.database.db.execute(
+    sql`update backup_chunks set data = set_byte(data, 30, (get_byte(data, 30) + 1) % 256) where backup_id = ${rawId(backupId)}`,
+  );
+}
+
+/** The next `count` state changes of any service, watched once no other restore is still running. */
+async function watchServiceStates(count: number) {
+  await until(
+    async () => file.server.app.runtime.background.size,
+    (n) => n === 0,
+  );
+  const sub = collect(file.server.ws(), STATE_CHANGED, {}, count);
+  await sub.ready;
+  return sub;
+}
+
 describe('the operator journey', () => {
   it('plans, executes and watches a restore from Suspended to Active, with every check and the checklist', async () => {
     // Configure, traffic, batch guard, backup, more traffic.
@@ -392,12 +411,7 @@ describe('plans and their checks', () => {
   it("shows serviceStateChanged subscribers a cancelled restore's target going from RESTORING to DELETED", async () => {
     const serviceId = await createService(gql, 'cancel-live-src');
     const p = (await plan({ backupId: await backupOf(serviceId), targetName: 'cancel-live-copy' })).plan;
-    await until(
-      async () => file.server.app.runtime.background.size,
-      (n) => n === 0,
-    ); // no other restore still running
-    const sub = collect(file.server.ws(), STATE_CHANGED, {}, 2);
-    await sub.ready;
+    const sub = await watchServiceStates(2);
     // The restore stops at its first step, as at a shutdown, so that it is still RESTORING when cancelled.
     const { background } = file.server.app.runtime;
     background.stopping = true;
@@ -422,16 +436,8 @@ describe('plans and their checks', () => {
     const serviceId = await createService(gql, 'fail-live-src');
     const backupId = await backupOf(serviceId);
     const p = (await plan({ backupId, targetName: 'fail-live-copy' })).plan;
-    const { sql } = await import('drizzle-orm');
-    await file.server.app.runtime.database.db.execute(
-      sql`update backup_chunks set data = set_byte(data, 30, (get_byte(data, 30) + 1) % 256) where backup_id = ${rawId(backupId)}`,
-    );
-    await until(
-      async () => file.server.app.runtime.background.size,
-      (n) => n === 0,
-    ); // no other restore still running
-    const sub = collect(file.server.ws(), STATE_CHANGED, {}, 2);
-    await sub.ready;
+    await damage(backupId);
+    const sub = await watchServiceStates(2);
     expect((await gql(EXECUTE, { id: p.id })).data.executeRestorePlan.plan.state).toBe('RESTORING');
     expect((await sub.done).map((e: any) => e.serviceStateChanged)).toMatchObject([
       { previousState: null, state: 'RESTORING' },
@@ -529,11 +535,7 @@ describe('plans and their checks', () => {
   it('refuses to restore a CORRUPT backup', async () => {
     const serviceId = await createService(gql, 'corrupt-src');
     const backupId = await backupOf(serviceId);
-    const { sql } = await import('drizzle-orm');
-    const id = rawId(backupId);
-    await file.server.app.runtime.database.db.execute(
-      sql`update backup_chunks set data = set_byte(data, 30, (get_byte(data, 30) + 1) % 256) where backup_id = ${id}`,
-    );
+    await damage(backupId);
     const p = (await plan({ backupId, targetName: 'corrupt-copy' })).plan;
     expect(p.checks.find((c: any) => c.severity === 'BLOCKER')).toEqual({
       code: 'BACKUP_NOT_RESTORABLE',
@@ -551,11 +553,7 @@ describe('plans and their checks', () => {
     const backupId = await backupOf(serviceId);
     const p = (await plan({ backupId, targetName: 'damaged-later-copy' })).plan;
     expect(p.checks.filter((c: any) => c.severity === 'BLOCKER')).toEqual([]);
-    const { sql } = await import('drizzle-orm');
-    const id = rawId(backupId);
-    await file.server.app.runtime.database.db.execute(
-      sql`update backup_chunks set data = set_byte(data, 30, (get_byte(data, 30) + 1) % 256) where backup_id = ${id}`,
-    );
+    await damage(backupId);
     // Executing re-validates without reading the content again: the restore itself finds the damage.
     expect((await gql(EXECUTE, { id: p.id })).data.executeRestorePlan.plan.state).toBe('RESTORING');
     const ended = (
