@@ -140,8 +140,8 @@ async function transaction(
       // Every statement sent is settled before the transaction ends. An error thrown above (reading
       // the backup, or a statement awaited there) goes on as it is; otherwise a failed statement's.
       const failed = (await Promise.allSettled(issued)).find((result) => result.status === 'rejected');
-      // biome-ignore lint/correctness/noUnsafeFinally: only when nothing was thrown above (sent), a failed statement's
-      // error is the one to throw
+      // Only when nothing was thrown above (sent) is a failed statement's error the one to throw.
+      // biome-ignore lint/correctness/noUnsafeFinally: see the line above
       if (failed && sent) throw failed.reason;
     }
     if (rt.background.stopping) throw new NotOurs(); // the server is stopping
