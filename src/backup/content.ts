@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
-import type { Database, DatabaseHandle } from '../db/client.js';
+import type { DatabaseHandle } from '../db/client.js';
+import type { Queryable } from '../db/query.js';
 import type { SecretBox } from '../crypto.js';
 import type { BackupStore } from './store.js';
 
-type Queryable = Pick<Database, 'select' | 'insert' | 'delete'>;
+type Writes = Queryable<'select' | 'insert' | 'delete'>;
 
 /** Compressed bytes per stored chunk, before encryption. */
 export const CHUNK_BYTES = 1024 * 1024;
@@ -24,7 +25,7 @@ export interface WrittenContent {
  * checksum is the SHA-256 of the uncompressed content.
  */
 export async function writeContent(
-  db: Queryable,
+  db: Writes,
   store: BackupStore,
   box: SecretBox,
   backupId: string,

@@ -1,12 +1,10 @@
 import { and, asc, eq, gt, inArray, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import { agreements } from '../artifact/tables.js';
-import type { Database } from '../db/client.js';
+import type { Queryable } from '../db/query.js';
 import { serviceSecrets, services } from '../service/tables.js';
 import { categories, encodeHeader, encodeItem, encodeRow, rowCategories, written, type Category } from './format.js';
 import type { ItemCount } from './rules.js';
-
-type Queryable = Pick<Database, 'select'>;
 
 /** Rows of a table in pages ordered by `key`, so memory stays bounded however large the service. */
 async function* pages(

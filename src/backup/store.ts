@@ -1,18 +1,19 @@
 import { and, asc, eq, gte } from 'drizzle-orm';
-import type { Database, DatabaseHandle } from '../db/client.js';
+import type { DatabaseHandle } from '../db/client.js';
+import type { Queryable } from '../db/query.js';
 import { backupChunks } from './tables.js';
 
-type Queryable = Pick<Database, 'select' | 'insert' | 'delete'>;
+type Writes = Queryable<'select' | 'insert' | 'delete'>;
 
 /**
  * Where backup content is kept: numbered chunks of already compressed and encrypted bytes. This one
  * keeps them in PostgreSQL; an object store can implement the same three operations.
  */
 export interface BackupStore {
-  writeChunk(db: Queryable, backupId: string, seq: number, data: Buffer): Promise<void>;
+  writeChunk(db: Writes, backupId: string, seq: number, data: Buffer): Promise<void>;
   /** The chunks in order, a few at a time (memory stays bounded). Reads committed chunks only, outside any transaction. */
   readChunks(database: DatabaseHandle, backupId: string): AsyncIterable<Buffer>;
-  deleteChunks(db: Queryable, backupId: string): Promise<void>;
+  deleteChunks(db: Writes, backupId: string): Promise<void>;
 }
 
 const READ_BATCH = 4;
