@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { useDisableIntrospection } from '@graphql-yoga/plugin-disable-introspection';
-import { createLRUCache, createYoga, type Plugin } from 'graphql-yoga';
+import { createYoga, type Plugin } from 'graphql-yoga';
 import { bearerToken, type Viewer } from '../auth/rules.js';
 import { authenticate } from '../auth/service.js';
 import { DomainError } from '../errors.js';
@@ -13,7 +13,8 @@ import { schema } from '../graphql/schema.js';
 import { shareEventResults } from '../graphql/subscription.js';
 import { describeError } from '../log.js';
 import type { Runtime } from '../runtime.js';
-import { awaitRefusalAudits, operationLog, requireViewer } from './plugins.js';
+import { documentCaches } from './document-cache.js';
+import { awaitRefusalAudits, limitQueryText, operationLog, requireViewer } from './plugins.js';
 import { auditUnauthenticatedMutations } from '../audit/unauthenticated.js';
 import { endOnRevocation } from './revocation.js';
 
@@ -58,13 +59,15 @@ export function createGraphQLEndpoint(rt: Runtime, metricsPlugin: Plugin) {
     // GraphiQL served from this server (no CDN): it works offline and behind firewalls. Loaded on first use.
     renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
     maskedErrors: { maskError: maskError(rt), errorMessage: 'Internal error.' },
-    // A cached document holds its AST, validation result and plans (tens of KB): clients send a few
-    // hundred distinct operations at most, and a bounded cache keeps random documents from costing memory.
-    parserAndValidationCache: { documentCache: createLRUCache({ max: 256 }), errorCache: createLRUCache({ max: 64 }) },
+    // A cached document holds its text, AST, validation result and plans: clients send a few hundred
+    // distinct short operations at most; a cache bounded in bytes, keeping no long text, keeps random
+    // documents from costing memory (issue 16).
+    parserAndValidationCache: documentCaches(),
     // Off: yoga's own error lines quote the operation text, which may hold secrets; maskError logs instead.
     logging: false,
     plugins: [
       useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf', 'authorization'] }),
+      limitQueryText(config.limits.maxQueryBytes),
       ...(config.graphiql ? [] : [useDisableIntrospection()]),
       ...abuseLimitPlugins(config.limits),
       auditUnauthenticatedMutations(),

@@ -1,6 +1,7 @@
 import { GraphQLError, Kind, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../graphql/context.js';
+import { tooComplex } from '../graphql/limits.js';
 import type { Runtime } from '../runtime.js';
 
 /** Operations made only of introspection fields may run without a token: the schema is public. */
@@ -69,6 +70,24 @@ export function awaitRefusalAudits(): Plugin<Context> {
         await Promise.all((args.contextValue as Context).pendingAudit);
         return result;
       });
+    },
+  };
+}
+
+/** An operation's text over MAX_QUERY_BYTES is refused before it is parsed (or cached): documents are small, data goes in variables. */
+export function queryTextTooLong(query: unknown, max: number) {
+  if (typeof query !== 'string' || query.length <= max) return null;
+  return tooComplex(
+    `The operation text of ${query.length} characters is longer than the limit of ${max} (MAX_QUERY_BYTES); pass data in variables`,
+    413,
+  );
+}
+
+export function limitQueryText(max: number): Plugin {
+  return {
+    onParams: ({ params }) => {
+      const error = queryTextTooLong(params.query, max);
+      if (error) throw error;
     },
   };
 }

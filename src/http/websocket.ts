@@ -7,6 +7,7 @@ import { authenticate } from '../auth/service.js';
 import { tooComplex } from '../graphql/limits.js';
 import type { Runtime } from '../runtime.js';
 import { ENDPOINT, type GraphQLEndpoint } from './endpoint.js';
+import { queryTextTooLong } from './plugins.js';
 import type { RevokedSockets } from './revocation.js';
 
 /** The endpoint's execute and subscribe, with its plugins, carried to graphql-ws in the operation's rootValue. */
@@ -42,6 +43,8 @@ export function serveWebSocket(
           params,
           viewer: ctx.extra.viewer,
         });
+        const tooLong = queryTextTooLong(params.query, rt.config.limits.maxQueryBytes);
+        if (tooLong) return [tooLong];
         let document: DocumentNode;
         try {
           document = parse(params.query);
