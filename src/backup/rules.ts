@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import { DomainError, ValidationError } from '../errors.js';
+import type { Edition } from '../service/rules.js';
 
 export const backupKinds = ['ON_DEMAND', 'SCHEDULED'] as const;
 export const backupStatuses = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CORRUPT'] as const;
@@ -69,6 +70,38 @@ export function nextRun(cron: string, from = new Date()): Date {
   const next = job.nextRun(from);
   if (!next) throw ValidationError.field(['input', 'cron'], 'never fires');
   return next;
+}
+
+/** The shortest time between two scheduled backups, by edition: a backup copies the whole service. */
+export const minimumScheduleIntervalSeconds: Record<Edition, number> = {
+  FREE: 86_400,
+  DEVELOPER: 3600,
+  BASIC: 3600,
+  STANDARD: 900,
+  PREMIUM: 300,
+};
+
+/**
+ * Refuses a schedule whose runs come closer together than `minimumSeconds` (the edition's own, unless
+ * SCHEDULE_MIN_INTERVAL_SECONDS sets one for all): the first 100 runs from `from` are looked at.
+ */
+export function checkScheduleInterval(
+  cron: string,
+  edition: Edition,
+  minimumSeconds = minimumScheduleIntervalSeconds[edition],
+  from = new Date(),
+): void {
+  let previous = nextRun(cron, from);
+  for (let i = 0; i < 100; i++) {
+    const next = nextRun(cron, previous);
+    if (next.getTime() - previous.getTime() < minimumSeconds * 1000) {
+      throw ValidationError.field(
+        ['input', 'cron'],
+        `runs more often than the ${edition} edition allows: at least ${minimumSeconds} seconds between backups`,
+      );
+    }
+    previous = next;
+  }
 }
 
 /** The scheduled backups retention removes: beyond the newest keepLast, or older than keepDays. */

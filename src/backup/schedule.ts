@@ -5,7 +5,7 @@ import { describeError } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import { assertAllowed, editionInfo } from '../service/rules.js';
 import { services } from '../service/tables.js';
-import { EditionWithoutBackupError, nextRun, prunable } from './rules.js';
+import { checkScheduleInterval, EditionWithoutBackupError, nextRun, prunable } from './rules.js';
 import { activeBatches, deleteBackup, startBackup } from './service.js';
 import { backupSchedules, backups } from './tables.js';
 
@@ -33,6 +33,7 @@ export async function setBackupSchedule(rt: Runtime, input: ScheduleInput): Prom
     const [service] = await tx.select().from(services).where(eq(services.id, input.serviceId)).for('update');
     if (!service) throw new NotFoundError('Service', input.serviceId);
     if (!editionInfo(service.edition).backupRestore) throw new EditionWithoutBackupError(service.edition);
+    checkScheduleInterval(input.cron, service.edition, rt.config.limits.scheduleMinIntervalSeconds);
     assertAllowed('backup', service.state, service.name);
     const values = {
       cron: input.cron.trim(),
