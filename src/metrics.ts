@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { Plugin } from 'graphql-yoga';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Context } from './graphql/context.js';
 import type { Runtime } from './runtime.js';
 
 /**
@@ -76,15 +77,15 @@ export function createMetrics(rt: Runtime) {
     registers: [registry],
   });
 
-  // Operation names are chosen by clients: bound the label values so a client cannot flood the registry.
+  // Operation names are chosen by clients: only a bounded set of names, sent with a valid token, become
+  // label values; the rest are `other`, and operations without a token are counted as `unauthenticated`.
   const seen = new Set<string>();
-  const label = (name: string | null | undefined) => {
+  const label = (name: string | null | undefined, context: unknown) => {
+    if (!(context as Partial<Context>).viewer) return 'unauthenticated';
     if (!name || !/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) return 'anonymous';
-    if (seen.has(name) || seen.size < 200) {
-      seen.add(name);
-      return name;
-    }
-    return 'other';
+    if (!seen.has(name) && seen.size >= 200) return 'other';
+    seen.add(name);
+    return name;
   };
   const plugin: Plugin = {
     onExecute: ({ args }) => {
@@ -92,7 +93,7 @@ export function createMetrics(rt: Runtime) {
       const definition = args.document.definitions.find((d: { kind: string }) => d.kind === 'OperationDefinition') as
         | { operation?: string; name?: { value: string } }
         | undefined;
-      const operation = label(args.operationName ?? definition?.name?.value);
+      const operation = label(args.operationName ?? definition?.name?.value, args.contextValue);
       const type = definition?.operation ?? 'unknown';
       return {
         onExecuteDone: ({ result }) => {
@@ -103,7 +104,7 @@ export function createMetrics(rt: Runtime) {
       };
     },
     onSubscribe: ({ args }) => {
-      operations.inc({ operation: label(args.operationName), type: 'subscription', outcome: 'ok' });
+      operations.inc({ operation: label(args.operationName, args.contextValue), type: 'subscription', outcome: 'ok' });
       return {
         onSubscribeResult: () => {
           subscriptions.inc();

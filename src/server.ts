@@ -23,7 +23,14 @@ export function createHttpServer(rt: Runtime): HttpServer {
   const state: ServingState = { ready: false, closing: false, inFlight: 0 };
   const metrics = createMetrics(rt);
   const endpoint = createGraphQLEndpoint(rt, metrics.plugin);
-  const server = createServer(routeRequests(rt, endpoint, metrics, state));
+  const { headersTimeoutMs, requestTimeoutMs } = rt.config.limits;
+  // A client that stalls while sending its headers or its body is answered 408 and let go, checked every second at most.
+  const timeouts = {
+    headersTimeout: headersTimeoutMs,
+    requestTimeout: requestTimeoutMs,
+    connectionsCheckingInterval: Math.min(1000, headersTimeoutMs),
+  };
+  const server = createServer(timeouts, routeRequests(rt, endpoint, metrics, state));
   const revokedSockets = closeRevokedSockets(rt);
   const webSocket = serveWebSocket(rt, server, endpoint, revokedSockets);
   const connections = trackConnections(server);

@@ -53,6 +53,8 @@ export function createGraphQLEndpoint(rt: Runtime, metricsPlugin: Plugin) {
     schema,
     graphqlEndpoint: ENDPOINT,
     landingPage: false,
+    // Browsers on other origins get credentials only from the CORS_ORIGINS allow-list; none by default.
+    cors: config.corsOrigins.length ? { origin: config.corsOrigins, credentials: true } : false,
     graphiql: config.graphiql
       ? { title: 'BizTalk Backup', subscriptionsProtocol: 'SSE', defaultQuery: exampleOperations }
       : false,
@@ -70,13 +72,14 @@ export function createGraphQLEndpoint(rt: Runtime, metricsPlugin: Plugin) {
       limitQueryText(config.limits.maxQueryBytes),
       ...(config.graphiql ? [] : [useDisableIntrospection()]),
       ...abuseLimitPlugins(config.limits),
+      // Before requireViewer: operations refused for want of a token are counted too (as unauthenticated).
+      metricsPlugin,
       auditUnauthenticatedMutations(),
       requireViewer(),
       endOnRevocation(rt),
       shareEventResults(),
       awaitRefusalAudits(),
       operationLog(rt),
-      metricsPlugin,
     ],
     context: async (initial): Promise<Context> => {
       const viewer =
