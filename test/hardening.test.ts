@@ -206,16 +206,21 @@ describe('bad input is a VALIDATION_FAILED with its path (issue 16, defect 4)', 
   });
 
   it.each(['name', 'qualifier', 'identifier'])(
-    'keeps a profile unchanged where updateProfile sets %s to null',
+    'refuses updateProfile setting %s to null with VALIDATION_FAILED on that field, the profile unchanged',
     async (field) => {
       const r = await gql(
-        'mutation ($input: UpdateProfileInput!) { updateProfile(input: $input) { __typename ... on UpdateProfileSuccess { profile { name qualifier identifier } } } }',
+        'mutation ($input: UpdateProfileInput!) { updateProfile(input: $input) { __typename ... on ValidationError { code fields { path message } } } }',
         { input: { profileId: built.profiles.guest, [field]: null } },
       );
       expect(r.data.updateProfile).toEqual({
-        __typename: 'UpdateProfileSuccess',
-        profile: { name: 'Fabrikam EDI', qualifier: 'ZZ', identifier: 'FABRIKAM' },
+        __typename: 'ValidationError',
+        code: 'VALIDATION_FAILED',
+        fields: [{ path: ['input', field], message: 'may not be null; leave it out to keep it' }],
       });
+      const profile = await gql('query ($id: ID!) { node(id: $id) { ... on Profile { name qualifier identifier } } }', {
+        id: built.profiles.guest,
+      });
+      expect(profile.data.node).toEqual({ name: 'Fabrikam EDI', qualifier: 'ZZ', identifier: 'FABRIKAM' });
     },
   );
 });

@@ -97,6 +97,7 @@ defineMutation('updateProfile', {
     identifier: t.string({ description: 'New identifier.' }),
   }),
   resolve: async (input, ctx) => {
+    rules.refuseNulls(input, ['name', 'qualifier', 'identifier']);
     if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
     rules.validateProfileIdentity(input.qualifier ?? undefined, input.identifier ?? undefined);
     const values = definedOnly({

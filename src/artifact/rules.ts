@@ -139,6 +139,16 @@ export function validateX12Mapping(st01: string | undefined, gs01: string | unde
 }
 
 /** ID qualifiers of EDI profiles (ISA05/ISA07 and UNB partner id qualifiers), e.g. ZZ (mutually defined). */
+/** Fields an update may leave out (kept as they are) but not set to null: a profile has a name and an identity. */
+export function refuseNulls(input: Record<string, unknown>, fields: string[]): void {
+  const nulls = fields.filter((field) => input[field] === null);
+  if (nulls.length) {
+    throw new ValidationError(
+      nulls.map((field) => ({ path: ['input', field], message: 'may not be null; leave it out to keep it' })),
+    );
+  }
+}
+
 export function validateProfileIdentity(qualifier: string | undefined, identifier: string | undefined): void {
   if (qualifier !== undefined && !/^[A-Z0-9]{1,4}$/.test(qualifier)) {
     throw ValidationError.field(['input', 'qualifier'], 'must be 1 to 4 uppercase letters or digits, e.g. ZZ or 01');
