@@ -158,7 +158,11 @@ describe('API tokens', () => {
     expect(revoked.data.revokeApiToken.token.revokedAt).toEqual(expect.any(String));
     expect((await closed).code).toBe(4403);
     const after = await gql('{ viewer { tokenName } }', {}, secret);
-    expect([after.status, after.errors![0]!.extensions!.code]).toEqual([401, 'UNAUTHENTICATED']);
+    expect([after.status, after.errors![0]!.extensions!.code, after.errors![0]!.message]).toEqual([
+      401,
+      'UNAUTHENTICATED',
+      'The token was not accepted: it is wrong, or it was revoked. Ask an ADMIN for a valid one (createApiToken)',
+    ]);
   });
 
   it('ends an open SSE subscription when its token is revoked', async () => {

@@ -274,7 +274,7 @@ describe('plans and their checks', () => {
       {
         code: 'NAME_IN_USE',
         severity: 'BLOCKER',
-        message: 'A ACTIVE service is named "premium-src"; delete it first, or restore to a new name',
+        message: 'An ACTIVE service is named "premium-src"; delete it first, or restore to a new name',
       },
     ]);
     expect((await gql(EXECUTE, { id: down.id })).data.executeRestorePlan).toMatchObject({

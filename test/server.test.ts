@@ -23,14 +23,20 @@ describe('authentication', () => {
     ]);
   });
 
-  it('refuses an unknown token the same way', async () => {
+  it('refuses an unknown token with UNAUTHENTICATED, saying the token was not accepted', async () => {
     const result = await file.server.gql(
       'mutation { createService(input: { name: "sneaky", edition: FREE, region: "westus" }) { __typename } }',
       {},
       'btb_not-a-real-token',
     );
     expect(result.status).toBe(401);
-    expect(result.errors![0]!.extensions!.code).toBe('UNAUTHENTICATED');
+    expect(result.errors).toEqual([
+      {
+        message:
+          'The token was not accepted: it is wrong, or it was revoked. Ask an ADMIN for a valid one (createApiToken)',
+        extensions: { code: 'UNAUTHENTICATED' },
+      },
+    ]);
     expect((await file.server.gql('{ service(name: "sneaky") { id } }')).data.service).toBeNull();
   });
 

@@ -245,7 +245,7 @@ describe('deleting a service and the name hold', () => {
       '{ a: nameAvailability(name: "live-name") { available reason } b: nameAvailability(name: "X") { available reason } c: nameAvailability(name: "free-name") { available reason } }',
     );
     expect(data).toEqual({
-      a: { available: false, reason: 'A ACTIVE service has this name; delete it first or pick another name' },
+      a: { available: false, reason: 'An ACTIVE service has this name; delete it first or pick another name' },
       b: { available: false, reason: 'Not a valid service name: it must be 4 to 50 characters long, got 1' },
       c: { available: true, reason: null },
     });

@@ -10,6 +10,7 @@ import {
 import type { Runtime } from '../runtime.js';
 import { assertAllowed } from '../service/rules.js';
 import type { Tx } from '../db/query.js';
+import { withArticle } from '../service/rules.js';
 import { lockService, type ServiceRow } from '../service/service.js';
 import { assertWithinLimits, type Usage } from './rules.js';
 import { countUsage } from './usage.js';
@@ -58,7 +59,7 @@ function translateUnique(error: unknown, kind: Kind, values: Record<string, unkn
     const constraint = cause.constraint ?? cause.constraint_name ?? '';
     const [taken, message] = uniqueMessages[constraint]?.(values) ?? [
       String(values.name),
-      `A ${kind.label} named "${values.name}" already exists in this service`,
+      `${withArticle(kind.label)} named "${values.name}" already exists in this service`,
     ];
     throw new NameUnavailableError(message, taken, null);
   }

@@ -13,13 +13,19 @@ function isIntrospectionOnly(document: DocumentNode): boolean {
   );
 }
 
-const unauthenticated = () =>
+const unauthenticated = (tokenSent: boolean) =>
   new GraphQLError(
-    'Authentication required: send "Authorization: Bearer <token>" (or connection_init { authorization } on WebSocket)',
+    tokenSent
+      ? 'The token was not accepted: it is wrong, or it was revoked. Ask an ADMIN for a valid one (createApiToken)'
+      : 'Authentication required: send "Authorization: Bearer <token>" (or connection_init { authorization } on WebSocket)',
     {
       extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } },
     },
   );
+
+/** Whether the request carried a token at all (a WebSocket without a valid one never gets this far). */
+const tokenSent = (ctx: Context): boolean =>
+  !!(ctx as Context & { request?: Request }).request?.headers.get('authorization');
 
 /** Every operation but introspection needs a token: without one it stops with UNAUTHENTICATED (401). */
 export function requireViewer(): Plugin<Context> {
@@ -31,7 +37,9 @@ export function requireViewer(): Plugin<Context> {
     setResultAndStopExecution: (result: ExecutionResult) => void;
   }) => {
     const ctx = args.contextValue as Context;
-    if (!ctx.viewer && !isIntrospectionOnly(args.document)) setResultAndStopExecution({ errors: [unauthenticated()] });
+    if (!ctx.viewer && !isIntrospectionOnly(args.document)) {
+      setResultAndStopExecution({ errors: [unauthenticated(tokenSent(ctx))] });
+    }
   };
   return { onExecute: guard, onSubscribe: guard };
 }

@@ -1,5 +1,5 @@
 import { DomainError, InvalidStateError } from '../errors.js';
-import { editionInfo, editionRank, type Edition } from '../service/rules.js';
+import { editionInfo, editionRank, withArticle, type Edition } from '../service/rules.js';
 
 export const restoreStates = ['PLANNED', 'RESTORING', 'SUSPENDED', 'ACTIVE', 'FAILED', 'CANCELLED'] as const;
 export type RestoreState = (typeof restoreStates)[number];
@@ -106,7 +106,7 @@ export function planChecks(f: PlanFacts): RestoreCheck[] {
     add(
       'NAME_IN_USE',
       'BLOCKER',
-      `A ${f.nameHolder.state} service is named "${f.targetName}"; delete it first, or restore to a new name`,
+      `${withArticle(f.nameHolder.state)} service is named "${f.targetName}"; delete it first, or restore to a new name`,
     );
   } else if (f.nameFreeAt) {
     add(

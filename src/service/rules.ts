@@ -199,6 +199,11 @@ export function nextState(operation: LifecycleOperation, state: ServiceState): S
   return targetState[operation] ?? state;
 }
 
+/** "A STOPPED service", "An ACTIVE service": a state (or any word) with the article it takes. */
+export function withArticle(word: string): string {
+  return `${/^[AEIOU]/i.test(word) ? 'An' : 'A'} ${word}`;
+}
+
 /** When a deleted service's name becomes free again. */
 export function nameHoldEnds(deletedAt: Date, holdSeconds: number): Date {
   return new Date(deletedAt.getTime() + holdSeconds * 1000);

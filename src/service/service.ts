@@ -22,6 +22,7 @@ import {
   validateName,
   validateRegion,
   validateScaleUnits,
+  withArticle,
   type Edition,
   type LifecycleOperation,
   type SecretKind,
@@ -62,7 +63,7 @@ export async function nameAvailability(rt: Runtime, db: Database | Tx, name: str
     return {
       name,
       available: false,
-      reason: `A ${holder.state} service has this name; delete it first or pick another name`,
+      reason: `${withArticle(holder.state)} service has this name; delete it first or pick another name`,
       availableAt: null,
       holderState: holder.state,
     };
