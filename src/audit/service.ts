@@ -1,7 +1,7 @@
-import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { Viewer } from '../auth/rules.js';
 import type { Database } from '../db/client.js';
 import type { Context } from '../graphql/context.js';
+import { decodeId } from '../graphql/ids.js';
 import { DomainError } from '../errors.js';
 import { auditLog } from './tables.js';
 import { storableTarget } from './target.js';
@@ -12,13 +12,9 @@ type Entry = typeof auditLog.$inferInsert;
 export function auditEntry(viewer: Viewer | null, operation: string, input: Record<string, unknown> | null): Entry {
   const ids = Object.entries(input ?? {}).filter(([key, value]) => key.endsWith('Id') && typeof value === 'string');
   const serviceGlobalId = input?.serviceId;
-  let serviceId: string | null = null;
-  try {
-    const decoded = typeof serviceGlobalId === 'string' ? decodeGlobalID(serviceGlobalId) : null;
-    if (decoded?.typename === 'Service' && /^[0-9a-f-]{36}$/i.test(decoded.id)) serviceId = decoded.id;
-  } catch {
-    // a malformed id: the mutation itself reports it
-  }
+  // A malformed or foreign id records no service: the mutation itself reports it.
+  const decoded = typeof serviceGlobalId === 'string' ? decodeId(serviceGlobalId, ['Service'], ['serviceId']) : null;
+  const serviceId = decoded && !(decoded instanceof DomainError) ? decoded.id : null;
   return {
     tokenId: viewer?.tokenId ?? null,
     tokenName: viewer?.tokenName ?? 'anonymous',

@@ -4,9 +4,9 @@ import SchemaBuilder, {
   type PothosOutputFieldConfig,
   type SchemaTypes,
 } from '@pothos/core';
-import { decodeGlobalID } from '@pothos/plugin-relay';
 import { getNamedType, isInputObjectType, type GraphQLFieldResolver, type GraphQLResolveInfo } from 'graphql';
-import { NotFoundError, ValidationError, type DomainError } from '../errors.js';
+import { DomainError } from '../errors.js';
+import { decodeId } from './ids.js';
 
 // Arguments declared with t.globalID({ for }) / t.arg.globalID({ for }) are decoded by the relay
 // plugin into { typename, id } before the field runs: before scope-auth, before the mutation's audit
@@ -16,8 +16,6 @@ import { NotFoundError, ValidationError, type DomainError } from '../errors.js';
 // whose local part is not a database id (a UUID), is kept from it and handed to the resolver, after
 // auth, as an unusable id whose `.id` throws that problem. The resolver meets the problem where it
 // uses the id (a mutation returns it as its typed error, audited); a lookup can ask `idProblem` first.
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface Unusable {
   /** The argument, then the input field when the id is a field of an input-object argument. */
@@ -51,15 +49,8 @@ interface GlobalIdExtensions {
 /** Why `value` cannot be an id of one of `types` (any type when null), as the error to answer with. */
 function problemWith(value: unknown, types: { typename: string }[] | null, path: string[]): DomainError | undefined {
   if (typeof value !== 'string') return undefined;
-  let decoded: { typename: string; id: string };
-  try {
-    decoded = decodeGlobalID(value);
-  } catch {
-    return ValidationError.field(path, 'is not a valid id');
-  }
-  const expected = types?.map((t) => t.typename) ?? [decoded.typename];
-  if (!expected.includes(decoded.typename) || !UUID.test(decoded.id)) return new NotFoundError(expected[0]!, value);
-  return undefined;
+  const decoded = decodeId(value, types?.map((t) => t.typename) ?? null, path);
+  return decoded instanceof DomainError ? decoded : undefined;
 }
 
 /**

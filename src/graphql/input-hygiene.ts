@@ -1,9 +1,9 @@
 import SchemaBuilder, { BasePlugin, type PothosOutputFieldConfig, type SchemaTypes } from '@pothos/core';
-import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { GraphQLFieldResolver, GraphQLResolveInfo } from 'graphql';
 import { recordRefusal } from '../audit/service.js';
-import { type FieldProblem, ValidationError } from '../errors.js';
+import { DomainError, type FieldProblem, ValidationError } from '../errors.js';
 import type { Context } from './context.js';
+import { decodeId } from './ids.js';
 
 /** Entries a list argument (or a list inside a JSON value) may hold: no input of the API needs more. */
 export const MAX_LIST_ITEMS = 1000;
@@ -83,8 +83,6 @@ function check(args: object, info: GraphQLResolveInfo, ctx: Context): void {
 
 type Resolver<Types extends SchemaTypes> = GraphQLFieldResolver<unknown, Types['Context'], object>;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * `node(id:)`: an id that does not decode is a VALIDATION_FAILED (as `localId` makes it for every
  * other id); one whose database id is not a UUID (every node table's key) names nothing: null,
@@ -94,13 +92,9 @@ function nodeIdChecked<Types extends SchemaTypes>(resolver: Resolver<Types>): Re
   return (parent, args, ctx, info) => {
     const id = 'id' in args ? args.id : undefined;
     if (typeof id === 'string') {
-      let decoded: { id: string };
-      try {
-        decoded = decodeGlobalID(id);
-      } catch {
-        throw ValidationError.field(['id'], 'is not a valid id');
-      }
-      if (!UUID.test(decoded.id)) return null;
+      const decoded = decodeId(id, null, ['id']);
+      if (decoded instanceof ValidationError) throw decoded;
+      if (decoded instanceof DomainError) return null;
     }
     return resolver(parent, args, ctx, info);
   };
