@@ -94,7 +94,7 @@ export async function executeRestorePlan(rt: Runtime, planId: string): Promise<P
   const { db } = rt.database;
   const [existing] = await db.select().from(restorePlans).where(eq(restorePlans.id, planId));
   if (!existing) throw new NotFoundError('RestorePlan', planId);
-  nextPlanState('execute', existing.state);
+  nextPlanState('execute', existing.state); // refused before the checks are computed
   const [backup] = existing.backupId ? await db.select().from(backups).where(eq(backups.id, existing.backupId)) : [];
   if (!backup)
     throw new InvalidStateError('The backup of this plan was deleted; plan again from another backup', 'NO_BACKUP');
@@ -121,7 +121,7 @@ export async function executeRestorePlan(rt: Runtime, planId: string): Promise<P
   const restoring = await db
     .transaction(async (tx) => {
       const plan = await lockPlan(tx, planId);
-      nextPlanState('execute', plan.state);
+      nextPlanState('execute', plan.state); // refused before the target is created (its name may be taken)
       const service = await createRestoreTarget(tx, {
         name: plan.targetName,
         edition: plan.targetEdition as Edition,
@@ -148,7 +148,7 @@ export async function executeRestorePlan(rt: Runtime, planId: string): Promise<P
 export async function cancelRestorePlan(rt: Runtime, planId: string): Promise<PlanRow> {
   return rt.database.db.transaction(async (tx) => {
     const plan = await lockPlan(tx, planId);
-    nextPlanState('cancel', plan.state);
+    nextPlanState('cancel', plan.state); // refused before the target is touched
     if (plan.serviceId) await removeRestoreTarget(tx, plan.serviceId);
     const message =
       plan.state === 'RESTORING'
