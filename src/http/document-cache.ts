@@ -1,58 +1,24 @@
 import type { DocumentNode } from 'graphql';
-
-/** What yoga's parser cache needs of a cache. */
-export interface TextKeyedCache<T> {
-  get(key: string): T | undefined;
-  set(key: string, value: T): void;
-}
+import { LRUCache } from 'lru-cache';
 
 /**
- * A least-recently-used cache bounded in bytes as well as entries, keyed by an operation's text: a
- * text longer than `maxKeyChars` is never kept (clients' own operations are short; a long one is
- * most likely sent once), and an entry is counted as its text plus its parsed form, estimated at
- * `bytesPerChar` bytes per character of text.
+ * A least-recently-used cache keyed by an operation's text, bounded in bytes as well as entries: a
+ * text longer than `maxKeyChars` is never kept (clients' own operations are short; a long one is most
+ * likely sent once), and an entry counts as its text plus its parsed form, about 10 bytes a character.
  */
-export function boundedTextCache<T>(options: {
-  maxEntries: number;
-  maxBytes: number;
-  maxKeyChars: number;
-  bytesPerChar?: number;
-}): TextKeyedCache<T> {
-  const { maxEntries, maxBytes, maxKeyChars, bytesPerChar = 10 } = options;
-  const entries = new Map<string, T>();
-  let bytes = 0;
-  const cost = (key: string) => key.length * bytesPerChar;
-  return {
-    get(key) {
-      const value = entries.get(key);
-      if (value === undefined) return undefined;
-      // Most recently used last.
-      entries.delete(key);
-      entries.set(key, value);
-      return value;
-    },
-    set(key, value) {
-      if (key.length > maxKeyChars) return;
-      if (entries.delete(key)) bytes -= cost(key);
-      entries.set(key, value);
-      bytes += cost(key);
-      for (const oldest of entries.keys()) {
-        if (entries.size <= maxEntries && bytes <= maxBytes) break;
-        entries.delete(oldest);
-        bytes -= cost(oldest);
-      }
-    },
-  };
+function textKeyedCache<T extends object>(maxEntries: number, maxBytes: number, maxKeyChars: number) {
+  return new LRUCache<string, T>({
+    max: maxEntries,
+    maxSize: maxBytes,
+    maxEntrySize: maxKeyChars * 10,
+    sizeCalculation: (_value, key) => Math.max(1, key.length * 10),
+  });
 }
 
 /** The parse caches of the endpoint: documents and parse errors, a few MB at most whatever is sent. */
 export function documentCaches() {
   return {
-    documentCache: boundedTextCache<DocumentNode>({
-      maxEntries: 256,
-      maxBytes: 16 * 1024 * 1024,
-      maxKeyChars: 16 * 1024,
-    }),
-    errorCache: boundedTextCache<unknown>({ maxEntries: 64, maxBytes: 2 * 1024 * 1024, maxKeyChars: 4 * 1024 }),
+    documentCache: textKeyedCache<DocumentNode>(256, 16 * 1024 * 1024, 16 * 1024),
+    errorCache: textKeyedCache<Error>(64, 2 * 1024 * 1024, 4 * 1024),
   };
 }
