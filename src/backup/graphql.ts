@@ -253,6 +253,7 @@ builder.objectType(EditionWithoutBackupError, {
 });
 
 defineMutation('createBackup', {
+  idempotent: true,
   description:
     'Backs up a service (ACTIVE, STOPPED or SUSPENDED). Returns at once with a PENDING backup; follow it with backupStatusChanged. Refused with ACTIVE_BATCH_MESSAGES while batches hold messages, unless allowBatchMessageLoss is true.',
   scope: 'operator',
@@ -278,6 +279,7 @@ defineMutation('createBackup', {
 });
 
 defineMutation('verifyBackup', {
+  idempotent: true,
   description: 'Re-reads, decrypts and re-checksums a backup. A mismatch marks it CORRUPT: it can never be restored.',
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError],

@@ -5,6 +5,7 @@ import { auditLog } from '../audit/tables.js';
 import { apiTokens } from '../auth/tables.js';
 import * as backup from '../backup/tables.js';
 import * as edi from '../edi/tables.js';
+import { idempotencyKeys } from '../idempotency/tables.js';
 import * as restore from '../restore/tables.js';
 import { services, serviceSecrets } from '../service/tables.js';
 
@@ -12,9 +13,19 @@ export * from '../artifact/tables.js';
 export * from '../backup/tables.js';
 export * from '../edi/tables.js';
 export * from '../restore/tables.js';
-export { apiTokens, auditLog, services, serviceSecrets };
+export { apiTokens, auditLog, idempotencyKeys, services, serviceSecrets };
 
-export const tables = { apiTokens, auditLog, services, serviceSecrets, ...artifact, ...edi, ...backup, ...restore };
+export const tables = {
+  apiTokens,
+  auditLog,
+  idempotencyKeys,
+  services,
+  serviceSecrets,
+  ...artifact,
+  ...edi,
+  ...backup,
+  ...restore,
+};
 
 export const relations = defineRelations(tables, (r) => ({
   services: {

@@ -254,6 +254,7 @@ const planResult = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, { plan: typeo
 });
 
 defineMutation('createRestorePlan', {
+  idempotent: true,
   description:
     'Plans a restore of a backup into a new service and runs every check (blockers, warnings, information). Nothing changes until executeRestorePlan.',
   scope: 'operator',
@@ -278,6 +279,7 @@ defineMutation('createRestorePlan', {
 });
 
 defineMutation('executeRestorePlan', {
+  idempotent: true,
   description:
     'Re-checks the plan and starts the restore: returns at once (state RESTORING); follow it with restoreProgress. Fails with PLAN_BLOCKED listing any blocker.',
   scope: 'operator',
@@ -325,6 +327,7 @@ defineMutation('completeChecklistItem', {
 
 // Lives here, not with the other lifecycle mutations: resuming a restored service completes its restore plan.
 defineMutation('resumeService', {
+  idempotent: true,
   description:
     'Resumes a SUSPENDED service (→ ACTIVE). For a restored service this completes its restore plan (→ ACTIVE); refused with CHECKLIST_INCOMPLETE while an FTP source conflict is open, unless force is true.',
   scope: 'operator',
