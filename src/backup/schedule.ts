@@ -1,11 +1,11 @@
-import { and, desc, eq, lte, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, lte, or, sql } from 'drizzle-orm';
 import { releaseBatch } from '../edi/service.js';
 import { DomainError, NotFoundError, ValidationError } from '../errors.js';
 import { describeError } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import { assertAllowed, editionInfo } from '../service/rules.js';
 import { services } from '../service/tables.js';
-import { checkScheduleInterval, EditionWithoutBackupError, nextRun, prunable } from './rules.js';
+import { checkScheduleInterval, EditionWithoutBackupError, MAX_LOCK_DAYS, nextRun, prunable } from './rules.js';
 import { activeBatches, deleteBackup, startBackup } from './service.js';
 import { backupSchedules, backups } from './tables.js';
 
@@ -18,6 +18,7 @@ export interface ScheduleInput {
   keepDays?: number | null;
   enabled?: boolean | null;
   onActiveBatchMessages?: ScheduleRow['onActiveBatchMessages'] | null;
+  lockDays?: number | null;
 }
 
 /** Creates or replaces a service's backup schedule; its next run is computed from now. */
@@ -28,6 +29,9 @@ export async function setBackupSchedule(rt: Runtime, input: ScheduleInput): Prom
     if (value != null && (!Number.isInteger(value) || value < 1 || value > 100_000))
       throw ValidationError.field(['input', field], 'must be a whole number from 1 to 100000, or null for no limit');
   }
+  const lockDays = input.lockDays;
+  if (lockDays != null && (!Number.isInteger(lockDays) || lockDays < 1 || lockDays > MAX_LOCK_DAYS))
+    throw ValidationError.field(['input', 'lockDays'], `must be a whole number from 1 to ${MAX_LOCK_DAYS}, or null`);
   const enabled = input.enabled ?? true;
   return rt.database.db.transaction(async (tx) => {
     const [service] = await tx.select().from(services).where(eq(services.id, input.serviceId)).for('update');
@@ -41,6 +45,7 @@ export async function setBackupSchedule(rt: Runtime, input: ScheduleInput): Prom
       keepDays: input.keepDays ?? null,
       enabled,
       onActiveBatchMessages: input.onActiveBatchMessages ?? 'SKIP',
+      lockDays: lockDays ?? null,
       nextRunAt: enabled ? next : null,
       updatedAt: new Date(),
     };
@@ -123,6 +128,7 @@ async function runScheduledBackup(
     serviceId: schedule.serviceId,
     kind: 'SCHEDULED',
     allowBatchMessageLoss: schedule.onActiveBatchMessages === 'BACKUP_ANYWAY',
+    lockDays: schedule.lockDays,
   });
   const backup = await done;
   if (backup.status !== 'SUCCEEDED') return { text: `FAILED: ${backup.failureReason}`, backupId: backup.id };
@@ -130,7 +136,7 @@ async function runScheduledBackup(
   return { text: `SUCCEEDED${pruned ? `; retention removed ${pruned} older backup(s)` : ''}`, backupId: backup.id };
 }
 
-/** Retention: removes unpinned scheduled backups beyond keepLast or older than keepDays. */
+/** Retention: removes unpinned, unlocked scheduled backups beyond keepLast or older than keepDays. */
 export async function pruneScheduledBackups(rt: Runtime, schedule: ScheduleRow): Promise<number> {
   if (schedule.keepLast === null && schedule.keepDays === null) return 0;
   const candidates = await rt.database.db
@@ -142,6 +148,7 @@ export async function pruneScheduledBackups(rt: Runtime, schedule: ScheduleRow):
         eq(backups.kind, 'SCHEDULED'),
         eq(backups.status, 'SUCCEEDED'),
         eq(backups.pinned, false),
+        or(isNull(backups.lockedUntil), lte(backups.lockedUntil, new Date())),
       ),
     )
     .orderBy(desc(backups.createdAt));

@@ -39,6 +39,11 @@ export const backups = pgTable(
     hybridConnectionNames: jsonb('hybrid_connection_names').$type<string[]>().notNull().default([]),
     warnings: jsonb('warnings').$type<string[]>().notNull().default([]),
     pinned: boolean('pinned').notNull().default(false),
+    /** Until then nobody can delete the backup or shorten this lock (lockBackup, or its schedule's lockDays). */
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    lockReason: text('lock_reason'),
+    /** Name of the token that locked it, or the schedule. */
+    lockedBy: text('locked_by'),
     /** Set while an instance works on it; a stale heartbeat means the instance died. */
     heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
     createdAt: stamp('created_at'),
@@ -93,5 +98,7 @@ export const backupSchedules = pgTable('backup_schedules', {
   lastRunAt: timestamp('last_run_at', { withTimezone: true }),
   lastOutcome: text('last_outcome'),
   lastBackupId: uuid('last_backup_id'),
+  /** Each backup the schedule makes is locked for this many days; null: not locked. */
+  lockDays: integer('lock_days'),
   updatedAt: stamp('updated_at'),
 });

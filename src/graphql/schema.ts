@@ -9,6 +9,7 @@ import '../artifact/mutations.js';
 import '../artifact/partner-mutations.js';
 import '../edi/graphql.js';
 import '../backup/graphql.js';
+import '../backup/lock-graphql.js';
 import '../restore/graphql.js';
 import '../auth/graphql.js';
 import '../audit/graphql.js';
