@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { pruneScheduledBackups } from '../src/backup/schedule.js';
 import { backupSchedules, backups } from '../src/backup/tables.js';
-import { createService } from './helpers/artifacts.js';
+import { createService, succeededBackup } from './helpers/artifacts.js';
 import { rawId } from './helpers/operations.js';
 import { useTestServer } from './helpers/server.js';
 import { until } from './helpers/wait.js';
@@ -30,15 +30,7 @@ const days = (n: number) => new Date(Date.now() + n * 86_400_000);
 
 async function finishedBackup(name: string) {
   const serviceId = await createService(gql, name);
-  const created = await gql(
-    'mutation ($s: ID!) { createBackup(input: { serviceId: $s }) { ... on CreateBackupSuccess { backup { id } } } }',
-    { s: serviceId },
-  );
-  const id = created.data.createBackup.backup.id as string;
-  await until(
-    () => gql('query ($id: ID!) { backup(id: $id) { status } }', { id }),
-    (r) => r.data.backup.status === 'SUCCEEDED',
-  );
+  const id = await succeededBackup(gql, serviceId);
   return { serviceId, backupId: id };
 }
 

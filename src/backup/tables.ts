@@ -102,3 +102,26 @@ export const backupSchedules = pgTable('backup_schedules', {
   lockDays: integer('lock_days'),
   updatedAt: stamp('updated_at'),
 });
+
+/**
+ * Scratch rows of a backup diff in progress: each side's items by name with digests of their fields,
+ * so that the database sorts and joins them rather than memory. Removed when the diff is done.
+ */
+export const backupDiffItems = pgTable(
+  'backup_diff_items',
+  {
+    diffId: uuid('diff_id').notNull(),
+    /** 0: the side compared from (the older backup), 1: the side compared to. */
+    side: integer('side').notNull(),
+    category: text('category').notNull(),
+    name: text('name').notNull(),
+    digest: text('digest').notNull(),
+    /** Field name → digest of its value (never the value: it may be a secret or large content). */
+    fields: jsonb('fields').$type<Record<string, string>>().notNull(),
+    createdAt: stamp('created_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.diffId, t.side, t.category, t.name] }),
+    index('backup_diff_items_created_idx').on(t.createdAt),
+  ],
+);
