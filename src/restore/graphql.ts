@@ -10,6 +10,7 @@ import { checklist, completeChecklistItem } from './checklist.js';
 import * as plans from './lifecycle.js';
 import { planEvents } from './progress.js';
 import { resumeService } from './lifecycle.js';
+import { RestoreSelection, RestoreSelectionInput } from './selection-graphql.js';
 import {
   ChecklistIncompleteError,
   PlanBlockedError,
@@ -172,6 +173,12 @@ export const RestorePlan = builder.drizzleNode('restorePlans', {
       resolve: (p) => p.checks,
     }),
     state: t.field({ type: RestoreStateEnum, description: 'State.', resolve: (p) => p.state }),
+    selection: t.field({
+      type: [RestoreSelection],
+      nullable: true,
+      description: 'A partial restore: what it restores, dependencies included; null: the whole backup.',
+      resolve: (p) => p.selection?.categories ?? null,
+    }),
     failureReason: t.exposeString('failureReason', { nullable: true, description: 'Why it FAILED.' }),
     service: t.relation('service', { nullable: true, description: 'The restored service, once executing created it.' }),
     history: t.field({
@@ -271,6 +278,11 @@ defineMutation('createRestorePlan', {
     }),
     targetRegion: t.string({ description: "Default: the backup's region." }),
     controlNumberPolicy: t.field({ type: ControlNumberPolicyEnum, description: 'Default ADVANCE_PAST_ISSUED.' }),
+    selection: t.field({
+      type: [RestoreSelectionInput],
+      description:
+        'Restore only part of the backup: these categories, whole or by item names. What the selected items need is added (an agreement brings its profiles, their partners, its control numbers and AS2 MIC values) and a check says so. Left out: the whole backup.',
+    }),
   }),
   resolve: async (input, ctx) => ({
     plan: await plans.createRestorePlan(ctx.runtime, { ...input, backupId: input.backupId.id }),

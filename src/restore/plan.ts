@@ -11,6 +11,7 @@ import type { Edition } from '../service/rules.js';
 import { nameAvailability } from '../service/service.js';
 import { services } from '../service/tables.js';
 import { planChecks, type ControlNumberPolicy } from './rules.js';
+import type { SelectionInput } from './selection.js';
 
 /** What a backup holds that the checks need. */
 export type BackupInspection = { intact: boolean } & Pick<
@@ -77,6 +78,8 @@ export interface PlanInput {
   targetEdition?: Edition | null;
   targetRegion?: string | null;
   controlNumberPolicy?: ControlNumberPolicy | null;
+  /** Restore only these categories and named items (and what they need). */
+  selection?: SelectionInput[] | null;
 }
 
 /** Gathers the facts and computes every check of a plan. */
