@@ -17,7 +17,7 @@ const ChangedItem = builder.objectRef<{ name: string; fields: string[] }>('Chang
   }),
 });
 
-const CategoryDiffType = builder.objectRef<CategoryDiff>('CategoryDiff').implement({
+export const CategoryDiffType = builder.objectRef<CategoryDiff>('CategoryDiff').implement({
   description: `What differs in one category. Each list holds at most ${LISTED_NAMES} names, in name order; the counts are complete.`,
   fields: (t) => ({
     category: t.exposeString('category', { description: 'The category, e.g. PARTNERS, AGREEMENTS, SERVICE_SETTINGS.' }),

@@ -1,6 +1,7 @@
-import { and, desc, eq, isNull, lte, or, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, lte, or } from 'drizzle-orm';
 import { releaseBatch } from '../edi/service.js';
 import { DomainError, NotFoundError, ValidationError } from '../errors.js';
+import { claimSlot } from '../jobs/slots.js';
 import { describeError } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import { assertAllowed, editionInfo } from '../service/rules.js';
@@ -72,17 +73,14 @@ export async function runDueSchedules(rt: Runtime, now = new Date()): Promise<nu
     .where(and(eq(backupSchedules.enabled, true), lte(backupSchedules.nextRunAt, now)));
   let ran = 0;
   for (const schedule of due) {
-    const [claimed] = await db
-      .update(backupSchedules)
-      .set({ nextRunAt: nextRun(schedule.cron, now), lastRunAt: now })
-      // Compared at millisecond precision: the value read back into JavaScript has no microseconds.
-      .where(
-        and(
-          eq(backupSchedules.serviceId, schedule.serviceId),
-          sql`date_trunc('milliseconds', ${backupSchedules.nextRunAt}) = ${schedule.nextRunAt!.toISOString()}::timestamptz`,
-        ),
-      )
-      .returning();
+    const claimed = await claimSlot<ScheduleRow>(
+      db,
+      backupSchedules,
+      eq(backupSchedules.serviceId, schedule.serviceId),
+      backupSchedules.nextRunAt,
+      schedule.nextRunAt!,
+      { nextRunAt: nextRun(schedule.cron, now), lastRunAt: now },
+    );
     if (!claimed) continue; // another instance took this slot
     ran++;
     // The backup runs as background work: a long one does not hold up this instance's other duties.

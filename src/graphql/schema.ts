@@ -13,6 +13,7 @@ import '../backup/lock-graphql.js';
 import '../backup/diff-graphql.js';
 import '../restore/graphql.js';
 import '../restore/target-diff.js';
+import '../drill/graphql.js';
 import '../auth/graphql.js';
 import '../audit/graphql.js';
 

@@ -30,7 +30,10 @@ const RestoreStateEnum = builder.enumType('RestoreState', {
     SUSPENDED: { description: 'Restored; the service is SUSPENDED for review of its post-restore checklist.' },
     ACTIVE: { description: 'The restored service was resumed and is ACTIVE.' },
     FAILED: { description: 'The restore failed and was rolled back: no service remains and the name is free.' },
-    CANCELLED: { description: 'Cancelled by an operator (rolled back if it had started).' },
+    CANCELLED: {
+      description:
+        'Cancelled by an operator (rolled back if it had started), or the scratch restore of a restore drill, removed once compared.',
+    },
   } satisfies Record<(typeof restoreStates)[number], unknown>,
 });
 

@@ -165,6 +165,16 @@ export async function cancelRestorePlan(rt: Runtime, planId: string): Promise<Pl
   });
 }
 
+/** Removes a SUSPENDED plan's restored service (a restore drill's scratch service) and ends the plan CANCELLED. */
+export async function discardRestoredService(rt: Runtime, planId: string, message: string): Promise<PlanRow> {
+  return rt.database.db.transaction(async (tx) => {
+    const plan = await lockPlan(tx, planId);
+    nextPlanState('discard', plan.state); // refused before the service is touched
+    if (plan.serviceId) await removeRestoreTarget(tx, plan.serviceId, 'SUSPENDED');
+    return transition(tx, plan, 'discard', message, { serviceId: null });
+  });
+}
+
 /**
  * resumeService: SUSPENDED → ACTIVE. For a restored service it also ends its plan ACTIVE, and is
  * refused while an FTP source conflict of its checklist is open, unless forced.
