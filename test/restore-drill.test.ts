@@ -16,12 +16,12 @@ const DRILLS = `query ($n: String!) { service(name: $n) { restoreDrills(first: 1
   status failureReason durationMs backup { id } differences { category added removed changed { name fields } }
 } } } } }`;
 
-/** Lets the schedule run a drill, then pauses it; the drills, oldest first, once none runs. */
-async function drilled(serviceId: string, name: string) {
+/** Lets the schedule run until `finished` drills ended, then pauses it; the drills, oldest first, once none runs. */
+async function drilled(serviceId: string, name: string, finished = 1) {
   await gql(SET, { input: { serviceId, cron: '* * * * * *' } });
   await until(
     () => gql(DRILLS, { n: name }),
-    (r) => r.data.service.restoreDrills.edges.some((e: any) => e.node.status !== 'RUNNING'),
+    (r) => r.data.service.restoreDrills.edges.filter((e: any) => e.node.status !== 'RUNNING').length >= finished,
     30_000,
   );
   await gql(SET, { input: { serviceId, cron: '* * * * * *', enabled: false } });
@@ -83,6 +83,17 @@ describe('restore drills', () => {
     const serviceId = await createService(file.server.gql, 'drills-empty');
     const [drill] = await drilled(serviceId, 'drills-empty');
     expect(drill).toMatchObject({ status: 'FAILED', failureReason: 'The service has no SUCCEEDED backup to restore' });
+  });
+
+  it('ends a drill left RUNNING by a stopped server, so that the next one runs', async () => {
+    const serviceId = await createService(file.server.gql, 'drills-interrupted');
+    await succeededBackup(file.server.gql, serviceId);
+    await file.server.app.runtime.database.db.execute(
+      sql`insert into restore_drills (service_id, status, started_at) values (${rawId(serviceId)}, 'RUNNING', now() - interval '40 minutes')`,
+    );
+    const drills = await drilled(serviceId, 'drills-interrupted', 2);
+    expect(drills[0]).toMatchObject({ status: 'FAILED', failureReason: 'Interrupted: the server running it stopped' });
+    expect(drills[1]).toMatchObject({ status: 'PASSED' });
   });
 
   it('refuses a bad cron and a drill of a FREE service', async () => {

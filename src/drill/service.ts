@@ -24,6 +24,8 @@ export type DrillScheduleRow = typeof restoreDrillSchedules.$inferSelect;
 
 /** How long a drill waits for its scratch restore before it fails. */
 const RESTORE_TIMEOUT_MS = 30 * 60_000;
+/** A drill still RUNNING after this was cut short by a server that stopped: it no longer holds off the next. */
+const INTERRUPTED_AFTER_MS = RESTORE_TIMEOUT_MS + 5 * 60_000;
 
 /** Creates or replaces the restore drill schedule of a service (not DELETED, with an edition that has backups). */
 export async function setRestoreDrill(
@@ -82,10 +84,11 @@ export async function runDrill(rt: Runtime, serviceId: string): Promise<DrillRow
   const { db } = rt.database;
   const started = Date.now();
   const [running] = await db
-    .select({ id: restoreDrills.id })
+    .select()
     .from(restoreDrills)
     .where(and(eq(restoreDrills.serviceId, serviceId), eq(restoreDrills.status, 'RUNNING')));
-  if (running) return null;
+  if (running && started - running.startedAt.getTime() < INTERRUPTED_AFTER_MS) return null;
+  if (running) await endInterrupted(rt, running);
   const [backup] = await db
     .select()
     .from(backups)
@@ -142,6 +145,19 @@ export async function runDrill(rt: Runtime, serviceId: string): Promise<DrillRow
     const reason = error instanceof DomainError ? error.message : 'internal error; see the server log';
     return end({ status: 'FAILED', failureReason: reason });
   }
+}
+
+/** Ends a drill cut short by a server that stopped, and removes its scratch service if its restore finished since. */
+async function endInterrupted(rt: Runtime, drill: DrillRow): Promise<void> {
+  const [plan] = drill.planId
+    ? await rt.database.db.select().from(restorePlans).where(eq(restorePlans.id, drill.planId))
+    : [];
+  if (plan?.state === 'SUSPENDED')
+    await discardRestoredService(rt, plan.id, 'Restore drill interrupted; its scratch service was removed');
+  await rt.database.db
+    .update(restoreDrills)
+    .set({ status: 'FAILED', failureReason: 'Interrupted: the server running it stopped', finishedAt: new Date() })
+    .where(and(eq(restoreDrills.id, drill.id), eq(restoreDrills.status, 'RUNNING')));
 }
 
 /** Waits until the drill's restore is SUSPENDED, FAILED or CANCELLED. */
