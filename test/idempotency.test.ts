@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forgetExpiredKeys } from '../src/idempotency/service.js';
 import { createService, mutate } from './helpers/artifacts.js';
 import { freshDatabase, type TestDatabase } from './helpers/database.js';
 import { ADMIN_TOKEN, startServer, type TestServer } from './helpers/server.js';
@@ -111,6 +112,24 @@ describe('idempotency keys', () => {
     );
     const again = await mutate(one.gql, 'createPartner', input);
     expect(again.code).toBe('NAME_UNAVAILABLE');
+  });
+
+  it('forgets keys past their 24 hours in the scheduler sweep', async () => {
+    const serviceId = await createService(one.gql, 'idem-forgotten');
+    await mutate(one.gql, 'createPartner', { serviceId, name: 'Old', idempotencyKey: 'forgotten-1' });
+    await mutate(one.gql, 'createPartner', { serviceId, name: 'New', idempotencyKey: 'kept-1' });
+    const db = one.app.runtime.database.db;
+    await db.execute(
+      sql`update idempotency_keys set created_at = now() - interval '25 hours' where key = 'forgotten-1'`,
+    );
+    const rows = (r: unknown) => ((r as { rows?: unknown[] }).rows ?? r) as { n: number }[];
+    const expired = await db.execute(
+      sql`select count(*)::int as n from idempotency_keys where created_at < now() - interval '24 hours'`,
+    );
+    expect(await forgetExpiredKeys(db)).toBe(rows(expired)[0]!.n); // this test's key, and any an earlier one aged
+
+    const left = await db.execute(sql`select key from idempotency_keys where key in ('forgotten-1', 'kept-1')`);
+    expect(((left as { rows?: unknown[] }).rows ?? left) as unknown[]).toEqual([{ key: 'kept-1' }]);
   });
 
   it('keeps each token its own keys', async () => {

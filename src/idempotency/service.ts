@@ -61,6 +61,16 @@ function decode(text: string): unknown {
   });
 }
 
+/** Removes the keys past their 24 hours (the scheduler's sweep); a retry after that acts again anyway. */
+export async function forgetExpiredKeys(db: Database): Promise<number> {
+  const cutoff = new Date(Date.now() - IDEMPOTENCY_WINDOW_MS);
+  const removed = await db
+    .delete(idempotencyKeys)
+    .where(lt(idempotencyKeys.createdAt, cutoff))
+    .returning({ key: idempotencyKeys.key });
+  return removed.length;
+}
+
 /** Thrown inside the first transaction when another call with the key committed first: that transaction rolls back. */
 class KeyTaken extends Error {}
 

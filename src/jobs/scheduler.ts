@@ -1,5 +1,6 @@
 import { runDueSchedules } from '../backup/schedule.js';
 import { runDueDrills } from '../drill/service.js';
+import { forgetExpiredKeys } from '../idempotency/service.js';
 import { failInterruptedBackups } from '../backup/service.js';
 import { takeOverRestores } from '../restore/lifecycle.js';
 import { describeError } from '../log.js';
@@ -16,9 +17,10 @@ export function startScheduler(rt: Runtime): { stop(): Promise<void>; tick(): Pr
     await runDueSchedules(rt);
     await runDueDrills(rt);
     if (rt.database.kind === 'postgres') await takeOverRestores(rt, false);
-    if (rt.database.kind === 'postgres' && Date.now() - lastSweep > SWEEP_EVERY_MS) {
+    if (Date.now() - lastSweep > SWEEP_EVERY_MS) {
       lastSweep = Date.now();
-      await failInterruptedBackups(rt, false);
+      if (rt.database.kind === 'postgres') await failInterruptedBackups(rt, false);
+      await forgetExpiredKeys(rt.database.db);
     }
   };
   const loop = () => {
