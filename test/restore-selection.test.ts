@@ -90,6 +90,19 @@ describe('selective restore', () => {
           'Added to the selection because what was selected needs them: profile "Contoso EDI" (used by agreement "Contoso-Fabrikam EDIFACT"), profile "Fabrikam EDI" (used by agreement "Contoso-Fabrikam EDIFACT"), partner "Contoso" (of profile "Contoso EDI"), partner "Fabrikam" (of profile "Fabrikam EDI")',
       },
     ]);
+    // Checks look at the restored agreements only: the X12 one, left out, shares its FTP folder with the source.
+    const codes = (plan: { checks: { code: string }[] }) => plan.checks.map((c) => c.code);
+    expect(codes(created.plan)).not.toContain('FTP_SOURCE_CONFLICT');
+    const x12 = (
+      await gql(CREATE_PLAN, {
+        input: {
+          backupId,
+          targetName: 'select-x12',
+          selection: [{ category: 'AGREEMENTS', names: ['Contoso-Fabrikam X12'] }],
+        },
+      })
+    ).data.createRestorePlan.plan;
+    expect(codes(x12)).toContain('FTP_SOURCE_CONFLICT');
     expect(await holdings('select-agreement')).toEqual({
       state: 'SUSPENDED',
       acsNamespace: null,

@@ -17,7 +17,7 @@ import { checklist, createChecklist } from './checklist.js';
 import { LEASE_MS, NotOurs, appendEvent, lockPlan, type PlanRow } from './history.js';
 import { checkPlan, type PlanInput } from './plan.js';
 import { ChecklistIncompleteError, PlanBlockedError, blockers, nextPlanState, type PlanStep } from './rules.js';
-import { resolveSelection } from './selection.js';
+import { resolveSelection, restoresAgreement } from './selection.js';
 import { restorePlans } from './tables.js';
 import { fillTarget } from './worker.js';
 
@@ -61,8 +61,8 @@ export async function createRestorePlan(rt: Runtime, input: PlanInput): Promise<
     edition: (input.targetEdition ?? backup.edition) as Edition,
     policy: input.controlNumberPolicy ?? 'ADVANCE_PAST_ISSUED',
   };
-  const checks = await checkPlan(rt, backup, target, true);
   const selection = input.selection ? await resolveSelection(rt, backup, input.selection) : null;
+  const checks = await checkPlan(rt, backup, target, true, restoresAgreement(selection));
   if (selection) checks.push(...selection.checks);
   const found = blockers(checks).length;
   const warnings = checks.filter((c) => c.severity === 'WARNING').length;
@@ -107,7 +107,8 @@ export async function executeRestorePlan(rt: Runtime, planId: string): Promise<P
     edition: existing.targetEdition as Edition,
     policy: existing.controlNumberPolicy,
   };
-  const checks = [...(await checkPlan(rt, backup, target, false)), ...(existing.selection?.checks ?? [])];
+  const restored = restoresAgreement(existing.selection);
+  const checks = [...(await checkPlan(rt, backup, target, false, restored)), ...(existing.selection?.checks ?? [])];
   const blocking = blockers(checks);
   if (blocking.length) {
     // A name taken since planning lost a race to another plan or a create: say so, as the unique index would.

@@ -82,15 +82,18 @@ export interface PlanInput {
   selection?: SelectionInput[] | null;
 }
 
-/** Gathers the facts and computes every check of a plan. */
+/** Gathers the facts and computes every check of a plan (`restored`: the backup's agreements it restores). */
 export async function checkPlan(
   rt: Runtime,
   backup: typeof backups.$inferSelect,
   target: { name: string; edition: Edition; policy: ControlNumberPolicy },
   verify: boolean,
+  restored: (agreementId: string) => boolean = () => true,
 ) {
   const { db } = rt.database;
-  const inspection = await inspectBackup(rt, backup, verify);
+  const inspected = await inspectBackup(rt, backup, verify);
+  // A partial restore is checked for the agreements it restores only.
+  const inspection = { ...inspected, agreements: inspected.agreements.filter((a) => restored(a.id)) };
   const availability = await nameAvailability(rt, db, target.name);
   const lineages = inspection.agreements.map((a) => a.lineageId);
   const highWater = lineages.length

@@ -198,3 +198,12 @@ export function selector(selection: StoredSelection | null) {
     return ids.has(String(OF_AGREEMENTS.includes(category) ? item.agreementId : item.id));
   };
 }
+
+/** Whether an agreement of the backup (by its backup id) is restored: the plan's checks look at those only. */
+export function restoresAgreement(selection: StoredSelection | null): (id: string) => boolean {
+  if (!selection) return () => true;
+  const agreements = selection.categories.find((s) => s.category === 'AGREEMENTS');
+  if (!agreements) return () => false;
+  const ids = agreements.ids ? new Set(agreements.ids) : null;
+  return (id) => !ids || ids.has(id);
+}
