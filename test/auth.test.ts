@@ -57,7 +57,7 @@ function dummy(type: TypeRef, types: any[]): unknown {
   );
 }
 
-const ADMIN_ONLY = ['updateServiceSettings', 'deleteService', 'createApiToken', 'revokeApiToken'];
+const ADMIN_ONLY = ['updateServiceSettings', 'deleteService', 'createApiToken', 'revokeApiToken', 'lockBackup'];
 
 describe('roles', () => {
   it('enforces READER, OPERATOR and ADMIN on every mutation: a refused one returns the FORBIDDEN error type', async () => {

@@ -23,6 +23,7 @@ import * as ops from './service.js';
 
 // Custom assemblies
 defineMutation('createCustomAssembly', {
+  idempotent: true,
   description: `Deploys a custom assembly (at most ${rules.MAX_ASSEMBLY_BYTES} bytes).`,
   scope: 'operator',
   errors,
@@ -70,6 +71,7 @@ defineDelete(ops.kinds.customAssembly, 'customAssembly', graphql.CustomAssembly)
 
 // Bridges
 defineMutation('createBridge', {
+  idempotent: true,
   description: 'Deploys an EAI bridge (counts against the edition bridge limit, like two per agreement).',
   scope: 'operator',
   errors: [...errors, LimitExceededError],
@@ -129,6 +131,7 @@ defineDelete(ops.kinds.bridge, 'bridge', graphql.Bridge);
 
 // Certificates
 defineMutation('createCertificate', {
+  idempotent: true,
   description:
     'Uploads a certificate; its thumbprint is computed from the content; an optional private key is kept encrypted.',
   scope: 'operator',
@@ -185,6 +188,7 @@ function textArtifactMutations<K extends TextKind>(
   textDescription: string,
 ) {
   defineMutation(`create${kind.typename}`, {
+    idempotent: true,
     description: `Adds a ${kind.label} to a service.`,
     scope: 'operator',
     errors,
@@ -229,6 +233,7 @@ textArtifactMutations(ops.kinds.template, 'template', graphql.Template, 'content
 
 // X12 mappings
 defineMutation('createX12Mapping', {
+  idempotent: true,
   description: 'Maps an X12 transaction set id (ST01) to a functional identifier code (GS01), e.g. 850 → PO.',
   scope: 'operator',
   errors,
@@ -268,6 +273,7 @@ defineDelete(ops.kinds.x12Mapping, 'x12Mapping', graphql.X12Mapping);
 
 // Hybrid connections
 defineMutation('createHybridConnection', {
+  idempotent: true,
   description: 'Adds a hybrid connection (never backed up; recreate it after a restore).',
   scope: 'operator',
   errors: [...errors, LimitExceededError],

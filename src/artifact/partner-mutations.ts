@@ -14,6 +14,7 @@ import { type agreements, profiles } from './tables.js';
 
 // Partners and profiles
 defineMutation('createPartner', {
+  idempotent: true,
   description: 'Adds a trading partner to a service.',
   scope: 'operator',
   errors,
@@ -56,6 +57,7 @@ defineDelete(ops.kinds.partner, 'partner', graphql.Partner, async (tx, row) => {
 });
 
 defineMutation('createProfile', {
+  idempotent: true,
   description: 'Adds a business profile (EDI identity) to a partner.',
   scope: 'operator',
   errors,
@@ -124,6 +126,7 @@ const ControlNumbersInput = builder.inputType('ControlNumbersInput', {
 });
 
 defineMutation('createAgreement', {
+  idempotent: true,
   description:
     'Creates an EDI/AS2 agreement between two profiles of the service. Counts one agreement and two bridges against the edition limits.',
   scope: 'operator',

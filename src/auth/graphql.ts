@@ -65,6 +65,7 @@ builder.queryFields((t) => ({
 }));
 
 defineMutation('createApiToken', {
+  idempotent: true,
   description: 'Creates an API token (ADMIN only). The success carries its secret: shown this once, never again.',
   scope: 'admin',
   errors: [NameUnavailableError],

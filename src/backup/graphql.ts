@@ -14,7 +14,9 @@ import {
   type onActiveBatchMessagesChoices,
   validateBackupLabel,
   ActiveBatchMessagesError,
+  BackupLockedError,
   EditionWithoutBackupError,
+  MAX_LOCK_DAYS,
   type BackupStatus,
 } from './rules.js';
 import * as schedule from './schedule.js';
@@ -123,6 +125,10 @@ builder.drizzleObject('backupSchedules', {
       description: 'Remove scheduled backups older than this many days (pinned ones aside).',
     }),
     enabled: t.exposeBoolean('enabled', { description: 'Whether the schedule runs.' }),
+    lockDays: t.exposeInt('lockDays', {
+      nullable: true,
+      description: 'Each backup the schedule makes is locked for this many days; null: not locked.',
+    }),
     onActiveBatchMessages: t.field({
       type: OnActiveBatchMessagesEnum,
       description: 'What to do when batches hold messages.',
@@ -215,7 +221,9 @@ builder.queryFields((t) => ({
   }),
 }));
 
-const backupResult = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, { backup: typeof backups.$inferSelect }>) => ({
+export const backupResult = (
+  t: PothosSchemaTypes.ObjectFieldBuilder<Types, { backup: typeof backups.$inferSelect }>,
+) => ({
   backup: t.field({ type: Backup, description: 'The backup.', resolve: (r) => r.backup }),
 });
 
@@ -253,6 +261,7 @@ builder.objectType(EditionWithoutBackupError, {
 });
 
 defineMutation('createBackup', {
+  idempotent: true,
   description:
     'Backs up a service (ACTIVE, STOPPED or SUSPENDED). Returns at once with a PENDING backup; follow it with backupStatusChanged. Refused with ACTIVE_BATCH_MESSAGES while batches hold messages, unless allowBatchMessageLoss is true.',
   scope: 'operator',
@@ -278,6 +287,7 @@ defineMutation('createBackup', {
 });
 
 defineMutation('verifyBackup', {
+  idempotent: true,
   description: 'Re-reads, decrypts and re-checksums a backup. A mismatch marks it CORRUPT: it can never be restored.',
   scope: 'operator',
   errors: [NotFoundError, InvalidStateError],
@@ -299,9 +309,10 @@ defineMutation('pinBackup', {
 });
 
 defineMutation('deleteBackup', {
-  description: 'Deletes a backup and its content. Refused while pinned, running, or used by an executing restore.',
+  description:
+    'Deletes a backup and its content. Refused while locked (BACKUP_LOCKED), pinned, running, or used by an executing restore.',
   scope: 'operator',
-  errors: [NotFoundError, InvalidStateError],
+  errors: [NotFoundError, InvalidStateError, BackupLockedError],
   input: (t) => ({ backupId: t.globalID({ for: Backup, required: true, description: 'The backup.' }) }),
   resolve: async (input, ctx) => {
     await ops.deleteBackup(ctx.runtime, input.backupId.id);
@@ -324,6 +335,9 @@ defineMutation('setBackupSchedule', {
     keepDays: t.int({ description: 'Remove scheduled backups older than this many days.' }),
     enabled: t.boolean({ description: 'Default true.' }),
     onActiveBatchMessages: t.field({ type: OnActiveBatchMessagesEnum, description: 'Default SKIP.' }),
+    lockDays: t.int({
+      description: `Lock each backup the schedule makes for this many days (1–${MAX_LOCK_DAYS}): nobody can delete it before then and retention skips it. Null or left out: not locked.`,
+    }),
   }),
   resolve: async (input, ctx) => {
     const row = await schedule.setBackupSchedule(ctx.runtime, { ...input, serviceId: input.serviceId.id });

@@ -117,3 +117,34 @@ export function prunable<T extends { createdAt: Date }>(
     return beyondCount || tooOld;
   });
 }
+
+/** The longest lock a backup can get: a lock cannot be lifted, so a mistake lasts until it ends. */
+export const MAX_LOCK_DAYS = 3650;
+
+export class BackupLockedError extends DomainError {
+  readonly code = 'BACKUP_LOCKED';
+  constructor(
+    message: string,
+    readonly lockedUntil: Date,
+  ) {
+    super(message);
+  }
+}
+
+/** A new lock's end: in the future, at most MAX_LOCK_DAYS away. */
+export function validateLockUntil(until: Date, path: string[], now = new Date()): void {
+  if (until.getTime() <= now.getTime()) throw ValidationError.field(path, 'must be in the future');
+  if (until.getTime() - now.getTime() > MAX_LOCK_DAYS * 86_400_000)
+    throw ValidationError.field(path, `must be at most ${MAX_LOCK_DAYS} days from now`);
+}
+
+/** Why a lock is set: 1–500 characters without control characters. */
+export function validateLockReason(reason: string, path: string[]): void {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
+  if (reason.trim().length === 0 || reason.length > 500 || /[\u0000-\u001f]/.test(reason))
+    throw ValidationError.field(path, 'must be 1–500 characters without control characters');
+}
+
+/** Whether a lock holds at `now`. */
+export const isLocked = (lockedUntil: Date | null, now = new Date()): lockedUntil is Date =>
+  lockedUntil !== null && lockedUntil.getTime() > now.getTime();

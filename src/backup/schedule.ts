@@ -1,11 +1,12 @@
-import { and, desc, eq, lte, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, lte, or } from 'drizzle-orm';
 import { releaseBatch } from '../edi/service.js';
 import { DomainError, NotFoundError, ValidationError } from '../errors.js';
+import { claimSlot } from '../jobs/slots.js';
 import { describeError } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import { assertAllowed, editionInfo } from '../service/rules.js';
 import { services } from '../service/tables.js';
-import { checkScheduleInterval, EditionWithoutBackupError, nextRun, prunable } from './rules.js';
+import { checkScheduleInterval, EditionWithoutBackupError, MAX_LOCK_DAYS, nextRun, prunable } from './rules.js';
 import { activeBatches, deleteBackup, startBackup } from './service.js';
 import { backupSchedules, backups } from './tables.js';
 
@@ -18,6 +19,7 @@ export interface ScheduleInput {
   keepDays?: number | null;
   enabled?: boolean | null;
   onActiveBatchMessages?: ScheduleRow['onActiveBatchMessages'] | null;
+  lockDays?: number | null;
 }
 
 /** Creates or replaces a service's backup schedule; its next run is computed from now. */
@@ -28,6 +30,9 @@ export async function setBackupSchedule(rt: Runtime, input: ScheduleInput): Prom
     if (value != null && (!Number.isInteger(value) || value < 1 || value > 100_000))
       throw ValidationError.field(['input', field], 'must be a whole number from 1 to 100000, or null for no limit');
   }
+  const lockDays = input.lockDays;
+  if (lockDays != null && (!Number.isInteger(lockDays) || lockDays < 1 || lockDays > MAX_LOCK_DAYS))
+    throw ValidationError.field(['input', 'lockDays'], `must be a whole number from 1 to ${MAX_LOCK_DAYS}, or null`);
   const enabled = input.enabled ?? true;
   return rt.database.db.transaction(async (tx) => {
     const [service] = await tx.select().from(services).where(eq(services.id, input.serviceId)).for('update');
@@ -41,6 +46,7 @@ export async function setBackupSchedule(rt: Runtime, input: ScheduleInput): Prom
       keepDays: input.keepDays ?? null,
       enabled,
       onActiveBatchMessages: input.onActiveBatchMessages ?? 'SKIP',
+      lockDays: lockDays ?? null,
       nextRunAt: enabled ? next : null,
       updatedAt: new Date(),
     };
@@ -67,17 +73,14 @@ export async function runDueSchedules(rt: Runtime, now = new Date()): Promise<nu
     .where(and(eq(backupSchedules.enabled, true), lte(backupSchedules.nextRunAt, now)));
   let ran = 0;
   for (const schedule of due) {
-    const [claimed] = await db
-      .update(backupSchedules)
-      .set({ nextRunAt: nextRun(schedule.cron, now), lastRunAt: now })
-      // Compared at millisecond precision: the value read back into JavaScript has no microseconds.
-      .where(
-        and(
-          eq(backupSchedules.serviceId, schedule.serviceId),
-          sql`date_trunc('milliseconds', ${backupSchedules.nextRunAt}) = ${schedule.nextRunAt!.toISOString()}::timestamptz`,
-        ),
-      )
-      .returning();
+    const claimed = await claimSlot<ScheduleRow>(
+      db,
+      backupSchedules,
+      eq(backupSchedules.serviceId, schedule.serviceId),
+      backupSchedules.nextRunAt,
+      schedule.nextRunAt!,
+      { nextRunAt: nextRun(schedule.cron, now), lastRunAt: now },
+    );
     if (!claimed) continue; // another instance took this slot
     ran++;
     // The backup runs as background work: a long one does not hold up this instance's other duties.
@@ -123,6 +126,7 @@ async function runScheduledBackup(
     serviceId: schedule.serviceId,
     kind: 'SCHEDULED',
     allowBatchMessageLoss: schedule.onActiveBatchMessages === 'BACKUP_ANYWAY',
+    lockDays: schedule.lockDays,
   });
   const backup = await done;
   if (backup.status !== 'SUCCEEDED') return { text: `FAILED: ${backup.failureReason}`, backupId: backup.id };
@@ -130,7 +134,7 @@ async function runScheduledBackup(
   return { text: `SUCCEEDED${pruned ? `; retention removed ${pruned} older backup(s)` : ''}`, backupId: backup.id };
 }
 
-/** Retention: removes unpinned scheduled backups beyond keepLast or older than keepDays. */
+/** Retention: removes unpinned, unlocked scheduled backups beyond keepLast or older than keepDays. */
 export async function pruneScheduledBackups(rt: Runtime, schedule: ScheduleRow): Promise<number> {
   if (schedule.keepLast === null && schedule.keepDays === null) return 0;
   const candidates = await rt.database.db
@@ -142,6 +146,7 @@ export async function pruneScheduledBackups(rt: Runtime, schedule: ScheduleRow):
         eq(backups.kind, 'SCHEDULED'),
         eq(backups.status, 'SUCCEEDED'),
         eq(backups.pinned, false),
+        or(isNull(backups.lockedUntil), lte(backups.lockedUntil, new Date())),
       ),
     )
     .orderBy(desc(backups.createdAt));

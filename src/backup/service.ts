@@ -22,6 +22,7 @@ import { snapshot } from './snapshot.js';
 import { describeError } from '../log.js';
 import { isContentDamage } from './content.js';
 import { postgresBackupStore } from './store.js';
+import { assertUnlocked } from './lock.js';
 import { backups } from './tables.js';
 
 export type BackupRow = typeof backups.$inferSelect;
@@ -85,6 +86,8 @@ export interface CreateBackupOptions {
   label?: string | null;
   allowBatchMessageLoss?: boolean | null;
   kind?: 'ON_DEMAND' | 'SCHEDULED';
+  /** Lock the new backup for this many days (its schedule's lockDays). */
+  lockDays?: number | null;
 }
 
 /**
@@ -120,6 +123,13 @@ export async function startBackup(
         allowBatchMessageLoss: options.allowBatchMessageLoss ?? false,
         formatVersion: FORMAT_VERSION,
         heartbeatAt: new Date(),
+        ...(options.lockDays
+          ? {
+              lockedUntil: new Date(Date.now() + options.lockDays * 86_400_000),
+              lockReason: `Locked by its backup schedule for ${options.lockDays} day(s)`,
+              lockedBy: 'backup schedule',
+            }
+          : {}),
       })
       .returning();
     await publish(tx, created!, null);
@@ -271,11 +281,12 @@ export async function pinBackup(rt: Runtime, backupId: string, pinned: boolean):
   return row;
 }
 
-/** Deletes a backup and its content; refused while pinned or while it runs. */
+/** Deletes a backup and its content; refused while locked, pinned, running or used by a restore. */
 export async function deleteBackup(rt: Runtime, backupId: string): Promise<BackupRow> {
   return rt.database.db.transaction(async (tx) => {
     const [backup] = await tx.select().from(backups).where(eq(backups.id, backupId)).for('update');
     if (!backup) throw new NotFoundError('Backup', backupId);
+    assertUnlocked(backup);
     if (backup.pinned)
       throw new InvalidStateError('The backup is pinned; unpin it first (pinBackup with pinned: false)', 'PINNED');
     if (backup.status === 'PENDING' || backup.status === 'RUNNING')

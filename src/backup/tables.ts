@@ -39,6 +39,11 @@ export const backups = pgTable(
     hybridConnectionNames: jsonb('hybrid_connection_names').$type<string[]>().notNull().default([]),
     warnings: jsonb('warnings').$type<string[]>().notNull().default([]),
     pinned: boolean('pinned').notNull().default(false),
+    /** Until then nobody can delete the backup or shorten this lock (lockBackup, or its schedule's lockDays). */
+    lockedUntil: timestamp('locked_until', { withTimezone: true }),
+    lockReason: text('lock_reason'),
+    /** Name of the token that locked it, or the schedule. */
+    lockedBy: text('locked_by'),
     /** Set while an instance works on it; a stale heartbeat means the instance died. */
     heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
     createdAt: stamp('created_at'),
@@ -93,5 +98,30 @@ export const backupSchedules = pgTable('backup_schedules', {
   lastRunAt: timestamp('last_run_at', { withTimezone: true }),
   lastOutcome: text('last_outcome'),
   lastBackupId: uuid('last_backup_id'),
+  /** Each backup the schedule makes is locked for this many days; null: not locked. */
+  lockDays: integer('lock_days'),
   updatedAt: stamp('updated_at'),
 });
+
+/**
+ * Scratch rows of a backup diff in progress: each side's items by name with digests of their fields,
+ * so that the database sorts and joins them rather than memory. Removed when the diff is done.
+ */
+export const backupDiffItems = pgTable(
+  'backup_diff_items',
+  {
+    diffId: uuid('diff_id').notNull(),
+    /** 0: the side compared from (the older backup), 1: the side compared to. */
+    side: integer('side').notNull(),
+    category: text('category').notNull(),
+    name: text('name').notNull(),
+    digest: text('digest').notNull(),
+    /** Field name → digest of its value (never the value: it may be a secret or large content). */
+    fields: jsonb('fields').$type<Record<string, string>>().notNull(),
+    createdAt: stamp('created_at'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.diffId, t.side, t.category, t.name] }),
+    index('backup_diff_items_created_idx').on(t.createdAt),
+  ],
+);

@@ -4,17 +4,31 @@ import * as artifact from '../artifact/tables.js';
 import { auditLog } from '../audit/tables.js';
 import { apiTokens } from '../auth/tables.js';
 import * as backup from '../backup/tables.js';
+import * as drill from '../drill/tables.js';
 import * as edi from '../edi/tables.js';
+import { idempotencyKeys } from '../idempotency/tables.js';
 import * as restore from '../restore/tables.js';
 import { services, serviceSecrets } from '../service/tables.js';
 
 export * from '../artifact/tables.js';
 export * from '../backup/tables.js';
+export * from '../drill/tables.js';
 export * from '../edi/tables.js';
 export * from '../restore/tables.js';
-export { apiTokens, auditLog, services, serviceSecrets };
+export { apiTokens, auditLog, idempotencyKeys, services, serviceSecrets };
 
-export const tables = { apiTokens, auditLog, services, serviceSecrets, ...artifact, ...edi, ...backup, ...restore };
+export const tables = {
+  apiTokens,
+  auditLog,
+  idempotencyKeys,
+  services,
+  serviceSecrets,
+  ...artifact,
+  ...edi,
+  ...backup,
+  ...restore,
+  ...drill,
+};
 
 export const relations = defineRelations(tables, (r) => ({
   services: {
@@ -33,6 +47,15 @@ export const relations = defineRelations(tables, (r) => ({
     backups: r.many.backups({ from: r.services.id, to: r.backups.serviceId }),
     backupSchedule: r.one.backupSchedules({ from: r.services.id, to: r.backupSchedules.serviceId }),
     restoredFrom: r.one.restorePlans({ from: r.services.id, to: r.restorePlans.serviceId }),
+    restoreDrills: r.many.restoreDrills({ from: r.services.id, to: r.restoreDrills.serviceId }),
+    restoreDrillSchedule: r.one.restoreDrillSchedules({
+      from: r.services.id,
+      to: r.restoreDrillSchedules.serviceId,
+    }),
+  },
+  restoreDrills: {
+    backup: r.one.backups({ from: r.restoreDrills.backupId, to: r.backups.id }),
+    service: r.one.services({ from: r.restoreDrills.serviceId, to: r.services.id, optional: false }),
   },
   restorePlans: {
     backup: r.one.backups({ from: r.restorePlans.backupId, to: r.backups.id }),

@@ -122,6 +122,7 @@ builder.drizzleObjectFields(Service, (t) => ({
 }));
 
 defineMutation('processEdiMessage', {
+  idempotent: true,
   description:
     "Sends one message through an agreement: issues its next control numbers, records an AS2 MIC, and adds it to the agreement's batch when it batches. The service must be ACTIVE.",
   scope: 'operator',
@@ -164,6 +165,7 @@ defineMutation('processEdiMessage', {
 });
 
 defineMutation('releaseBatch', {
+  idempotent: true,
   description:
     "Processes the messages waiting in an agreement's batch and empties it. Do this before a backup: batch messages are never backed up.",
   scope: 'operator',

@@ -21,9 +21,17 @@ export interface BackupStatusChange {
   at: string;
 }
 
+/** A restore drill failed: its backup did not restore, or the restore differs from it. */
+export interface RestoreDrillFailure {
+  drillId: string;
+  serviceId: string;
+  at: string;
+}
+
 export type Topics = {
   serviceStateChanged: [ServiceStateChange];
   backupStatusChanged: [BackupStatusChange];
+  restoreDrillFailed: [RestoreDrillFailure];
   /** A token was revoked: close what it has open. */
   tokenRevoked: [{ tokenId: string }];
   /** A restore plan recorded event `sequence` (read it from restore_events). */

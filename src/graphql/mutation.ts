@@ -1,6 +1,8 @@
 import type { FieldMap, InputFieldMap, InputObjectRef, InputShapeFromFields, ObjectRef } from '@pothos/core';
 import { ForbiddenError, ValidationError, type DomainError } from '../errors.js';
 import { auditEntry, audited } from '../audit/service.js';
+import { IDEMPOTENCY_KEY_DESCRIPTION } from '../idempotency/graphql.js';
+import { IdempotencyKeyInUseError, IdempotencyKeyReusedError, idempotent } from '../idempotency/service.js';
 import { builder, sentInput, type Types } from './builder.js';
 import type { Context } from './context.js';
 
@@ -19,6 +21,11 @@ export interface MutationOptions<Fields extends InputFieldMap, Shape extends obj
   success: (t: PothosSchemaTypes.ObjectFieldBuilder<Types, Shape>) => FieldMap;
   /** Typed errors besides ValidationError and ForbiddenError, which every mutation can return. */
   errors: ErrorClass[];
+  /**
+   * A mutation that creates or starts something: its input takes an optional `idempotencyKey`, and
+   * a retry with the same key and input returns the first result without acting again.
+   */
+  idempotent?: boolean;
   resolve: (input: InputShapeFromFields<Fields>, ctx: Context) => Promise<Shape>;
 }
 
@@ -37,7 +44,10 @@ export function defineMutation<Fields extends InputFieldMap, Shape extends objec
   const typeName = capitalize(name);
   const Input = builder.inputType(`${typeName}Input`, {
     description: `Input of \`${name}\`.`,
-    fields: options.input,
+    fields: (t) => ({
+      ...options.input(t),
+      ...(options.idempotent ? { idempotencyKey: t.string({ description: IDEMPOTENCY_KEY_DESCRIPTION }) } : {}),
+    }),
   });
   const Success = builder.objectRef<Shape>(`${typeName}Success`).implement({
     description: `What \`${name}\` changed.`,
@@ -55,15 +65,29 @@ export function defineMutation<Fields extends InputFieldMap, Shape extends objec
       args: { input: t.arg({ type: InputArg, required: true, description: `See ${typeName}Input.` }) },
       authScopes: options.scope === 'admin' ? { admin: true } : { operator: true },
       errors: {
-        types: [ValidationError, ForbiddenError, ...options.errors],
+        types: [
+          ValidationError,
+          ForbiddenError,
+          ...options.errors,
+          ...(options.idempotent ? [IdempotencyKeyReusedError, IdempotencyKeyInUseError] : []),
+        ],
         union: { description: `${typeName}Success, or one of the errors \`${name}\` can meet.` },
       },
-      resolve: (_root, args, ctx, info) =>
-        audited(ctx, auditEntry(ctx.viewer, name, sentInput(info)), (audit) =>
-          // The one assertion: GraphQL validated args.input against Input, whose shape this is. (An
-          // unusable global id in it throws its problem where the resolver reads it: see global-ids.ts.)
-          options.resolve(args.input as InputShapeFromFields<Fields>, audit),
-        ),
+      resolve: (_root, args, ctx, info) => {
+        const { idempotencyKey: key, ...sent } = sentInput(info) ?? {};
+        const { idempotencyKey: _key, ...input } = args.input as { idempotencyKey?: string | null };
+        const entry = auditEntry(ctx.viewer, name, sent);
+        const onReplay = () => {
+          entry.outcome = 'REPLAYED';
+        };
+        return audited(ctx, entry, (audit) =>
+          idempotent(audit, { operation: name, key: key as string | null | undefined, input: sent, onReplay }, (once) =>
+            // The one assertion: GraphQL validated args.input against Input, whose shape this is. (An
+            // unusable global id in it throws its problem where the resolver reads it: see global-ids.ts.)
+            options.resolve(input as InputShapeFromFields<Fields>, once),
+          ),
+        );
+      },
     }),
   );
 }

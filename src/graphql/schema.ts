@@ -9,7 +9,11 @@ import '../artifact/mutations.js';
 import '../artifact/partner-mutations.js';
 import '../edi/graphql.js';
 import '../backup/graphql.js';
+import '../backup/lock-graphql.js';
+import '../backup/diff-graphql.js';
 import '../restore/graphql.js';
+import '../restore/target-diff.js';
+import '../drill/graphql.js';
 import '../auth/graphql.js';
 import '../audit/graphql.js';
 

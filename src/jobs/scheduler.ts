@@ -1,4 +1,6 @@
 import { runDueSchedules } from '../backup/schedule.js';
+import { runDueDrills } from '../drill/service.js';
+import { forgetExpiredKeys } from '../idempotency/service.js';
 import { failInterruptedBackups } from '../backup/service.js';
 import { takeOverRestores } from '../restore/lifecycle.js';
 import { describeError } from '../log.js';
@@ -6,17 +8,19 @@ import type { Runtime } from '../runtime.js';
 
 const SWEEP_EVERY_MS = 30_000;
 
-/** This instance's durable-work loop: runs due backup schedules and, on PostgreSQL, takes over restores and backups abandoned by dead instances. */
+/** This instance's durable-work loop: runs due backup schedules and restore drills and, on PostgreSQL, takes over restores and backups abandoned by dead instances. */
 export function startScheduler(rt: Runtime): { stop(): Promise<void>; tick(): Promise<void> } {
   let stopped = false;
   let running: Promise<void> | null = null;
   let lastSweep = Date.now();
   const tick = async () => {
     await runDueSchedules(rt);
+    await runDueDrills(rt);
     if (rt.database.kind === 'postgres') await takeOverRestores(rt, false);
-    if (rt.database.kind === 'postgres' && Date.now() - lastSweep > SWEEP_EVERY_MS) {
+    if (Date.now() - lastSweep > SWEEP_EVERY_MS) {
       lastSweep = Date.now();
-      await failInterruptedBackups(rt, false);
+      if (rt.database.kind === 'postgres') await failInterruptedBackups(rt, false);
+      await forgetExpiredKeys(rt.database.db);
     }
   };
   const loop = () => {

@@ -10,6 +10,7 @@ import { checklist, completeChecklistItem } from './checklist.js';
 import * as plans from './lifecycle.js';
 import { planEvents } from './progress.js';
 import { resumeService } from './lifecycle.js';
+import { RestoreSelection, RestoreSelectionInput } from './selection-graphql.js';
 import {
   ChecklistIncompleteError,
   PlanBlockedError,
@@ -29,7 +30,10 @@ const RestoreStateEnum = builder.enumType('RestoreState', {
     SUSPENDED: { description: 'Restored; the service is SUSPENDED for review of its post-restore checklist.' },
     ACTIVE: { description: 'The restored service was resumed and is ACTIVE.' },
     FAILED: { description: 'The restore failed and was rolled back: no service remains and the name is free.' },
-    CANCELLED: { description: 'Cancelled by an operator (rolled back if it had started).' },
+    CANCELLED: {
+      description:
+        'Cancelled by an operator (rolled back if it had started), or the scratch restore of a restore drill, removed once compared.',
+    },
   } satisfies Record<(typeof restoreStates)[number], unknown>,
 });
 
@@ -172,6 +176,12 @@ export const RestorePlan = builder.drizzleNode('restorePlans', {
       resolve: (p) => p.checks,
     }),
     state: t.field({ type: RestoreStateEnum, description: 'State.', resolve: (p) => p.state }),
+    selection: t.field({
+      type: [RestoreSelection],
+      nullable: true,
+      description: 'A partial restore: what it restores, dependencies included; null: the whole backup.',
+      resolve: (p) => p.selection?.categories ?? null,
+    }),
     failureReason: t.exposeString('failureReason', { nullable: true, description: 'Why it FAILED.' }),
     service: t.relation('service', { nullable: true, description: 'The restored service, once executing created it.' }),
     history: t.field({
@@ -254,6 +264,7 @@ const planResult = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, { plan: typeo
 });
 
 defineMutation('createRestorePlan', {
+  idempotent: true,
   description:
     'Plans a restore of a backup into a new service and runs every check (blockers, warnings, information). Nothing changes until executeRestorePlan.',
   scope: 'operator',
@@ -270,6 +281,11 @@ defineMutation('createRestorePlan', {
     }),
     targetRegion: t.string({ description: "Default: the backup's region." }),
     controlNumberPolicy: t.field({ type: ControlNumberPolicyEnum, description: 'Default ADVANCE_PAST_ISSUED.' }),
+    selection: t.field({
+      type: [RestoreSelectionInput],
+      description:
+        'Restore only part of the backup: these categories, whole or by item names. What the selected items need is added (an agreement brings its profiles, their partners, its control numbers and AS2 MIC values) and a check says so. Left out: the whole backup.',
+    }),
   }),
   resolve: async (input, ctx) => ({
     plan: await plans.createRestorePlan(ctx.runtime, { ...input, backupId: input.backupId.id }),
@@ -278,6 +294,7 @@ defineMutation('createRestorePlan', {
 });
 
 defineMutation('executeRestorePlan', {
+  idempotent: true,
   description:
     'Re-checks the plan and starts the restore: returns at once (state RESTORING); follow it with restoreProgress. Fails with PLAN_BLOCKED listing any blocker.',
   scope: 'operator',
@@ -325,6 +342,7 @@ defineMutation('completeChecklistItem', {
 
 // Lives here, not with the other lifecycle mutations: resuming a restored service completes its restore plan.
 defineMutation('resumeService', {
+  idempotent: true,
   description:
     'Resumes a SUSPENDED service (→ ACTIVE). For a restored service this completes its restore plan (→ ACTIVE); refused with CHECKLIST_INCOMPLETE while an FTP source conflict is open, unless force is true.',
   scope: 'operator',

@@ -17,6 +17,7 @@ import { checklist, createChecklist } from './checklist.js';
 import { LEASE_MS, NotOurs, appendEvent, lockPlan, type PlanRow } from './history.js';
 import { checkPlan, type PlanInput } from './plan.js';
 import { ChecklistIncompleteError, PlanBlockedError, blockers, nextPlanState, type PlanStep } from './rules.js';
+import { resolveSelection, restoresAgreement } from './selection.js';
 import { restorePlans } from './tables.js';
 import { fillTarget } from './worker.js';
 
@@ -60,7 +61,9 @@ export async function createRestorePlan(rt: Runtime, input: PlanInput): Promise<
     edition: (input.targetEdition ?? backup.edition) as Edition,
     policy: input.controlNumberPolicy ?? 'ADVANCE_PAST_ISSUED',
   };
-  const checks = await checkPlan(rt, backup, target, true);
+  const selection = input.selection ? await resolveSelection(rt, backup, input.selection) : null;
+  const checks = await checkPlan(rt, backup, target, true, restoresAgreement(selection));
+  if (selection) checks.push(...selection.checks);
   const found = blockers(checks).length;
   const warnings = checks.filter((c) => c.severity === 'WARNING').length;
   return rt.database.db.transaction(async (tx) => {
@@ -74,6 +77,7 @@ export async function createRestorePlan(rt: Runtime, input: PlanInput): Promise<
         controlNumberPolicy: target.policy,
         state: 'PLANNED',
         checks,
+        selection,
       })
       .returning();
     const message = found
@@ -103,7 +107,8 @@ export async function executeRestorePlan(rt: Runtime, planId: string): Promise<P
     edition: existing.targetEdition as Edition,
     policy: existing.controlNumberPolicy,
   };
-  const checks = await checkPlan(rt, backup, target, false);
+  const restored = restoresAgreement(existing.selection);
+  const checks = [...(await checkPlan(rt, backup, target, false, restored)), ...(existing.selection?.checks ?? [])];
   const blocking = blockers(checks);
   if (blocking.length) {
     // A name taken since planning lost a race to another plan or a create: say so, as the unique index would.
@@ -127,7 +132,10 @@ export async function executeRestorePlan(rt: Runtime, planId: string): Promise<P
         edition: plan.targetEdition as Edition,
         region: plan.targetRegion,
       });
-      const message = `Restoring into new service "${plan.targetName}" (${plan.targetEdition}, ${plan.targetRegion})`;
+      const part = plan.selection
+        ? `part of the backup (${plan.selection.categories.map((c) => c.category).join(', ')})`
+        : '';
+      const message = `Restoring ${part ? `${part} ` : ''}into new service "${plan.targetName}" (${plan.targetEdition}, ${plan.targetRegion})`;
       const lease = { leaseOwner: rt.instanceId, leaseExpiresAt: new Date(Date.now() + LEASE_MS) };
       return transition(tx, plan, 'execute', message, { checks, serviceId: service.id, ...lease, attempts: 1 });
     })
@@ -155,6 +163,16 @@ export async function cancelRestorePlan(rt: Runtime, planId: string): Promise<Pl
         ? `Cancelled; the partly restored service "${plan.targetName}" was removed and its name is free`
         : 'Cancelled before it started';
     return transition(tx, plan, 'cancel', message, { serviceId: null, leaseOwner: null, leaseExpiresAt: null });
+  });
+}
+
+/** Removes a SUSPENDED plan's restored service (a restore drill's scratch service) and ends the plan CANCELLED. */
+export async function discardRestoredService(rt: Runtime, planId: string, message: string): Promise<PlanRow> {
+  return rt.database.db.transaction(async (tx) => {
+    const plan = await lockPlan(tx, planId);
+    nextPlanState('discard', plan.state); // refused before the service is touched
+    if (plan.serviceId) await removeRestoreTarget(tx, plan.serviceId, 'SUSPENDED');
+    return transition(tx, plan, 'discard', message, { serviceId: null });
   });
 }
 

@@ -11,6 +11,7 @@ import type { Edition } from '../service/rules.js';
 import { nameAvailability } from '../service/service.js';
 import { services } from '../service/tables.js';
 import { planChecks, type ControlNumberPolicy } from './rules.js';
+import type { SelectionInput } from './selection.js';
 
 /** What a backup holds that the checks need. */
 export type BackupInspection = { intact: boolean } & Pick<
@@ -77,17 +78,22 @@ export interface PlanInput {
   targetEdition?: Edition | null;
   targetRegion?: string | null;
   controlNumberPolicy?: ControlNumberPolicy | null;
+  /** Restore only these categories and named items (and what they need). */
+  selection?: SelectionInput[] | null;
 }
 
-/** Gathers the facts and computes every check of a plan. */
+/** Gathers the facts and computes every check of a plan (`restored`: the backup's agreements it restores). */
 export async function checkPlan(
   rt: Runtime,
   backup: typeof backups.$inferSelect,
   target: { name: string; edition: Edition; policy: ControlNumberPolicy },
   verify: boolean,
+  restored: (agreementId: string) => boolean = () => true,
 ) {
   const { db } = rt.database;
-  const inspection = await inspectBackup(rt, backup, verify);
+  const inspected = await inspectBackup(rt, backup, verify);
+  // A partial restore is checked for the agreements it restores only.
+  const inspection = { ...inspected, agreements: inspected.agreements.filter((a) => restored(a.id)) };
   const availability = await nameAvailability(rt, db, target.name);
   const lineages = inspection.agreements.map((a) => a.lineageId);
   const highWater = lineages.length

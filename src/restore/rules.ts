@@ -31,6 +31,8 @@ export const planSteps = {
   /** The restore could not complete: what it restored is removed. */
   fail: { from: ['RESTORING'], to: 'FAILED', verb: 'failed' },
   cancel: { from: ['PLANNED', 'RESTORING'], to: 'CANCELLED', verb: 'cancelled' },
+  /** A restore drill is done with its scratch service: the restored service is removed. */
+  discard: { from: ['SUSPENDED'], to: 'CANCELLED', verb: 'discarded' },
   /** resumeService on the restored service. */
   resume: { from: ['SUSPENDED'], to: 'ACTIVE', verb: 'resumed' },
 } as const satisfies Record<string, { from: readonly RestoreState[]; to: RestoreState; verb: string }>;

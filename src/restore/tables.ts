@@ -9,6 +9,7 @@ import {
   type RestoreCheck,
   type RestoreProgress,
 } from './rules.js';
+import type { StoredSelection } from './selection.js';
 
 export const restorePlans = pgTable(
   'restore_plans',
@@ -22,6 +23,8 @@ export const restorePlans = pgTable(
     controlNumberPolicy: text('control_number_policy', { enum: controlNumberPolicies }).notNull(),
     state: text('state', { enum: restoreStates }).notNull(),
     checks: jsonb('checks').$type<RestoreCheck[]>().notNull(),
+    /** A partial restore: what is restored, dependencies included (null: the whole backup). */
+    selection: jsonb('selection').$type<StoredSelection>(),
     /** The restored service, once executing created it. */
     serviceId: uuid('service_id').references(() => services.id, { onDelete: 'set null' }),
     failureReason: text('failure_reason'),

@@ -15,6 +15,7 @@ import { restoreServiceSettings } from '../service/service.js';
 import { NotOurs, appendEvent, renewLease, type PlanRow } from './history.js';
 import type { RestoreProgress } from './rules.js';
 import { insertRows } from '../db/bulk.js';
+import { selector } from './selection.js';
 
 /** Rows per insert; binary rows are flushed by size instead. */
 const PAGE_ROWS = 2000;
@@ -172,7 +173,10 @@ export async function fillTarget(rt: Runtime, plan: PlanRow): Promise<void> {
 async function* pagesOf(rt: Runtime, plan: PlanRow): AsyncGenerator<Page, void, undefined> {
   const { db } = rt.database;
   const [backup] = await db.select().from(backups).where(eq(backups.id, plan.backupId!));
-  const totals = new Map(backup!.itemCounts.map((c) => [c.category, c.count]));
+  const totals = new Map(
+    (plan.selection?.categories ?? backup!.itemCounts).map((c) => [c.category as string, c.count]),
+  );
+  const selected = selector(plan.selection);
   const targetEdition = plan.targetEdition as Edition;
 
   let category: RowCategory | null = null;
@@ -222,6 +226,7 @@ async function* pagesOf(rt: Runtime, plan: PlanRow): AsyncGenerator<Page, void, 
       const item = parseLine(line);
       if (item.type !== 'item') continue;
       const { data } = item;
+      if (!selected(item.category, () => itemData(item.category, data) as unknown as Record<string, unknown>)) continue;
       if (item.category !== category) {
         if (pending.length) yield page();
         category = null;

@@ -10,6 +10,7 @@ import type { LifecycleOperation, SecretKind } from './rules.js';
 import * as operations from './service.js';
 
 defineMutation('createService', {
+  idempotent: true,
   description: 'Creates a BizTalk Service in state ACTIVE.',
   scope: 'operator',
   errors: [NameUnavailableError, LimitExceededError],
@@ -93,6 +94,7 @@ function lifecycleMutation(name: string, operation: LifecycleOperation, descript
   defineMutation(name, {
     description,
     scope: operation === 'delete' ? 'admin' : 'operator',
+    idempotent: operation === 'start' || operation === 'restart',
     errors: [NotFoundError, InvalidStateError],
     input: (t) => ({ serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }) }),
     resolve: async (input, ctx) => ({

@@ -203,17 +203,22 @@ export async function createRestoreTarget(
 
 /**
  * Removes a restore's target and, by cascade, everything restored into it (a restore that failed or
- * was cancelled): its name is free at once. Subscribers see it go from RESTORING to DELETED.
+ * was cancelled, RESTORING; a restore drill's scratch service, SUSPENDED and never resumed): its name
+ * is free at once. Subscribers see it go to DELETED.
  */
-export async function removeRestoreTarget(tx: Tx, id: string): Promise<void> {
+export async function removeRestoreTarget(
+  tx: Tx,
+  id: string,
+  state: 'RESTORING' | 'SUSPENDED' = 'RESTORING',
+): Promise<void> {
   const [removed] = await tx
     .delete(services)
-    .where(and(eq(services.id, id), eq(services.state, 'RESTORING')))
+    .where(and(eq(services.id, id), eq(services.state, state)))
     .returning({ id: services.id });
   if (!removed) return;
   await publishOnCommit(tx, 'serviceStateChanged', {
     serviceId: id,
-    previousState: 'RESTORING',
+    previousState: state,
     state: 'DELETED',
     at: new Date().toISOString(),
   });

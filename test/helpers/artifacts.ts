@@ -1,5 +1,6 @@
 import type { TestServer } from './server.js';
 import { CREATE_SERVICE } from './operations.js';
+import { until } from './wait.js';
 
 type Gql = TestServer['gql'];
 
@@ -108,4 +109,19 @@ export async function buildService(gql: Gql, name: string, edition = 'STANDARD')
     port: 1433,
   });
   return { serviceId, agreements: { x12, edifact, as2 }, profiles: { host, guest } };
+}
+
+/** Backs up a service and waits until the backup SUCCEEDED; its global id. */
+export async function succeededBackup(gql: Gql, serviceId: string): Promise<string> {
+  const created = await gql(
+    'mutation ($s: ID!) { createBackup(input: { serviceId: $s }) { ... on CreateBackupSuccess { backup { id } } } }',
+    { s: serviceId },
+  );
+  const id = created.data?.createBackup?.backup?.id;
+  if (!id) throw new Error(JSON.stringify(created));
+  await until(
+    () => gql('query ($id: ID!) { backup(id: $id) { status } }', { id }),
+    (r) => r.data.backup.status === 'SUCCEEDED',
+  );
+  return id;
 }

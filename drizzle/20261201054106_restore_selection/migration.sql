@@ -1,0 +1,1 @@
+ALTER TABLE "restore_plans" ADD COLUMN "selection" jsonb;
