@@ -117,7 +117,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the operator console in a browser', () =
       await shot(page, '04-restore-live');
 
       // The checklist's actions, then Resume: the plan and the service become ACTIVE.
-      await page.getByRole('button', { name: 'Mark done: Review acs credentials' }).click();
+      await page.getByRole('button', { name: 'Mark done: Review ACS credentials' }).click();
       await page.getByRole('button', { name: 'Mark done: Confirm target environment' }).click();
       await page.getByLabel('Schedule (cron, UTC)').fill('0 3 * * *');
       await page.getByRole('button', { name: 'Set schedule' }).click();
@@ -166,6 +166,55 @@ describe.skipIf(!existsSync(CHROMIUM))('the operator console in a browser', () =
     }
   }, 120_000);
 
+  it('shows the warnings of a restore beside the live service, and resumes it with force past an open FTP conflict', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    page.setDefaultTimeout(20_000);
+    try {
+      await signIn(page, demoToken);
+      await page.getByRole('link', { name: 'contoso-prod' }).click();
+      await page.getByRole('button', { name: 'Plan a restore of backup Before the Q4 partner onboarding' }).click();
+      await page.getByLabel('Target name').fill('contoso-copy');
+      await page.getByRole('button', { name: 'Plan restore' }).click();
+      await page.getByRole('heading', { name: /^Restore into contoso-copy/ }).waitFor();
+      const warnings = page.getByRole('region', { name: 'WARNING checks' });
+      expect(await warnings.getByRole('heading').innerText()).toBe('WARNING (4)');
+      expect(await warnings.locator('code').allInnerTexts()).toEqual([
+        'CONTROL_NUMBER_DRIFT',
+        'FTP_SOURCE_CONFLICT',
+        'FTP_SOURCE_CONFLICT',
+        'HYBRID_CONNECTIONS_NOT_RESTORED',
+      ]);
+      await page.getByRole('button', { name: 'Execute' }).click();
+      const timeline = page.getByRole('list', { name: 'Timeline' });
+      await timeline.getByText('SUSPENDED', { exact: true }).waitFor();
+      const bars = page.getByRole('list', { name: 'Progress per category' });
+      expect(await bars.locator('li', { hasText: 'Agreements' }).locator('.count').innerText()).toBe('3 of 3');
+      expect(await bars.locator('li', { hasText: 'X12 mappings' }).locator('.count').innerText()).toBe('3 of 3');
+      expect(await bars.locator('li', { hasText: 'AS2 MIC values' }).locator('.count').innerText()).toBe('12 of 12');
+      await page.locator('.checklist').waitFor();
+      expect(await page.locator('.checklist li strong').allInnerTexts()).toEqual([
+        'Review ACS credentials',
+        'Resolve FTP source conflict',
+        'Resolve FTP source conflict',
+        'Confirm target environment',
+        'Configure automated backups',
+      ]);
+      await page.screenshot({ path: `${ARTIFACTS}/restore-with-warnings.png` });
+
+      await page.getByRole('button', { name: 'Resume', exact: true }).click();
+      await page.getByRole('status').filter({ hasText: 'CHECKLIST_INCOMPLETE' }).waitFor();
+      expect(await page.getByTestId('target-state').innerText()).toBe('SUSPENDED');
+      await page.getByRole('button', { name: 'Resume anyway (force)' }).click();
+      await page.getByTestId('target-state').filter({ hasText: 'ACTIVE' }).waitFor();
+      await expect.poll(() => page.getByTestId('plan-state').innerText()).toBe('ACTIVE');
+    } catch (error) {
+      await shot(page, 'failure-warnings');
+      throw error;
+    } finally {
+      await page.close();
+    }
+  }, 90_000);
+
   it('offers a READER no action: no Back up, Verify, Plan a restore or Execute', async () => {
     const created = await file.server.gql(
       'mutation { createApiToken(input: { name: "console-reader", role: READER }) { ... on CreateApiTokenSuccess { secret } } }',
@@ -180,12 +229,21 @@ describe.skipIf(!existsSync(CHROMIUM))('the operator console in a browser', () =
       expect(await page.locator('tbody tr').count()).toBeGreaterThan(0);
       expect(await page.getByRole('button').allInnerTexts()).toEqual(['Sign out']);
       await page.goBack();
-      const plan = page.getByRole('link', { name: 'legacy-restored' });
-      if (await plan.count()) {
-        await plan.click();
-        await page.getByTestId('plan-state').waitFor();
-        expect(await page.getByRole('button').allInnerTexts()).toEqual(['Sign out']);
-      }
+      // The plan restored by the first test, now ACTIVE; and one still PLANNED offers no Execute either.
+      await page.locator('a[href^="#/plans/"]', { hasText: 'legacy-restored' }).click();
+      await page.getByTestId('plan-state').filter({ hasText: 'ACTIVE' }).waitFor();
+      expect(await page.getByRole('button').allInnerTexts()).toEqual(['Sign out']);
+      const planned = await file.server.gql(
+        'mutation ($b: ID!) { createRestorePlan(input: { backupId: $b, targetName: "reader-sees" }) { ... on CreateRestorePlanSuccess { plan { id } } } }',
+        {
+          b: (await file.server.gql('{ backups(serviceName: "legacy-basic") { edges { node { id } } } }')).data.backups
+            .edges[0].node.id,
+        },
+      );
+      await page.goto(`${root}#/plans/${planned.data.createRestorePlan.plan.id}`);
+      await page.getByTestId('plan-state').filter({ hasText: 'PLANNED' }).waitFor();
+      expect(await page.getByRole('region', { name: 'INFO checks' }).isVisible()).toBe(true);
+      expect(await page.getByRole('button').allInnerTexts()).toEqual(['Sign out']);
     } finally {
       await page.close();
     }

@@ -11,5 +11,13 @@ export function bytes(n: number | null | undefined) {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** PARTNERS → Partners, X12_MAPPINGS → X12 mappings. */
-export const words = (name: string) => name.charAt(0) + name.slice(1).toLowerCase().replaceAll('_', ' ');
+const ACRONYMS = new Set(['ACS', 'AS2', 'FTP', 'MIC', 'SSL', 'X12']);
+
+/** PARTNERS → Partners, X12_MAPPINGS → X12 mappings, REVIEW_ACS_CREDENTIALS → Review ACS credentials. */
+export const words = (name: string) =>
+  name
+    .split('_')
+    .map((word, i) =>
+      ACRONYMS.has(word) ? word : i === 0 ? word.charAt(0) + word.slice(1).toLowerCase() : word.toLowerCase(),
+    )
+    .join(' ');
