@@ -48,7 +48,11 @@ describe.skipIf(!existsSync(CHROMIUM))('the operator console in a browser', () =
     try {
       // Sign in: a wrong token is told so; the demo token shows who is signed in.
       await signIn(page, 'btb_not-a-real-token');
-      await expect.poll(() => page.getByRole('alert').innerText()).toContain('token');
+      await expect
+        .poll(() => page.getByRole('alert').innerText())
+        .toBe(
+          'The token was not accepted: it is wrong, or it was revoked. Ask an ADMIN for a valid one (createApiToken)',
+        );
       await page.getByLabel('API token').fill(demoToken);
       await page.getByRole('button', { name: 'Sign in' }).click();
       await page.getByText('Signed in as').waitFor();

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from './helpers/database.js';
 import { spawnServer } from './helpers/process.js';
@@ -36,6 +37,12 @@ describe('the server process', () => {
       const first = await start(database.env);
       const token = /^\s+(btb_[A-Za-z0-9_-]+)$/m.exec(first.output())?.[1];
       expect(token).toMatch(/^btb_[A-Za-z0-9_-]{43}$/);
+      // The banner as README shows it (after its first line, a log line with the time of day).
+      const readme = readFileSync('README.md', 'utf8');
+      const shown = /prints an \*\*admin token once\*\*[^`]*```\n[^\n]*\n([\s\S]*?)```/.exec(readme)![1]!;
+      const port = new URL(first.url).port;
+      expect(first.output()).toContain(shown.replace('btb_…', token!).replaceAll('4000', port));
+      expect(first.output()).toMatch(/^\{"level":30,.*"port":\d+,"database":"pglite",.*"msg":"ready"\}$/m); // not a terminal: JSON lines
       const created = await query(
         first.url,
         token!,

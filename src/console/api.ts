@@ -47,14 +47,24 @@ export interface MutationOutcome {
   [field: string]: unknown;
 }
 
+/** Runs a mutation; a refusal before it ran (an expired token, a limit) comes back as a typed error too. */
 export async function mutate(token: string, name: string, input: Json, selection = ''): Promise<MutationOutcome> {
   const type = name[0]!.toUpperCase() + name.slice(1);
-  const data = await request<Record<string, MutationOutcome>>(
-    token,
-    `mutation Console${type}($input: ${type}Input!) { ${name}(input: $input) { __typename ... on Error { code message } ${selection} } }`,
-    { input },
-  );
-  return data[name]!;
+  try {
+    const data = await request<Record<string, MutationOutcome>>(
+      token,
+      `mutation Console${type}($input: ${type}Input!) { ${name}(input: $input) { __typename ... on Error { code message } ${selection} } }`,
+      { input },
+    );
+    return data[name]!;
+  } catch (error) {
+    const first = error instanceof RequestFailed ? error.errors[0] : undefined;
+    return {
+      __typename: 'Error',
+      code: first?.code ?? 'UNAVAILABLE',
+      message: first?.message ?? 'The server did not answer',
+    };
+  }
 }
 
 let socket: { token: string; client: Client } | null = null;
