@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { createSecretBox } from './crypto.js';
 import { openDatabase } from './db/client.js';
 import { createEventBus } from './events/bus.js';
+import { logDestination } from './log.js';
 import { BackgroundWork } from './jobs/background.js';
 import { startScheduler } from './jobs/scheduler.js';
 import { handBackWork, takeOverRestores } from './restore/lifecycle.js';
@@ -14,7 +15,7 @@ import type { Runtime } from './runtime.js';
 import { createHttpServer } from './server.js';
 
 export interface AppOptions {
-  /** Where JSON log lines go (stdout by default); tests capture them. */
+  /** Where JSON log lines go (stdout by default: readable lines on a terminal); tests capture them. */
   logDestination?: DestinationStream;
   /** Receives every SQL statement; tests count them. */
   onQuery?: (sql: string) => void;
@@ -47,7 +48,7 @@ export function createLogger(config: Config, destination?: DestinationStream): L
         '*.variables',
       ],
     },
-    destination,
+    destination ?? logDestination(),
   );
 }
 

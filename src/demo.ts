@@ -1,14 +1,12 @@
-import { createApiToken } from './auth/service.js';
 import type { App } from './app.js';
 
 /**
  * A realistic demo environment, seeded through the API itself (so it obeys every rule): services
  * across editions and regions, partners, agreements on X12/EDIFACT/AS2, traffic with control
  * numbers, a schedule, backups, and a deleted service whose backup can be restored. Idempotent:
- * an environment that already has the demo services is left as it is. Returns a fresh admin token.
+ * an environment that already has the demo services is left as it is. `secret` is an admin token.
  */
-export async function seedDemo(app: App): Promise<string> {
-  const { secret } = await createApiToken(app.runtime, `demo-admin-${new Date().toISOString()}`, 'ADMIN');
+export async function seedDemo(app: App, secret: string): Promise<void> {
   // Each call says the shape of the reply it asked for.
   const call = async <T = unknown>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
     const response = await fetch(app.url, {
@@ -22,12 +20,12 @@ export async function seedDemo(app: App): Promise<string> {
     if (result?.code) throw new Error(`demo seeding failed: ${result.code} ${result.message}`);
     return result as T;
   };
-  if ((await call('{ service(name: "contoso-prod") { id } }')) !== null) return secret;
+  if ((await call('query DemoSeeded { service(name: "contoso-prod") { id } }')) !== null) return;
 
   const create = async (kind: string, input: Record<string, unknown>, field: string) =>
     (
       await call<Record<string, { id: string }>>(
-        `mutation ($input: Create${kind}Input!) { create${kind}(input: $input) { __typename ... on Create${kind}Success { ${field} { id } } ... on Error { code message } } }`,
+        `mutation DemoCreate${kind}($input: Create${kind}Input!) { create${kind}(input: $input) { __typename ... on Create${kind}Success { ${field} { id } } ... on Error { code message } } }`,
         { input },
       )
     )[field]!.id;
@@ -36,8 +34,8 @@ export async function seedDemo(app: App): Promise<string> {
   const waitForBackup = async (id: string) => {
     for (let i = 0; i < 600; i++) {
       if (
-        (await call<{ status: string }>('query ($id: ID!) { backup(id: $id) { status } }', { id })).status ===
-        'SUCCEEDED'
+        (await call<{ status: string }>('query DemoBackupStatus($id: ID!) { backup(id: $id) { status } }', { id }))
+          .status === 'SUCCEEDED'
       )
         return;
       await new Promise((r) => setTimeout(r, 100));
@@ -46,7 +44,7 @@ export async function seedDemo(app: App): Promise<string> {
   const backup = async (serviceId: string, label: string) => {
     const id = (
       await call<{ backup: { id: string } }>(
-        'mutation ($input: CreateBackupInput!) { createBackup(input: $input) { ... on CreateBackupSuccess { backup { id } } ... on Error { code message } } }',
+        'mutation DemoCreateBackup($input: CreateBackupInput!) { createBackup(input: $input) { ... on CreateBackupSuccess { backup { id } } ... on Error { code message } } }',
         { input: { serviceId, label } },
       )
     ).backup.id;
@@ -56,17 +54,20 @@ export async function seedDemo(app: App): Promise<string> {
   const contoso = await service('contoso-prod', 'PREMIUM', 'westeurope', 2);
   await service('fabrikam-edi', 'STANDARD', 'eastus');
   await service('northwind-dev', 'DEVELOPER', 'westus');
-  await call('mutation ($input: UpdateServiceSettingsInput!) { updateServiceSettings(input: $input) { __typename } }', {
-    input: {
-      serviceId: contoso,
-      acsNamespace: 'contoso-prod-acs',
-      acsIssuerKey: 'demo-issuer-key-not-a-real-secret',
-      trackingDatabaseConnectionString:
-        'Server=tcp:contoso-tracking.database.windows.net;Database=tracking;User ID=demo;Password=demo',
-      monitoringStorageConnectionString: 'DefaultEndpointsProtocol=https;AccountName=contosomon;AccountKey=ZGVtbw==',
-      sslCertificate: { pfxBase64: Buffer.from('demo pfx').toString('base64'), password: 'demo' },
+  await call(
+    'mutation DemoUpdateServiceSettings($input: UpdateServiceSettingsInput!) { updateServiceSettings(input: $input) { __typename } }',
+    {
+      input: {
+        serviceId: contoso,
+        acsNamespace: 'contoso-prod-acs',
+        acsIssuerKey: 'demo-issuer-key-not-a-real-secret',
+        trackingDatabaseConnectionString:
+          'Server=tcp:contoso-tracking.database.windows.net;Database=tracking;User ID=demo;Password=demo',
+        monitoringStorageConnectionString: 'DefaultEndpointsProtocol=https;AccountName=contosomon;AccountKey=ZGVtbw==',
+        sslCertificate: { pfxBase64: Buffer.from('demo pfx').toString('base64'), password: 'demo' },
+      },
     },
-  });
+  );
   const partners: Record<string, string> = {};
   const profiles: Record<string, string> = {};
   for (const [name, identifier] of [
@@ -160,22 +161,31 @@ export async function seedDemo(app: App): Promise<string> {
   );
 
   const send = (agreementId: string, payload: string) =>
-    call('mutation ($input: ProcessEdiMessageInput!) { processEdiMessage(input: $input) { __typename } }', {
-      input: { agreementId, payload },
-    });
+    call(
+      'mutation DemoProcessEdiMessage($input: ProcessEdiMessageInput!) { processEdiMessage(input: $input) { __typename } }',
+      {
+        input: { agreementId, payload },
+      },
+    );
   for (let i = 1; i <= 12; i++) await send(as2, `AS2 shipment notice ${i}`);
   for (let i = 1; i <= 8; i++) await send(edifact, `UNH+${i}+INVOIC:D:96A:UN'`);
   for (let i = 1; i <= 5; i++) await send(x12, `ST*850*${String(i).padStart(4, '0')}~`);
-  await call('mutation ($id: ID!) { releaseBatch(input: { agreementId: $id }) { __typename } }', { id: x12 });
-  await call('mutation ($input: SetBackupScheduleInput!) { setBackupSchedule(input: $input) { __typename } }', {
-    input: { serviceId: contoso, cron: '0 2 * * *', keepLast: 7, keepDays: 30 },
+  await call('mutation DemoReleaseBatch($id: ID!) { releaseBatch(input: { agreementId: $id }) { __typename } }', {
+    id: x12,
   });
+  await call(
+    'mutation DemoSetBackupSchedule($input: SetBackupScheduleInput!) { setBackupSchedule(input: $input) { __typename } }',
+    {
+      input: { serviceId: contoso, cron: '0 2 * * *', keepLast: 7, keepDays: 30 },
+    },
+  );
   await backup(contoso, 'Before the Q4 partner onboarding');
   for (let i = 13; i <= 15; i++) await send(as2, `AS2 shipment notice ${i}`);
 
   const legacy = await service('legacy-basic', 'BASIC', 'northeurope');
   await create('Partner', { serviceId: legacy, name: 'Tailspin' }, 'partner');
   await backup(legacy, 'Last backup before decommissioning');
-  await call('mutation ($id: ID!) { deleteService(input: { serviceId: $id }) { __typename } }', { id: legacy });
-  return secret;
+  await call('mutation DemoDeleteService($id: ID!) { deleteService(input: { serviceId: $id }) { __typename } }', {
+    id: legacy,
+  });
 }

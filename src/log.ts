@@ -36,3 +36,39 @@ export function describeError(error: unknown) {
       .join('\n'),
   };
 }
+
+const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
+/** Fields every line has: they say nothing to someone reading a terminal. */
+const QUIET = new Set(['time', 'level', 'msg', 'pid', 'hostname', 'service', 'stack']);
+
+/**
+ * A JSON log line as a person reads it in a terminal:
+ * `12:00:01.042 INFO  mutation CreateBackup token=ops ms=12 errors=0 requestId=…`.
+ */
+export function readableLine(json: string): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(json);
+  } catch {
+    return json.endsWith('\n') ? json : `${json}\n`;
+  }
+  const time = typeof entry.time === 'number' ? new Date(entry.time).toISOString().slice(11, 23) : '';
+  // A request reads as what ran (`mutation CreateBackup`); its id, for finding it again, goes last.
+  const request = entry.msg === 'request';
+  const { requestId, ...rest } = entry;
+  const message = request ? `${entry.type ?? 'operation'} ${entry.operation ?? ''}` : (entry.msg ?? '');
+  const fields = Object.entries({ ...rest, requestId })
+    .filter(([key]) => !QUIET.has(key) && !(request && (key === 'type' || key === 'operation')))
+    .filter(([, value]) => value !== null && value !== undefined)
+    .map(([key, value]) => {
+      const text = typeof value === 'string' ? value : JSON.stringify(value);
+      return `${key}=${/[\s"=]/.test(text) ? JSON.stringify(text) : text}`;
+    });
+  const stack = typeof entry.stack === 'string' ? `\n${entry.stack}` : '';
+  return `${[time, LEVELS[entry.level as number] ?? String(entry.level), message, ...fields].join(' ')}${stack}\n`;
+}
+
+/** Where the log goes: readable lines on a terminal, JSON lines (one per event) for anything else. */
+export function logDestination(out: NodeJS.WriteStream = process.stdout) {
+  return out.isTTY ? { write: (line: string) => void out.write(readableLine(line)) } : out;
+}

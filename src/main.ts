@@ -1,5 +1,6 @@
 import { startApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { renewApiToken } from './auth/service.js';
 import { seedDemo } from './demo.js';
 
 async function main(): Promise<void> {
@@ -13,12 +14,20 @@ async function main(): Promise<void> {
     );
   }
   if (process.argv.includes('--demo')) {
-    const token = await seedDemo(app);
+    // One admin token for the demo: the one just generated on a fresh data directory; on a re-run a
+    // new one that revokes the previous demo token (only hashes are stored, so none can be shown again).
+    const token = app.generatedAdminToken ?? (await renewApiToken(app.runtime, 'demo-admin-', 'ADMIN'));
+    await seedDemo(app, token);
     process.stdout.write(
-      `\nThe demo environment is ready. A demo admin token (shown once):\n\n  ${token}\n\nIn GraphiQL, open Headers and paste:  {"Authorization": "Bearer ${token}"}\n\n`,
+      app.generatedAdminToken
+        ? `The demo environment is ready: sign in with the admin token above.\n\n`
+        : `\nThe demo environment is ready. Its admin token (shown once; the previous demo token is revoked):\n\n  ${token}\n\n`,
     );
   }
-  process.stdout.write(`BizTalk Backup is ready: GraphiQL at http://localhost:${app.port}/graphql\n`);
+  process.stdout.write(
+    `BizTalk Backup is ready:\n  console   http://localhost:${app.port}/\n  GraphiQL  http://localhost:${app.port}/graphql\n` +
+      `Stop it with Ctrl+C.\n\n`,
+  );
   const shutdown = (signal: string) => {
     app.runtime.log.info({ signal }, 'signal received');
     app.stop().then(

@@ -1,13 +1,15 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshDatabase, type TestDatabase } from './helpers/database.js';
 import { spawnServer } from './helpers/process.js';
 import { ADMIN_TOKEN, ENCRYPTION_KEY } from './helpers/server.js';
+import { until } from './helpers/wait.js';
 
 const embedded = !process.env.TEST_DATABASE_URL;
 
-async function start(env: Record<string, string>) {
+async function start(env: Record<string, string>, args: string[] = []) {
   const started = Date.now();
-  const running = await spawnServer({ LOG_LEVEL: 'info', ADMIN_TOKEN: '', ENCRYPTION_KEY: '', ...env });
+  const running = await spawnServer({ LOG_LEVEL: 'info', ADMIN_TOKEN: '', ENCRYPTION_KEY: '', ...env }, [], args);
   return { ...running, readyMs: Date.now() - started };
 }
 
@@ -35,6 +37,12 @@ describe('the server process', () => {
       const first = await start(database.env);
       const token = /^\s+(btb_[A-Za-z0-9_-]+)$/m.exec(first.output())?.[1];
       expect(token).toMatch(/^btb_[A-Za-z0-9_-]{43}$/);
+      // The banner as README shows it (after its first line, a log line with the time of day).
+      const readme = readFileSync('README.md', 'utf8');
+      const shown = /prints an \*\*admin token once\*\*[^`]*```\n[^\n]*\n([\s\S]*?)```/.exec(readme)![1]!;
+      const port = new URL(first.url).port;
+      expect(first.output()).toContain(shown.replace('btb_…', token!).replaceAll('4000', port));
+      expect(first.output()).toMatch(/^\{"level":30,.*"port":\d+,"database":"pglite",.*"msg":"ready"\}$/m); // not a terminal: JSON lines
       const created = await query(
         first.url,
         token!,
@@ -53,6 +61,69 @@ describe('the server process', () => {
       expect(await second.stop('SIGINT')).toBe(0);
       console.log(`embedded start-up to ready: first ${first.readyMs} ms, second ${second.readyMs} ms`);
     },
+  );
+
+  it.skipIf(!embedded)(
+    'npm run demo keeps one admin token for the demo: the generated one at first, then a new one that revokes the last',
+    async () => {
+      const own = await freshDatabase();
+      const tokensIn = (output: string) => [...output.matchAll(/^\s+(btb_[A-Za-z0-9_-]{43})$/gm)].map((m) => m[1]!);
+      const viewer = async (url: string, token: string) =>
+        (await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ query: 'query Who { viewer { role } }' }),
+        }).then((r) => r.json())) as {
+          data?: { viewer: { role: string } };
+          errors?: { extensions: { code: string } }[];
+        };
+      try {
+        const first = await start(own.env, ['--demo']);
+        await until(
+          async () => first.output(),
+          (output) => output.includes('Stop it with Ctrl+C.'),
+        );
+        const [generated, ...more] = tokensIn(first.output());
+        expect(more).toEqual([]);
+        expect(first.output()).toContain('The demo environment is ready: sign in with the admin token above.');
+        expect(first.output()).toMatch(/^ {2}console {3}http:\/\/localhost:\d+\/$/m);
+        // Output that is not a terminal gets JSON lines: one per request, each naming what ran.
+        const requests = first
+          .output()
+          .split('\n')
+          .filter((line) => line.includes('"msg":"request"'))
+          .map((line) => JSON.parse(line));
+        expect(requests.length).toBeGreaterThan(50);
+        expect(requests.filter((r) => !/^Demo[A-Z]\w+$/.test(r.operation))).toEqual([]);
+        expect(await first.stop()).toBe(0);
+
+        const second = await start(own.env, ['--demo']);
+        await until(
+          async () => second.output(),
+          (output) => output.includes('Stop it with Ctrl+C.'),
+        );
+        const [demo, ...others] = tokensIn(second.output());
+        expect(others).toEqual([]);
+        expect(second.output()).toContain('Its admin token (shown once; the previous demo token is revoked)');
+        expect((await viewer(second.url, demo!)).data).toEqual({ viewer: { role: 'ADMIN' } });
+        expect(await second.stop()).toBe(0);
+
+        const third = await start(own.env, ['--demo']);
+        await until(
+          async () => third.output(),
+          (output) => output.includes('Stop it with Ctrl+C.'),
+        );
+        const [next] = tokensIn(third.output());
+        expect(next).not.toBe(demo);
+        expect((await viewer(third.url, demo!)).errors?.[0]?.extensions.code).toBe('UNAUTHENTICATED');
+        expect((await viewer(third.url, next!)).data).toEqual({ viewer: { role: 'ADMIN' } });
+        expect((await viewer(third.url, generated!)).data).toEqual({ viewer: { role: 'ADMIN' } });
+        expect(await third.stop()).toBe(0);
+      } finally {
+        await own.drop();
+      }
+    },
+    120_000,
   );
 
   it('shuts down cleanly on SIGTERM, closing open WebSocket subscriptions', async () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isEnumType, isInputObjectType, isInterfaceType, isObjectType, isUnionType, printSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { readableLine } from '../src/log.js';
 import { schema } from '../src/graphql/schema.js';
 import { freshDatabase } from './helpers/database.js';
 import { CREATE_SERVICE } from './helpers/operations.js';
@@ -119,6 +120,65 @@ describe('health', () => {
     const response = await fetch(file.server.url, { headers: { accept: 'text/html' } });
     expect(response.status).toBe(200);
     expect(await response.text()).toContain('<title>BizTalk Backup</title>');
+  });
+});
+
+describe('the operator console', () => {
+  it('is served at / with its bundle from the server itself (no other origin), GraphiQL staying at /graphql', async () => {
+    const base = file.server.url.replace('/graphql', '');
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toContain("default-src 'self'; connect-src 'self'");
+    const html = await page.text();
+    expect(html).toContain('<title>BizTalk Backup console</title>');
+    expect([...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1])).toEqual([
+      '/console/console.css',
+      '/graphql',
+      '/console/console.js',
+    ]);
+    const script = await fetch(`${base}/console/console.js`);
+    expect([script.status, script.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8']);
+    expect(await script.text()).not.toMatch(/https?:\/\/(?!www\.w3\.org)[a-z]/);
+    const css = await fetch(`${base}/console/console.css`);
+    expect([css.status, css.headers.get('content-type')]).toEqual([200, 'text/css; charset=utf-8']);
+    expect((await fetch(`${base}/console/../src/main.ts`)).status).toBe(404);
+    expect((await fetch(`${base}/console/other.js`)).status).toBe(404);
+  });
+});
+
+describe('node(id:)', () => {
+  it('answers an id that is not a global id with VALIDATION_FAILED and a message saying so', async () => {
+    const r = await file.server.gql('query Lookup { node(id: "abc") { id } }');
+    expect(r.data).toEqual({ node: null });
+    expect(r.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([
+      ['VALIDATION_FAILED', 'id: is not a valid id'],
+    ]);
+  });
+});
+
+describe('logs', () => {
+  it('shows a request on a terminal as one readable line: what ran, who, how long, its id last', () => {
+    const line = JSON.stringify({
+      level: 30,
+      time: Date.UTC(2026, 11, 1, 9, 5, 7, 42),
+      pid: 1,
+      hostname: 'h',
+      service: 'biztalk-backup',
+      requestId: 'r-1',
+      type: 'mutation',
+      operation: 'CreateBackup',
+      token: 'ops',
+      ms: 12,
+      errors: 0,
+      msg: 'request',
+    });
+    expect(readableLine(line)).toBe(
+      '09:05:07.042 INFO  mutation CreateBackup token=ops ms=12 errors=0 requestId=r-1\n',
+    );
+    expect(
+      readableLine(JSON.stringify({ level: 50, time: 0, msg: 'unexpected error', message: 'a b', stack: '  at x' })),
+    ).toBe('00:00:00.000 ERROR unexpected error message="a b"\n  at x\n');
   });
 });
 

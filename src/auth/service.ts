@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, like, ne, sql } from 'drizzle-orm';
 import { ConfigError } from '../config.js';
 import { generateToken, hashToken, sameHash } from '../crypto.js';
 import type { Runtime } from '../runtime.js';
@@ -89,4 +89,19 @@ export async function revokeApiToken(rt: Runtime, tokenId: string): Promise<type
     await publishOnCommit(tx, 'tokenRevoked', { tokenId });
     return token;
   });
+}
+
+/**
+ * A new token named `<prefix><time>` that replaces every live token of that prefix (they are revoked
+ * once it exists, so a failure leaves an extra token, never none): one live token per purpose, such
+ * as the demo's, however often it is renewed.
+ */
+export async function renewApiToken(rt: Runtime, prefix: string, role: Role): Promise<string> {
+  const { token, secret } = await createApiToken(rt, `${prefix}${new Date().toISOString()}`, role);
+  const previous = await rt.database.db
+    .select({ id: apiTokens.id })
+    .from(apiTokens)
+    .where(and(like(apiTokens.name, `${prefix}%`), ne(apiTokens.id, token.id), isNull(apiTokens.revokedAt)));
+  for (const { id } of previous) await revokeApiToken(rt, id);
+  return secret;
 }

@@ -5,6 +5,7 @@ export const exampleOperations = `# Welcome to BizTalk Backup.
 #    (npm start prints an admin token at first start; npm run demo prints one too).
 # 2. Run the operations in order with the play button; paste the ids they return into "Variables".
 #    The Docs panel (top left) explains every type and field.
+# 3. To watch a restore live (every event, with a bar per category), open the console at /.
 
 # What services are there, and when were they last backed up?
 query ListServices {

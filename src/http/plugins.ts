@@ -1,4 +1,11 @@
-import { GraphQLError, Kind, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import {
+  GraphQLError,
+  getOperationAST,
+  Kind,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+} from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Context } from '../graphql/context.js';
 import { tooComplex } from '../graphql/limits.js';
@@ -44,24 +51,32 @@ export function requireViewer(): Plugin<Context> {
   return { onExecute: guard, onSubscribe: guard };
 }
 
-/** One log line per operation: who, what, how long; never its variables (they may hold secrets). */
+/**
+ * One log line per request: what ran (the operation's name, or its root fields when it has none),
+ * who, how long; never its variables (they may hold secrets).
+ */
 export function operationLog(rt: Runtime): Plugin<Context> {
   return {
     onExecute: ({ args }) => {
       const started = performance.now();
       const ctx = args.contextValue as Context;
+      const operation = getOperationAST(args.document, args.operationName);
+      const name =
+        operation?.name?.value ??
+        operation?.selectionSet.selections.map((s) => (s.kind === Kind.FIELD ? s.name.value : '…')).join(',');
       return {
         onExecuteDone: ({ result }) => {
           const errors = 'errors' in result ? (result.errors?.length ?? 0) : 0;
           rt.log.info(
             {
               requestId: ctx.requestId,
-              operation: args.operationName ?? null,
+              type: operation?.operation ?? null,
+              operation: name ?? null,
               token: ctx.viewer?.tokenName ?? null,
               ms: Math.round(performance.now() - started),
               errors,
             },
-            'operation',
+            'request',
           );
         },
       };

@@ -7,6 +7,7 @@ import { tooComplex } from '../graphql/limits.js';
 import { describeError } from '../log.js';
 import type { createMetrics } from '../metrics.js';
 import type { Runtime } from '../runtime.js';
+import { serveConsole } from './console.js';
 import { ENDPOINT, type GraphQLEndpoint } from './endpoint.js';
 import { createRateLimiter } from './rate-limit.js';
 
@@ -22,7 +23,7 @@ export interface ServingState {
 
 type Metrics = ReturnType<typeof createMetrics>;
 
-/** The HTTP routes: /healthz, /readyz, /metrics, and GraphQL at ENDPOINT once ready; anything else is 404. */
+/** The HTTP routes: /healthz, /readyz, /metrics, the console at /, and GraphQL at ENDPOINT once ready; anything else is 404. */
 export function routeRequests(
   rt: Runtime,
   endpoint: GraphQLEndpoint,
@@ -112,6 +113,7 @@ export function routeRequests(
         () => res.writeHead(503, { 'content-type': 'text/plain' }).end('metrics unavailable\n'),
       );
     }
+    if (req.method === 'GET' && path && serveConsole(path, res)) return;
     if (path !== ENDPOINT) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     if (!state.ready)
       return void res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end(
