@@ -84,6 +84,9 @@ describe.skipIf(!existsSync(CHROMIUM))('the operator console in a browser', () =
       await newest.getByRole('button', { name: /^Verify backup/ }).click();
       await page.getByRole('status').filter({ hasText: 'Verified: SUCCEEDED' }).waitFor();
       await expect.poll(() => newest.locator('td').nth(5).innerText()).toMatch(/^[0-9a-f]{12}… verified /);
+      await newest.locator('summary').focus();
+      await page.keyboard.press('Enter');
+      expect(await newest.locator('.counts li').allInnerTexts()).toContain('Agreements: 3');
       await shot(page, '02-service-backups');
 
       // Plan a restore of the deleted service's backup: the checks grouped by severity.

@@ -216,7 +216,19 @@ function BackupLine(props: {
           <span class={`status status-${b.status}`}>{b.status}</span>
         </td>
         <td>{bytes(b.sizeBytes)}</td>
-        <td title={b.itemCounts.map((c) => `${words(c.category)}: ${c.count}`).join('\n')}>{items}</td>
+        <td>
+          {/* A disclosure rather than a tooltip: reachable by keyboard. */}
+          <details>
+            <summary>{items}</summary>
+            <ul class="counts">
+              {b.itemCounts.map((c) => (
+                <li key={c.category}>
+                  {words(c.category)}: {c.count}
+                </li>
+              ))}
+            </ul>
+          </details>
+        </td>
         <td>
           {b.checksum ? <code>{b.checksum.slice(0, 12)}…</code> : '–'}{' '}
           {b.verifiedAt ? `verified ${dateTime(b.verifiedAt)}` : 'not verified'}
