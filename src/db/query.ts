@@ -62,7 +62,10 @@ export function preparedRead<T extends keyof Tables, M extends 'findFirst' | 'fi
   const shaped = withPlaceholders(config, values);
   if (shaped === NOT_PLAIN) return read(config);
   let cache = preparedReads.get(db);
-  if (!cache) preparedReads.set(db, (cache = new LRUCache({ max: 256 })));
+  if (!cache) {
+    cache = new LRUCache({ max: 256 });
+    preparedReads.set(db, cache);
+  }
   const key = `${String(table)} ${mode} ${keyOf(shaped)}`;
   let prepared = cache.get(key);
   if (!prepared) {
