@@ -1,5 +1,6 @@
 // The baseline of the query benchmark: the same page as JSON from one hand-written SQL statement
-// (lateral json_agg), served by graphql-yoga on node:http like the product.
+// (lateral json_agg), and service(name:) from one hand-written statement, served by graphql-yoga on
+// node:http like the product.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSchema, createYoga } from 'graphql-yoga';
@@ -17,8 +18,19 @@ cross join lateral (select coalesce(json_agg(json_build_object('node', json_buil
 
 const yoga = createYoga({
   schema: createSchema({
-    typeDefs: 'scalar JSON type Query { page: JSON }',
-    resolvers: { Query: { page: async () => ({ services: { edges: (await sql.unsafe(PAGE))[0]!.edges } }) } },
+    typeDefs: 'scalar JSON type Query { page: JSON service(name: String!): JSON }',
+    resolvers: {
+      Query: {
+        page: async () => ({ services: { edges: (await sql.unsafe(PAGE))[0]!.edges } }),
+        // The one-row read of service(name:), as one hand-written statement.
+        service: async (_root: unknown, { name }: { name: string }) =>
+          (
+            await sql`select json_build_object('id', encode(('Service:' || id)::bytea, 'base64'), 'name', name, 'edition', edition,
+              'state', state, 'region', region, 'scaleUnitCount', scale_unit_count) as s
+              from services where name = ${name} and state <> 'DELETED' limit 1`
+          )[0]?.s ?? null,
+      },
+    },
   }),
   logging: false,
 });
