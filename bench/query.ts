@@ -60,6 +60,28 @@ async function statementsPerPage(databaseUrl: string): Promise<number> {
   return count;
 }
 
+/** The product and the baseline must answer with the same JSON (the page, and one service), or nothing is measured. */
+async function sameAnswers(productUrl: string, baselineUrl: string) {
+  const ask = async (url: string, query: string, token: boolean) => {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${ADMIN_TOKEN}` } : {}) },
+      body: JSON.stringify({ query }),
+    });
+    return JSON.stringify(((await response.json()) as { data: unknown }).data);
+  };
+  const page = await ask(productUrl, PAGE_QUERY, true);
+  const single = await ask(productUrl, SINGLE_QUERY, true);
+  if (page !== JSON.stringify({ services: JSON.parse(await ask(baselineUrl, '{ page }', false)).page.services }))
+    throw new Error('the page differs from its baseline');
+  if (
+    single !==
+    JSON.stringify({ service: JSON.parse(await ask(baselineUrl, '{ service(name: "svc-0042") }', false)).service })
+  )
+    throw new Error('service(name:) differs from its baseline');
+  if (!page.includes('"createdAt"') || !single.includes('"svc-0042"')) throw new Error('unexpected answers');
+}
+
 export async function queryBench() {
   const databaseUrl = await freshPostgres('bench_query');
   const product = await startServerProcess({ DATABASE_URL: databaseUrl });
@@ -76,6 +98,7 @@ export async function queryBench() {
   );
   try {
     const statements = await statementsPerPage(databaseUrl);
+    await sameAnswers(product.url, baselineUrl);
     const pageBody = JSON.stringify({ query: PAGE_QUERY });
     const baselineBody = JSON.stringify({ query: '{ page }' });
     await load(product.url, pageBody, 10);
