@@ -110,16 +110,26 @@ export async function openDatabase(options: DatabaseOptions): Promise<DatabaseHa
 const EMBEDDED_SHARED_BUFFERS = '32MB';
 
 /**
- * Creates the embedded database's files in a short-lived process of its own. PGlite's initdb runs a
- * second PostgreSQL and copies its 128 MB heap to reset it between steps: some 770 MB at its peak, of
- * which V8 gave back only part (the server stayed near 440 MB RSS afterwards).
+ * Creates the embedded database's files, migrated, in a short-lived process of its own. PGlite's initdb
+ * runs a second PostgreSQL and copies its 128 MB heap to reset it between steps: some 770 MB at its
+ * peak, of which V8 gave back only part (the server stayed near 440 MB RSS afterwards); creating every
+ * table grows the WASM heap by some more. The server then opens a migrated database (its own migrate()
+ * finds nothing to do).
  */
 async function initEmbeddedDataDir(dir: string): Promise<void> {
-  const pglite = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-  const script = `require(process.argv[1]).PGlite.create(process.argv[2]).then((pg) => pg.close()).then(
-    () => process.exit(0), (error) => { process.stderr.write(String(error?.message ?? error)); process.exit(1); })`;
+  const resolve = createRequire(import.meta.url).resolve;
+  const modules = ['@electric-sql/pglite', 'drizzle-orm/pglite', 'drizzle-orm/pglite/migrator'].map((m) => resolve(m));
+  const script = `const [pglite, driver, migrator, dir, migrationsFolder] = process.argv.slice(1);
+    require(pglite).PGlite.create(dir)
+      .then(async (pg) => {
+        await require(migrator).migrate(require(driver).drizzle({ client: pg }), { migrationsFolder });
+        await pg.close();
+      })
+      .then(() => process.exit(0), (error) => { process.stderr.write(String(error?.message ?? error)); process.exit(1); })`;
   try {
-    await promisify(execFile)(process.execPath, ['-e', script, pglite, dir], { env: { PATH: process.env.PATH } });
+    await promisify(execFile)(process.execPath, ['-e', script, ...modules, dir, migrationsFolder], {
+      env: { PATH: process.env.PATH },
+    });
   } catch (error) {
     const detail = (error as { stderr?: string }).stderr?.trim() || (error as Error).message;
     throw new Error(`The embedded database could not be created in ${dir}: ${detail}`);
