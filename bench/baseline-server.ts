@@ -1,5 +1,6 @@
 // The baseline of the query benchmark: the same page as JSON from one hand-written SQL statement
-// (lateral json_agg), served by graphql-yoga on node:http like the product.
+// (lateral json_agg), and service(name:) from one hand-written statement, served by graphql-yoga on
+// node:http like the product.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSchema, createYoga } from 'graphql-yoga';
@@ -10,15 +11,26 @@ const PAGE = `
 select coalesce(json_agg(json_build_object('node', json_build_object('name', s.name, 'edition', s.edition,
   'backups', json_build_object('edges', b.edges), 'agreements', json_build_object('edges', a.edges))) order by s.name, s.id), '[]') as edges
 from (select * from services where state <> 'DELETED' order by name, id limit 50) s
-cross join lateral (select coalesce(json_agg(json_build_object('node', json_build_object('id', encode(('Backup:' || x.id)::bytea, 'base64'), 'status', x.status, 'createdAt', x.created_at)) order by x.created_at desc, x.id desc), '[]') as edges
+cross join lateral (select coalesce(json_agg(json_build_object('node', json_build_object('id', encode(('Backup:' || x.id)::bytea, 'base64'), 'status', x.status, 'createdAt', to_char(x.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) order by x.created_at desc, x.id desc), '[]') as edges
   from (select * from backups where service_id = s.id order by created_at desc, id desc limit 10) x) b
 cross join lateral (select coalesce(json_agg(json_build_object('node', json_build_object('name', y.name, 'protocol', y.protocol)) order by y.name, y.id), '[]') as edges
   from (select * from agreements where service_id = s.id order by name, id limit 10) y) a`;
 
 const yoga = createYoga({
   schema: createSchema({
-    typeDefs: 'scalar JSON type Query { page: JSON }',
-    resolvers: { Query: { page: async () => ({ services: { edges: (await sql.unsafe(PAGE))[0]!.edges } }) } },
+    typeDefs: 'scalar JSON type Query { page: JSON service(name: String!): JSON }',
+    resolvers: {
+      Query: {
+        page: async () => ({ services: { edges: (await sql.unsafe(PAGE))[0]!.edges } }),
+        // The one-row read of service(name:), as one hand-written statement.
+        service: async (_root: unknown, { name }: { name: string }) =>
+          (
+            await sql`select json_build_object('id', encode(('Service:' || id)::bytea, 'base64'), 'name', name, 'edition', edition,
+              'state', state, 'region', region, 'scaleUnitCount', scale_unit_count) as s
+              from services where name = ${name} and state <> 'DELETED' limit 1`
+          )[0]?.s ?? null,
+      },
+    },
   }),
   logging: false,
 });

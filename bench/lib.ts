@@ -32,6 +32,8 @@ export async function startServerProcess(env: Record<string, string>) {
     /** Peak resident memory of the server process so far (VmHWM), in MiB. */
     peakRssMiB: () =>
       Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))![1]) / 1024,
+    /** Resident memory of the server process now (VmRSS), in MiB. */
+    rssMiB: () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))![1]) / 1024,
     /** Starts a new peak: the next peakRssMiB() covers only what follows (Linux: clear_refs 5). */
     resetPeakRss: () => writeFileSync(`/proc/${server.child.pid}/clear_refs`, '5'),
     stop: async () => {

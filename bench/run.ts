@@ -3,6 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import { backupBench } from './backup.js';
 import { fanoutBench } from './fanout.js';
+import { memoryBench } from './memory.js';
 import { mutationBench } from './mutation.js';
 import { queryBench } from './query.js';
 
@@ -12,6 +13,7 @@ const benchmarks: Record<string, () => Promise<unknown>> = {
   mutation: mutationBench,
   fanout: fanoutBench,
   backup: backupBench,
+  memory: memoryBench,
 };
 const chosen = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = chosen.filter((name) => !(name in benchmarks));

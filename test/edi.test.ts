@@ -187,3 +187,26 @@ describe('traffic and service state', () => {
     expect((await agreement(other.agreements.edifact)).controlNumbers.interchange).toBe(0);
   });
 });
+
+describe('audit', () => {
+  it('records every message sent, once each, with its outcome: sent together, and refused by a stopped service', async () => {
+    const other = await buildService(gql, 'edi-audited');
+    const sent = await Promise.all([1, 2, 3].map(() => send(other.agreements.x12)));
+    expect(sent.map((s) => s.controlNumbers.interchange).sort()).toEqual([1, 2, 3]);
+    await gql(lifecycle('stopService'), { id: other.serviceId });
+    expect((await send(other.agreements.x12)).code).toBe('INVALID_STATE');
+    const log = await gql(
+      '{ auditLog(operation: "processEdiMessage", first: 100) { edges { node { tokenName operation targetId outcome } } } }',
+    );
+    const mine = log.data.auditLog.edges
+      .map((e: any) => e.node)
+      .filter((n: any) => n.targetId === other.agreements.x12);
+    const entry = (outcome: string) => ({
+      tokenName: 'ADMIN_TOKEN',
+      operation: 'processEdiMessage',
+      targetId: other.agreements.x12,
+      outcome,
+    });
+    expect(mine).toEqual([entry('INVALID_STATE'), entry('SUCCEEDED'), entry('SUCCEEDED'), entry('SUCCEEDED')]);
+  });
+});

@@ -126,6 +126,32 @@ describe('the server process', () => {
     120_000,
   );
 
+  it.skipIf(!embedded)(
+    'starts on a new, empty data directory: creates and migrates the embedded database, then serves',
+    async () => {
+      const { mkdtempSync, rmSync, readdirSync } = await import('node:fs');
+      const { join } = await import('node:path');
+      const dataDir = mkdtempSync(join(database.env.DATA_DIR!, '..', 'empty-'));
+      try {
+        const running = await start({ DATA_DIR: dataDir, ADMIN_TOKEN, ENCRYPTION_KEY });
+        expect(readdirSync(join(dataDir, 'pgdata'))).toContain('PG_VERSION');
+        expect(
+          await query(
+            running.url,
+            ADMIN_TOKEN,
+            'mutation { createService(input: { name: "on-new-dir", edition: BASIC, region: "westus" }) { __typename } }',
+          ),
+        ).toEqual({ data: { createService: { __typename: 'CreateServiceSuccess' } } });
+        expect(await query(running.url, ADMIN_TOKEN, '{ services { totalCount } }')).toEqual({
+          data: { services: { totalCount: 1 } },
+        });
+        expect(await running.stop()).toBe(0);
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    },
+  );
+
   it('shuts down cleanly on SIGTERM, closing open WebSocket subscriptions', async () => {
     const running = await start({ ...database.env, ADMIN_TOKEN, ENCRYPTION_KEY });
     const { default: WebSocket } = await import('ws');

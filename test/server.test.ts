@@ -75,6 +75,34 @@ describe('abuse limits', () => {
     );
   });
 
+  it('refuses a request body sent in chunks without a Content-Length with 411, whatever its size', async () => {
+    const { request } = await import('node:http');
+    const url = new URL(file.server.url);
+    const answer = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_TOKEN}` },
+        },
+        (res) => {
+          let body = '';
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode!, body }));
+        },
+      );
+      req.on('error', reject);
+      req.write('{"query":"{ __typename }"');
+      req.end('}');
+    });
+    expect(answer.status).toBe(411);
+    expect(JSON.parse(answer.body)).toEqual({
+      errors: [
+        { message: 'Send a Content-Length header with the request body', extensions: { code: 'QUERY_TOO_COMPLEX' } },
+      ],
+    });
+  });
+
   it('refuses a document with too many tokens', async () => {
     const result = await file.server.gql(`{ ${'a '.repeat(5100)}}`);
     expect(result.errors![0]!.extensions).toEqual({ code: 'QUERY_TOO_COMPLEX' });

@@ -329,6 +329,25 @@ describe('queries', () => {
     expect((await file.server.gql('{ service(name: "no-such-service") { id } }')).data.service).toBeNull();
   });
 
+  it('answers service(name:) asked at once for several names, live and deleted, each with its own service', async () => {
+    const live = await Promise.all(
+      (['BASIC', 'STANDARD', 'PREMIUM'] as const).map((edition) => createService({ edition })),
+    );
+    const gone = (await createService({ edition: 'DEVELOPER' })).service;
+    expect((await run('deleteService', gone.id)).__typename).toBe('DeleteServiceSuccess');
+    const names = [...live.map((r) => r.service.name as string), gone.name as string];
+    const answers = await Promise.all(
+      [...names, ...names, 'no-such-service'].map((name) =>
+        file.server.gql('query ($name: String!) { service(name: $name) { name edition state } }', { name }),
+      ),
+    );
+    const expected = [
+      ...live.map((r) => ({ name: r.service.name, edition: r.service.edition, state: 'ACTIVE' })),
+      { name: gone.name, edition: 'DEVELOPER', state: 'DELETED' },
+    ];
+    expect(answers.map((a) => a.data.service)).toEqual([...expected, ...expected, null]);
+  });
+
   it('lists the editions with their limits and the regions', async () => {
     const { data } = await file.server.gql(
       '{ editions { edition minScaleUnits maxScaleUnits bridgesPerUnit agreementsPerUnit hybridConnectionsPerUnit backupRestore archiving } regions { name displayName } }',

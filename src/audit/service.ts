@@ -1,3 +1,4 @@
+import { type SQL, sql } from 'drizzle-orm';
 import type { Viewer } from '../auth/rules.js';
 import type { Database } from '../db/client.js';
 import type { Context } from '../graphql/context.js';
@@ -7,6 +8,26 @@ import { auditLog } from './tables.js';
 import { storableTarget } from './target.js';
 
 type Entry = typeof auditLog.$inferInsert;
+
+/**
+ * A mutation's audit entry, for a mutation that makes its change in one statement and writes the entry
+ * in that same statement (see auditInsertFrom): `entry()` while no entry is written yet, `written()`
+ * once the statement has committed it.
+ */
+export interface OwnAuditEntry {
+  entry(): Entry | null;
+  written(): void;
+}
+
+/**
+ * The part of a statement that writes `entry` once per row of `source` (the name of a data-modifying
+ * CTE): no row, no entry (the failure is then recorded by `audited`).
+ */
+export function auditInsertFrom(entry: Entry, source: SQL, at: Date): SQL {
+  return sql`insert into ${auditLog} (at, token_id, token_name, operation, target_id, service_id, outcome)
+    select ${at.toISOString()}::timestamptz, ${entry.tokenId ?? null}::uuid, ${entry.tokenName}, ${entry.operation},
+      ${entry.targetId ?? null}, ${entry.serviceId ?? null}::uuid, ${entry.outcome} from ${source}`;
+}
 
 /** The audit entry of a mutation from its name and input: the first id input is its target. */
 export function auditEntry(viewer: Viewer | null, operation: string, input: Record<string, unknown> | null): Entry {
@@ -42,7 +63,18 @@ export async function audited<T>(ctx: Context, entry: Entry, run: (ctx: Context)
       return result;
     }, config as never)) as Database['transaction'];
   try {
-    const result = await run({ ...ctx, db, runtime: { ...ctx.runtime, database: { ...ctx.runtime.database, db } } });
+    const own: OwnAuditEntry = {
+      entry: () => (written ? null : entry),
+      written: () => {
+        written = true;
+      },
+    };
+    const result = await run({
+      ...ctx,
+      db,
+      runtime: { ...ctx.runtime, database: { ...ctx.runtime.database, db } },
+      audit: own,
+    });
     if (!written) await ctx.db.insert(auditLog).values(entry);
     written = true;
     return result;

@@ -131,7 +131,8 @@ defineMutation('processEdiMessage', {
     agreementId: t.globalID({ for: artifact.Agreement, required: true, description: 'The agreement.' }),
     payload: t.string({ description: 'The message (at most 1 MiB); empty when left out.' }),
   }),
-  resolve: async (input, ctx) => edi.processEdiMessage(ctx.runtime, input.agreementId.id, input.payload ?? ''),
+  resolve: async (input, ctx) =>
+    edi.processEdiMessage(ctx.runtime, input.agreementId.id, input.payload ?? '', ctx.audit),
   success: (t) => ({
     agreement: t.drizzleField({
       type: 'agreements',

@@ -1,3 +1,4 @@
+import type { OwnAuditEntry } from '../audit/service.js';
 import type { Viewer } from '../auth/rules.js';
 import type { Database } from '../db/client.js';
 import type { Runtime } from '../runtime.js';
@@ -10,4 +11,6 @@ export interface Context {
   requestId: string;
   /** Audit records of refused mutations, written before the response is sent. */
   pendingAudit: Promise<void>[];
+  /** Inside a mutation: its audit entry, for a mutation that writes it in its own single statement. */
+  audit?: OwnAuditEntry;
 }

@@ -65,6 +65,10 @@ export function createGraphQLEndpoint(rt: Runtime, metricsPlugin: Plugin) {
     // distinct short operations at most; a cache bounded in bytes, keeping no long text, keeps random
     // documents from costing memory (issue 16).
     parserAndValidationCache: documentCaches(),
+    // Off: routes.ts has already refused a body over MAX_BODY_BYTES or without a Content-Length (and
+    // node:http reads no more than that length); yoga's own check copied every request and piped its
+    // body through a TransformStream (some 5 % of a small read's CPU).
+    maxRequestBodySize: false,
     // Off: yoga's own error lines quote the operation text, which may hold secrets; maskError logs instead.
     logging: false,
     plugins: [

@@ -11,6 +11,7 @@ import {
   type SecretKind,
   type ServiceState,
 } from './rules.js';
+import { preparedRead } from '../db/query.js';
 import * as operations from './service.js';
 import { services } from './tables.js';
 
@@ -232,8 +233,13 @@ builder.queryFields((t) => ({
     authScopes: { reader: true },
     args: { name: t.arg.string({ required: true, description: 'Service name.' }) },
     resolve: async (query, _root, { name }, ctx) =>
-      (await ctx.db.query.services.findFirst(query({ where: { name, state: { ne: 'DELETED' } } }))) ??
-      (await ctx.db.query.services.findFirst(query({ where: { name }, orderBy: { deletedAt: 'desc' } }))) ??
+      (await preparedRead(ctx.db, 'services', 'findFirst', query({ where: { name, state: { ne: 'DELETED' } } }))) ??
+      (await preparedRead(
+        ctx.db,
+        'services',
+        'findFirst',
+        query({ where: { name }, orderBy: { deletedAt: 'desc' } }),
+      )) ??
       null,
   }),
   nameAvailability: t.field({
