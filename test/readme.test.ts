@@ -42,7 +42,7 @@ beforeAll(async () => {
 
 describe("the README's walkthrough", () => {
   it('has only named operations, valid against the schema, and a Variables line for each step that takes ids', () => {
-    expect(blocks.length).toBe(7);
+    expect(blocks.length).toBe(12);
     for (const block of blocks) {
       const document = parse(block);
       expect(validate(schema, document)).toEqual([]);
@@ -54,10 +54,15 @@ describe("the README's walkthrough", () => {
       { backupId: '<the id LegacyBackups returned>' },
       { planId: '<the plan id PlanRestore returned>' },
       { serviceId: '<the id Checklist returned>' },
+      { backupId: '<the id ContosoBackupIds returned for Before the Q4 partner onboarding>' },
+      { serviceId: '<the id ContosoId returned>' },
+      { backupId: '<the id ContosoBackupIds returned for Before the Q4 partner onboarding>' },
+      { backupId: '<the id ContosoBackupIds returned for Before the Q4 partner onboarding>' },
+      { serviceId: '<the id ContosoId returned>' },
     ]);
   });
 
-  it('runs as written on the demo, from the first query to the restored service ACTIVE', async () => {
+  it('runs as written on the demo, from the first query to a locked backup and a safely retried partner', async () => {
     const services = (await run('Services')).services.edges.map((e: any) => e.node);
     expect(services.map((s: any) => [s.name, s.state])).toEqual(
       expect.arrayContaining([
@@ -132,5 +137,126 @@ describe("the README's walkthrough", () => {
       done: 1,
       total: 1,
     });
+
+    // 7. Restore only part of a backup
+    const contosoBackups = (await run('ContosoBackupIds')).backups.edges.map((e: any) => e.node);
+    expect(contosoBackups.map((b: any) => b.label)).toEqual(['before onboarding', 'Before the Q4 partner onboarding']);
+    const q4 = contosoBackups[1].id;
+    const partial = (await run('PlanPartialRestore', fill(4, q4))).createRestorePlan;
+    expect(partial.__typename).toBe('CreateRestorePlanSuccess');
+    expect(partial.plan.state).toBe('PLANNED');
+    expect(partial.plan.selection).toEqual([
+      { category: 'PARTNERS', names: ['Contoso', 'Fabrikam'], count: 2 },
+      { category: 'PROFILES', names: ['Contoso EDI', 'Fabrikam EDI'], count: 2 },
+      { category: 'AGREEMENTS', names: ['Fabrikam purchase orders (X12)'], count: 1 },
+      { category: 'TRANSFORMS', names: null, count: 1 },
+      { category: 'CONTROL_NUMBERS', names: null, count: 1 },
+      { category: 'AS2_MIC_VALUES', names: null, count: 0 },
+    ]);
+    const checks = partial.plan.checks;
+    expect(checks.map((c: any) => [c.severity, c.code])).toEqual([
+      ['WARNING', 'FTP_SOURCE_CONFLICT'],
+      ['WARNING', 'HYBRID_CONNECTIONS_NOT_RESTORED'],
+      ['INFO', 'TRACKING_DATA_NOT_RESTORED'],
+      ['INFO', 'ACS_CREDENTIALS_REVIEW'],
+      ['INFO', 'RESTORES_SUSPENDED'],
+      ['INFO', 'PARTIAL_RESTORE'],
+      ['INFO', 'SELECTION_DEPENDENCIES_ADDED'],
+    ]);
+    expect(checks.find((c: any) => c.code === 'PARTIAL_RESTORE').message).toBe(
+      'Only the selection is restored: PARTNERS (Contoso, Fabrikam); PROFILES (Contoso EDI, Fabrikam EDI); AGREEMENTS (Fabrikam purchase orders (X12)); TRANSFORMS (all 1); CONTROL_NUMBERS (all 1); AS2_MIC_VALUES (all 0). Not restored: SERVICE_SETTINGS, SSL_CERTIFICATE, CUSTOM_ASSEMBLIES, BRIDGES, CERTIFICATES, PIPELINES, TEMPLATES, X12_MAPPINGS',
+    );
+    expect(checks.find((c: any) => c.code === 'SELECTION_DEPENDENCIES_ADDED').message).toBe(
+      'Added to the selection because what was selected needs them: profile "Contoso EDI" (used by agreement "Fabrikam purchase orders (X12)"), profile "Fabrikam EDI" (used by agreement "Fabrikam purchase orders (X12)"), partner "Contoso" (of profile "Contoso EDI"), partner "Fabrikam" (of profile "Fabrikam EDI")',
+    );
+    // Executed as in step 5: the new service holds the selection only.
+    const executedPartial = (await run('ExecuteRestore', { planId: partial.plan.id })).executeRestorePlan;
+    expect(executedPartial.__typename).toBe('ExecuteRestorePlanSuccess');
+    const restored = await until(
+      () =>
+        file.server.gql(`query { service(name: "contoso-edi-only") { state
+          agreements { edges { node { name } } } transforms { edges { node { name } } } bridges { edges { node { name } } } } }`),
+      (r) => r.data.service?.state === 'SUSPENDED',
+      30_000,
+    );
+    expect(restored.data.service).toEqual({
+      state: 'SUSPENDED',
+      agreements: { edges: [{ node: { name: 'Fabrikam purchase orders (X12)' } }] },
+      transforms: { edges: [{ node: { name: 'X12 850 to Order' } }] },
+      bridges: { edges: [] },
+    });
+
+    // 7b. A drill: it runs on its cron only, so its schedule is what there is to read back.
+    const nextSunday = new Date();
+    nextSunday.setUTCHours(3, 0, 0, 0);
+    while (nextSunday.getUTCDay() !== 0 || nextSunday.getTime() <= Date.now())
+      nextSunday.setUTCDate(nextSunday.getUTCDate() + 1);
+    const schedule = { cron: '0 3 * * 0', enabled: true, nextRunAt: nextSunday.toISOString() };
+    expect((await run('ScheduleDrill', fill(5, contosoId))).setRestoreDrill).toEqual({
+      __typename: 'SetRestoreDrillSuccess',
+      schedule,
+    });
+    expect((await run('ContosoDrills')).service).toEqual({
+      restoreDrillSchedule: { ...schedule, lastRunAt: null },
+      restoreDrills: { edges: [] },
+    });
+
+    // 8. What changed since the Q4 backup: the 3 AS2 messages sent after it
+    const { backup } = await run('DiffFromLive', fill(6, q4));
+    expect(backup.label).toBe('Before the Q4 partner onboarding');
+    expect(backup.diffFromLive.__typename).toBe('BackupDiff');
+    expect(backup.diffFromLive.identical).toBe(false);
+    const [controlNumbers, mics] = backup.diffFromLive.categories;
+    expect(backup.diffFromLive.categories).toHaveLength(2);
+    expect(controlNumbers).toEqual({
+      category: 'CONTROL_NUMBERS',
+      added: [],
+      removed: [],
+      changed: [{ name: 'Fabrikam shipments (AS2)', fields: ['group', 'interchange', 'transactionSet'] }],
+      addedCount: 0,
+      removedCount: 0,
+      changedCount: 1,
+    });
+    expect(mics).toMatchObject({ category: 'AS2_MIC_VALUES', removed: [], changed: [], addedCount: 3 });
+    expect(mics.added).toHaveLength(3);
+    for (const name of mics.added) expect(name).toMatch(/^Fabrikam shipments \(AS2\)\/<[0-9a-f-]{36}@contoso-prod\./);
+
+    // 9. Lock, then retry safely
+    expect((await run('LockBackup', fill(7, q4))).lockBackup).toEqual({
+      __typename: 'LockBackupSuccess',
+      backup: { label: 'Before the Q4 partner onboarding', locked: true, lockedUntil: '2027-06-30T00:00:00.000Z' },
+    });
+    expect((await run('DeleteLockedBackup', fill(7, q4))).deleteBackup).toEqual({
+      __typename: 'BackupLockedError',
+      code: 'BACKUP_LOCKED',
+      message: 'The backup is locked until 2027-06-30T00:00:00.000Z (legal hold 114); it cannot be deleted before then',
+    });
+    const first = (await run('OnboardTailspin', fill(8, contosoId))).createPartner;
+    expect(first.__typename).toBe('CreatePartnerSuccess');
+    expect((await run('OnboardTailspin', fill(8, contosoId))).createPartner).toEqual(first);
+    expect((await run('OnboardWingtipWithTheSameKey', fill(8, contosoId))).createPartner).toEqual({
+      __typename: 'IdempotencyKeyReusedError',
+      code: 'IDEMPOTENCY_KEY_REUSED',
+      message:
+        'This idempotency key was used in the last 24 hours for a different input (createPartner); use a new key for a new request',
+    });
+    const partners = await file.server.gql(
+      'query { service(name: "contoso-prod") { partners { edges { node { name } } } } }',
+    );
+    expect(partners.data.service.partners.edges.map((e: any) => e.node.name).sort()).toEqual([
+      'Contoso',
+      'Fabrikam',
+      'Northwind',
+      'Tailspin',
+    ]);
+    const audit = (await run('RecentAudit')).auditLog.edges.map((e: any) => [e.node.operation, e.node.outcome]);
+    expect(audit).toEqual([
+      ['createPartner', 'IDEMPOTENCY_KEY_REUSED'],
+      ['createPartner', 'REPLAYED'],
+      ['createPartner', 'SUCCEEDED'],
+      ['deleteBackup', 'BACKUP_LOCKED'],
+      ['lockBackup', 'SUCCEEDED'],
+      ['setRestoreDrill', 'SUCCEEDED'],
+    ]);
   }, 90_000);
 });
