@@ -64,8 +64,8 @@ builder.queryFields((t) => ({
   ),
 }));
 
+// Not idempotent: a replay would have to keep the secret, which is shown once and stored only hashed.
 defineMutation('createApiToken', {
-  idempotent: true,
   description: 'Creates an API token (ADMIN only). The success carries its secret: shown this once, never again.',
   scope: 'admin',
   errors: [NameUnavailableError],
