@@ -1,7 +1,7 @@
 import { and, desc, eq, isNull, lte, or } from 'drizzle-orm';
 import { releaseBatch } from '../edi/service.js';
 import { DomainError, NotFoundError, ValidationError } from '../errors.js';
-import { claimSlot } from '../jobs/slots.js';
+import { startDueSlots } from '../jobs/slots.js';
 import { describeError } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import { assertAllowed, editionInfo } from '../service/rules.js';
@@ -59,32 +59,12 @@ export async function setBackupSchedule(rt: Runtime, input: ScheduleInput): Prom
   });
 }
 
-/**
- * Starts every schedule that is due, once: each instance claims a slot by moving its next run time
- * forward with a compare-and-set UPDATE, so when several instances look at the same moment only one
- * wins. A slot missed while every instance was down is simply due: it runs once, then the next run
- * is computed from now.
- */
+/** Starts every backup schedule that is due, once across instances (jobs/slots.ts says how). */
 export async function runDueSchedules(rt: Runtime, now = new Date()): Promise<number> {
   const { db } = rt.database;
-  const due = await db
-    .select()
-    .from(backupSchedules)
-    .where(and(eq(backupSchedules.enabled, true), lte(backupSchedules.nextRunAt, now)));
-  let ran = 0;
-  for (const schedule of due) {
-    const claimed = await claimSlot<ScheduleRow>(
-      db,
-      backupSchedules,
-      eq(backupSchedules.serviceId, schedule.serviceId),
-      backupSchedules.nextRunAt,
-      schedule.nextRunAt!,
-      { nextRunAt: nextRun(schedule.cron, now), lastRunAt: now },
-    );
-    if (!claimed) continue; // another instance took this slot
-    ran++;
+  return startDueSlots<ScheduleRow>(db, backupSchedules, now, nextRun, (claimed) =>
     // The backup runs as background work: a long one does not hold up this instance's other duties.
-    rt.background.run(`scheduled backup of ${schedule.serviceId}`, async () => {
+    rt.background.run(`scheduled backup of ${claimed.serviceId}`, async () => {
       const outcome = await runScheduledBackup(rt, claimed).catch((error) => {
         if (error instanceof DomainError) return { text: `FAILED: ${error.message}`, backupId: null };
         rt.log.error(describeError(error), 'scheduled backup failed');
@@ -93,10 +73,9 @@ export async function runDueSchedules(rt: Runtime, now = new Date()): Promise<nu
       await db
         .update(backupSchedules)
         .set({ lastOutcome: outcome.text, lastBackupId: outcome.backupId })
-        .where(eq(backupSchedules.serviceId, schedule.serviceId));
-    });
-  }
-  return ran;
+        .where(eq(backupSchedules.serviceId, claimed.serviceId));
+    }),
+  );
 }
 
 async function runScheduledBackup(

@@ -1,10 +1,10 @@
-import { and, desc, eq, lte } from 'drizzle-orm';
+import { and, desc, eq } from 'drizzle-orm';
 import { diffFromService } from '../backup/diff.js';
 import { checkScheduleInterval, EditionWithoutBackupError, nextRun } from '../backup/rules.js';
 import { backups } from '../backup/tables.js';
 import { DomainError, InvalidStateError, NotFoundError } from '../errors.js';
 import { publishOnCommit } from '../events/bus.js';
-import { claimSlot } from '../jobs/slots.js';
+import { startDueSlots } from '../jobs/slots.js';
 import { describeError } from '../log.js';
 import {
   cancelRestorePlan,
@@ -53,26 +53,9 @@ export async function setRestoreDrill(
 
 /** Starts every due drill once across instances (a compare-and-set claim of its slot, as backup schedules do). */
 export async function runDueDrills(rt: Runtime, now = new Date()): Promise<number> {
-  const { db } = rt.database;
-  const due = await db
-    .select()
-    .from(restoreDrillSchedules)
-    .where(and(eq(restoreDrillSchedules.enabled, true), lte(restoreDrillSchedules.nextRunAt, now)));
-  let ran = 0;
-  for (const schedule of due) {
-    const claimed = await claimSlot<DrillScheduleRow>(
-      db,
-      restoreDrillSchedules,
-      eq(restoreDrillSchedules.serviceId, schedule.serviceId),
-      restoreDrillSchedules.nextRunAt,
-      schedule.nextRunAt!,
-      { nextRunAt: nextRun(schedule.cron, now), lastRunAt: now },
-    );
-    if (!claimed) continue; // another instance took this slot
-    ran++;
-    rt.background.run(`restore drill of ${schedule.serviceId}`, () => runDrill(rt, schedule.serviceId).then(() => {}));
-  }
-  return ran;
+  return startDueSlots<DrillScheduleRow>(rt.database.db, restoreDrillSchedules, now, nextRun, (schedule) =>
+    rt.background.run(`restore drill of ${schedule.serviceId}`, () => runDrill(rt, schedule.serviceId).then(() => {})),
+  );
 }
 
 /**
