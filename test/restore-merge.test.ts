@@ -219,6 +219,17 @@ describe('merging a selection into an existing service', () => {
           'X12_MAPPINGS "850" is also in "merge-x12" and cannot be renamed (an X12 mapping is named by its ST01 code); choose SKIP or REPLACE',
       },
     ]);
+    // The plan shows how the target differs from the backup.
+    const diff = await gql(
+      'query ($id: ID!) { restorePlan(id: $id) { targetDiff { __typename ... on BackupDiff { identical categories { category added removed } } } } }',
+      { id: created.plan.id },
+    );
+    const { __typename, identical, categories } = diff.data.restorePlan.targetDiff;
+    expect({ __typename, identical }).toEqual({ __typename: 'BackupDiff', identical: false });
+    expect(categories.filter((c: { category: string }) => ['PARTNERS', 'TRANSFORMS'].includes(c.category))).toEqual([
+      { category: 'PARTNERS', added: [], removed: ['Fabrikam'] },
+      { category: 'TRANSFORMS', added: [], removed: [] },
+    ]);
     const executed = (await gql(EXECUTE, { id: created.plan.id })).data.executeRestorePlan;
     expect(executed.code).toBe('PLAN_BLOCKED');
   });
