@@ -1,7 +1,7 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { pruneScheduledBackups } from '../src/backup/schedule.js';
-import { backupSchedules, backups } from '../src/backup/tables.js';
+import { backupChunks, backupSchedules, backups } from '../src/backup/tables.js';
 import { createService, succeededBackup } from './helpers/artifacts.js';
 import { rawId } from './helpers/operations.js';
 import { useTestServer } from './helpers/server.js';
@@ -122,6 +122,49 @@ describe('locked backups', () => {
       .set({ lockedUntil: new Date(Date.now() - 1000) })
       .where(eq(backups.id, rawId(backupId)));
     expect((await gql(DELETE, { id: backupId })).data.deleteBackup.__typename).toBe('DeleteBackupSuccess');
+  });
+
+  it('refuses a raw DELETE of a locked backup in the database itself, and allows it once the lock has ended', async () => {
+    const { backupId } = await finishedBackup('lock-store');
+    const id = rawId(backupId);
+    const lockedUntil = new Date(Date.now() + 1500);
+    await gql(LOCK, { input: { backupId, until: lockedUntil.toISOString(), reason: 'store guard' } });
+    const chunks = async () =>
+      (await db().select({ seq: backupChunks.seq }).from(backupChunks).where(eq(backupChunks.backupId, id))).length;
+    const stored = await chunks();
+    expect(stored).toBeGreaterThan(0);
+    const refusal = async (statement: Promise<unknown>) => {
+      const error = await statement.then(
+        () => null,
+        (e: { cause?: unknown }) => (e.cause ?? e) as { code?: string; message?: string },
+      );
+      return { code: error?.code, message: error?.message };
+    };
+    // The time is written in the database session's time zone.
+    const refused = {
+      code: '55000',
+      message: expect.stringMatching(
+        new RegExp(`^backup ${id} is locked until \\S+ \\S+; it cannot be deleted or changed before then$`),
+      ),
+    };
+    expect(await refusal(db().execute(sql`delete from backup_chunks where backup_id = ${id}`))).toEqual(refused);
+    expect(await refusal(db().execute(sql`delete from backups where id = ${id}`))).toEqual(refused);
+    expect(await refusal(db().execute(sql`update backup_chunks set data = '' where backup_id = ${id}`))).toEqual(
+      refused,
+    );
+    // Truncating is refused while any backup is locked (others of this file are, for days).
+    expect(await refusal(db().execute(sql`truncate backup_chunks`))).toEqual({
+      code: '55000',
+      message: expect.stringMatching(/^backup \S+ is locked until /),
+    });
+    expect(await chunks()).toBe(stored);
+    await until(
+      async () => Date.now(),
+      (now) => now > lockedUntil.getTime() + 50,
+    );
+    await db().execute(sql`delete from backup_chunks where backup_id = ${id}`);
+    await db().execute(sql`delete from backups where id = ${id}`);
+    expect(await chunks()).toBe(0);
   });
 
   it('locks what a schedule makes for lockDays, and retention skips it until the lock ends', async () => {

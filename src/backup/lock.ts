@@ -47,3 +47,12 @@ export function assertUnlocked(backup: BackupRow): void {
       backup.lockedUntil,
     );
 }
+
+/**
+ * Whether the database refused to delete a locked backup's row or chunks (its lock guard trigger).
+ * The service checks the lock first, so this only maps what a race or a bypass would bring.
+ */
+export function isLockGuardRefusal(error: unknown): boolean {
+  const cause = ((error as { cause?: unknown })?.cause ?? error) as { code?: string; message?: string };
+  return cause?.code === '55000' && /^backup \S+ is locked until /.test(cause.message ?? '');
+}

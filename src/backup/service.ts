@@ -22,7 +22,7 @@ import { snapshot } from './snapshot.js';
 import { describeError } from '../log.js';
 import { isContentDamage } from './content.js';
 import { postgresBackupStore } from './store.js';
-import { assertUnlocked } from './lock.js';
+import { assertUnlocked, isLockGuardRefusal } from './lock.js';
 import { backups } from './tables.js';
 
 export type BackupRow = typeof backups.$inferSelect;
@@ -283,26 +283,35 @@ export async function pinBackup(rt: Runtime, backupId: string, pinned: boolean):
 
 /** Deletes a backup and its content; refused while locked, pinned, running or used by a restore. */
 export async function deleteBackup(rt: Runtime, backupId: string): Promise<BackupRow> {
-  return rt.database.db.transaction(async (tx) => {
-    const [backup] = await tx.select().from(backups).where(eq(backups.id, backupId)).for('update');
-    if (!backup) throw new NotFoundError('Backup', backupId);
-    assertUnlocked(backup);
-    if (backup.pinned)
-      throw new InvalidStateError('The backup is pinned; unpin it first (pinBackup with pinned: false)', 'PINNED');
-    if (backup.status === 'PENDING' || backup.status === 'RUNNING')
-      throw new InvalidStateError(`The backup is ${backup.status}; wait for it to finish`, backup.status);
-    const [inUse] = await tx
-      .select({ state: restorePlans.state })
-      .from(restorePlans)
-      .where(and(eq(restorePlans.backupId, backupId), inArray(restorePlans.state, ['PLANNED', 'RESTORING'])))
-      .limit(1);
-    if (inUse?.state === 'RESTORING')
-      throw new InvalidStateError('A restore from this backup is running; wait for it to finish', 'IN_USE');
-    if (inUse)
-      throw new InvalidStateError('A PLANNED restore plan uses this backup; execute or cancel it first', 'IN_USE');
-    // Finished plans keep their history; their link to the backup is cleared (ON DELETE SET NULL).
-    await postgresBackupStore.deleteChunks(tx, backupId);
-    await tx.delete(backups).where(eq(backups.id, backupId));
-    return backup;
-  });
+  return rt.database.db
+    .transaction(async (tx) => {
+      const [backup] = await tx.select().from(backups).where(eq(backups.id, backupId)).for('update');
+      if (!backup) throw new NotFoundError('Backup', backupId);
+      assertUnlocked(backup);
+      if (backup.pinned)
+        throw new InvalidStateError('The backup is pinned; unpin it first (pinBackup with pinned: false)', 'PINNED');
+      if (backup.status === 'PENDING' || backup.status === 'RUNNING')
+        throw new InvalidStateError(`The backup is ${backup.status}; wait for it to finish`, backup.status);
+      const [inUse] = await tx
+        .select({ state: restorePlans.state })
+        .from(restorePlans)
+        .where(and(eq(restorePlans.backupId, backupId), inArray(restorePlans.state, ['PLANNED', 'RESTORING'])))
+        .limit(1);
+      if (inUse?.state === 'RESTORING')
+        throw new InvalidStateError('A restore from this backup is running; wait for it to finish', 'IN_USE');
+      if (inUse)
+        throw new InvalidStateError('A PLANNED restore plan uses this backup; execute or cancel it first', 'IN_USE');
+      // Finished plans keep their history; their link to the backup is cleared (ON DELETE SET NULL).
+      await postgresBackupStore.deleteChunks(tx, backupId);
+      await tx.delete(backups).where(eq(backups.id, backupId));
+      return backup;
+    })
+    .catch(async (error) => {
+      if (!isLockGuardRefusal(error)) throw error;
+      // Locked since it was read here: the database's guard refused; say so as the check above would.
+      const [locked] = await rt.database.db.select().from(backups).where(eq(backups.id, backupId));
+      if (!locked) throw error;
+      assertUnlocked(locked);
+      throw error;
+    });
 }

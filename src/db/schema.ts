@@ -60,6 +60,7 @@ export const relations = defineRelations(tables, (r) => ({
   restorePlans: {
     backup: r.one.backups({ from: r.restorePlans.backupId, to: r.backups.id }),
     service: r.one.services({ from: r.restorePlans.serviceId, to: r.services.id }),
+    targetService: r.one.services({ from: r.restorePlans.targetServiceId, to: r.services.id }),
     events: r.many.restoreEvents({ from: r.restorePlans.id, to: r.restoreEvents.planId }),
   },
   backups: { service: r.one.services({ from: r.backups.serviceId, to: r.services.id, optional: false }) },

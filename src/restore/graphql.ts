@@ -10,7 +10,7 @@ import { checklist, completeChecklistItem } from './checklist.js';
 import * as plans from './lifecycle.js';
 import { planEvents } from './progress.js';
 import { resumeService } from './lifecycle.js';
-import { RestoreSelection, RestoreSelectionInput } from './selection-graphql.js';
+import { CollisionPolicyEnum, RestoreSelection, RestoreSelectionInput } from './selection-graphql.js';
 import {
   ChecklistIncompleteError,
   PlanBlockedError,
@@ -28,8 +28,14 @@ const RestoreStateEnum = builder.enumType('RestoreState', {
     PLANNED: { description: 'Checked, not executed.' },
     RESTORING: { description: 'The target service exists in state RESTORING and is being filled.' },
     SUSPENDED: { description: 'Restored; the service is SUSPENDED for review of its post-restore checklist.' },
-    ACTIVE: { description: 'The restored service was resumed and is ACTIVE.' },
-    FAILED: { description: 'The restore failed and was rolled back: no service remains and the name is free.' },
+    ACTIVE: {
+      description:
+        'The restored service was resumed and is ACTIVE; for a merge: the selection was merged into the target, which is back in its state.',
+    },
+    FAILED: {
+      description:
+        'The restore failed and was rolled back: no service remains and the name is free (a merge: the target is unchanged, back in its state).',
+    },
     CANCELLED: {
       description:
         'Cancelled by an operator (rolled back if it had started), or the scratch restore of a restore drill, removed once compared.',
@@ -151,14 +157,26 @@ const RestoreEvent = builder.objectRef<typeof restoreEvents.$inferSelect>('Resto
 
 export const RestorePlan = builder.drizzleNode('restorePlans', {
   name: 'RestorePlan',
-  description: 'A plan to restore one backup into a new service: its checks, its state and its history.',
+  description:
+    'A plan to restore one backup into a new service, or a selection of it into an existing service (a merge): its checks, its state and its history.',
   id: { column: (p) => p.id },
   fields: (t) => ({
     backup: t.relation('backup', {
       nullable: true,
       description: 'The backup to restore; null once that backup was deleted after the plan finished.',
     }),
-    targetName: t.exposeString('targetName', { description: 'Name of the service to restore into.' }),
+    targetName: t.exposeString('targetName', { description: 'Name of the service to restore (or merge) into.' }),
+    targetService: t.relation('targetService', {
+      nullable: true,
+      description:
+        'For a merge: the existing service the selection is restored into; null for a restore into a new service.',
+    }),
+    onCollision: t.field({
+      type: CollisionPolicyEnum,
+      nullable: true,
+      description: 'For a merge: what happens to a restored item whose name the target already has; null otherwise.',
+      resolve: (p) => p.onCollision,
+    }),
     targetEdition: t.field({
       type: EditionEnum,
       description: "Edition of the restored service (the backup's or higher).",
@@ -183,7 +201,11 @@ export const RestorePlan = builder.drizzleNode('restorePlans', {
       resolve: (p) => p.selection?.categories ?? null,
     }),
     failureReason: t.exposeString('failureReason', { nullable: true, description: 'Why it FAILED.' }),
-    service: t.relation('service', { nullable: true, description: 'The restored service, once executing created it.' }),
+    service: t.relation('service', {
+      nullable: true,
+      description:
+        'The restored service, once executing created it (for a merge: its staging service while RESTORING, then null).',
+    }),
     history: t.field({
       type: [RestoreEvent],
       description: 'Every event so far, in order.',
@@ -266,14 +288,23 @@ const planResult = (t: PothosSchemaTypes.ObjectFieldBuilder<Types, { plan: typeo
 defineMutation('createRestorePlan', {
   idempotent: true,
   description:
-    'Plans a restore of a backup into a new service and runs every check (blockers, warnings, information). Nothing changes until executeRestorePlan.',
+    'Plans a restore of a backup into a new service (targetName), or of a selection of it into an existing SUSPENDED or STOPPED service (targetServiceId: a merge, with a NAME_COLLISION check per name the service already has), and runs every check (blockers, warnings, information). Nothing changes until executeRestorePlan.',
   scope: 'operator',
-  errors: [NotFoundError],
+  errors: [NotFoundError, InvalidStateError],
   input: (t) => ({
     backupId: t.globalID({ for: Backup, required: true, description: 'The backup to restore.' }),
     targetName: t.string({
-      required: true,
-      description: "Name of the new service (a deleted service's name once its hold has passed).",
+      description:
+        "Name of the new service (a deleted service's name once its hold has passed). Required unless targetServiceId is given.",
+    }),
+    targetServiceId: t.globalID({
+      for: Service,
+      description:
+        'Merge the selection into this existing service instead, which must be SUSPENDED or STOPPED (else INVALID_STATE); its edition and region are used. It is RESTORING while the restore runs and returns to its state afterwards; if the restore fails nothing in it changes. Needs a selection without SERVICE_SETTINGS and SSL_CERTIFICATE.',
+    }),
+    onCollision: t.field({
+      type: CollisionPolicyEnum,
+      description: 'For a merge: what happens to a restored item whose name the target already has. Default SKIP.',
     }),
     targetEdition: t.field({
       type: EditionEnum,
@@ -288,7 +319,11 @@ defineMutation('createRestorePlan', {
     }),
   }),
   resolve: async (input, ctx) => ({
-    plan: await plans.createRestorePlan(ctx.runtime, { ...input, backupId: input.backupId.id }),
+    plan: await plans.createRestorePlan(ctx.runtime, {
+      ...input,
+      backupId: input.backupId.id,
+      targetServiceId: input.targetServiceId?.id ?? null,
+    }),
   }),
   success: planResult,
 });

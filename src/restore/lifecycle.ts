@@ -1,12 +1,24 @@
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import { backups } from '../backup/tables.js';
 import type { Tx } from '../db/query.js';
-import { InvalidStateError, NameUnavailableError, NotFoundError, isUniqueViolation } from '../errors.js';
+import {
+  InvalidStateError,
+  LimitExceededError,
+  NameUnavailableError,
+  NotFoundError,
+  ValidationError,
+  isUniqueViolation,
+} from '../errors.js';
 import { describeError } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import { validateName, validateRegion, type Edition } from '../service/rules.js';
+import { services } from '../service/tables.js';
 import {
   applyTransition,
+  assertMergeable,
+  beginMerge,
+  endMerge,
+  lockService,
   createRestoreTarget,
   emptyRestoreTarget,
   removeRestoreTarget,
@@ -19,6 +31,7 @@ import { checkPlan, type PlanInput } from './plan.js';
 import { ChecklistIncompleteError, PlanBlockedError, blockers, nextPlanState, type PlanStep } from './rules.js';
 import { resolveSelection, restoresAgreement } from './selection.js';
 import { restorePlans } from './tables.js';
+import { mergeChecks, mergeInto } from './merge.js';
 import { fillTarget } from './worker.js';
 
 /**
@@ -49,21 +62,51 @@ async function transition(
   return updated!;
 }
 
-/** A new plan, PLANNED, with every check computed from the backup's content (read and checksummed). */
+/** The existing service a merge plan restores into: SUSPENDED or STOPPED, with a selection. */
+async function mergeTarget(rt: Runtime, input: PlanInput): Promise<ServiceRow> {
+  for (const field of ['targetName', 'targetEdition', 'targetRegion'] as const)
+    if (input[field] != null)
+      throw ValidationError.field(['input', field], "must be left out when merging: it is the target service's");
+  if (!input.selection)
+    throw ValidationError.field(['input', 'selection'], 'is required to merge into an existing service');
+  return mergeableService(rt, input.targetServiceId!);
+}
+
+async function mergeableService(rt: Runtime, id: string): Promise<ServiceRow> {
+  const [service] = await rt.database.db.select().from(services).where(eq(services.id, id));
+  if (!service || service.state === 'DELETED') throw new NotFoundError('Service', id);
+  assertMergeable(service);
+  return service;
+}
+
+/**
+ * A new plan, PLANNED, with every check computed from the backup's content (read and checksummed):
+ * into a new service (targetName), or, for a selection, merged into an existing one (targetServiceId).
+ */
 export async function createRestorePlan(rt: Runtime, input: PlanInput): Promise<PlanRow> {
-  validateName(input.targetName, ['input', 'targetName']);
+  const into = input.targetServiceId ? await mergeTarget(rt, input) : null;
+  if (!into && input.onCollision != null)
+    throw ValidationError.field(['input', 'onCollision'], 'applies only to a merge (targetServiceId)');
+  if (!into && !input.targetName)
+    throw ValidationError.field(['input', 'targetName'], 'is required, or targetServiceId to merge into a service');
+  const targetName = into?.name ?? input.targetName!;
+  if (!into) validateName(targetName, ['input', 'targetName']);
   const [backup] = await rt.database.db.select().from(backups).where(eq(backups.id, input.backupId));
   if (!backup) throw new NotFoundError('Backup', input.backupId);
-  const targetRegion = input.targetRegion ?? backup.region;
+  const targetRegion = into?.region ?? input.targetRegion ?? backup.region;
   validateRegion(targetRegion, ['input', 'targetRegion']);
   const target = {
-    name: input.targetName,
-    edition: (input.targetEdition ?? backup.edition) as Edition,
+    name: targetName,
+    edition: (into?.edition ?? input.targetEdition ?? backup.edition) as Edition,
     policy: input.controlNumberPolicy ?? 'ADVANCE_PAST_ISSUED',
+    existing: !!into,
   };
-  const selection = input.selection ? await resolveSelection(rt, backup, input.selection) : null;
+  const onCollision = into ? (input.onCollision ?? 'SKIP') : null;
+  const selection = input.selection ? await resolveSelection(rt, backup, input.selection, !!into) : null;
   const checks = await checkPlan(rt, backup, target, true, restoresAgreement(selection));
   if (selection) checks.push(...selection.checks);
+  if (into && onCollision)
+    checks.push(...(await mergeChecks(rt.database.db, into, selection?.itemNames ?? {}, onCollision)));
   const found = blockers(checks).length;
   const warnings = checks.filter((c) => c.severity === 'WARNING').length;
   return rt.database.db.transaction(async (tx) => {
@@ -78,6 +121,8 @@ export async function createRestorePlan(rt: Runtime, input: PlanInput): Promise<
         state: 'PLANNED',
         checks,
         selection,
+        targetServiceId: into?.id ?? null,
+        onCollision,
       })
       .returning();
     const message = found
@@ -102,13 +147,19 @@ export async function executeRestorePlan(rt: Runtime, planId: string): Promise<P
   const [backup] = existing.backupId ? await db.select().from(backups).where(eq(backups.id, existing.backupId)) : [];
   if (!backup)
     throw new InvalidStateError('The backup of this plan was deleted; plan again from another backup', 'NO_BACKUP');
+  const into = existing.targetServiceId ? await mergeableService(rt, existing.targetServiceId) : null;
+  if (existing.onCollision && !into)
+    throw new InvalidStateError('The service this plan merges into was deleted; plan again', 'NO_TARGET');
   const target = {
     name: existing.targetName,
     edition: existing.targetEdition as Edition,
     policy: existing.controlNumberPolicy,
+    existing: !!into,
   };
   const restored = restoresAgreement(existing.selection);
   const checks = [...(await checkPlan(rt, backup, target, false, restored)), ...(existing.selection?.checks ?? [])];
+  if (into && existing.onCollision)
+    checks.push(...(await mergeChecks(db, into, existing.selection?.itemNames ?? {}, existing.onCollision)));
   const blocking = blockers(checks);
   if (blocking.length) {
     // A name taken since planning lost a race to another plan or a create: say so, as the unique index would.
@@ -127,17 +178,28 @@ export async function executeRestorePlan(rt: Runtime, planId: string): Promise<P
     .transaction(async (tx) => {
       const plan = await lockPlan(tx, planId);
       nextPlanState('execute', plan.state); // refused before the target is created (its name may be taken)
+      // A merge fills a staging service first; its target is RESTORING (unchangeable) until the merge ends.
+      const targetPreviousState = plan.targetServiceId ? await beginMerge(tx, plan.targetServiceId) : null;
+      const name = targetPreviousState ? `merge-${plan.id}` : plan.targetName;
       const service = await createRestoreTarget(tx, {
-        name: plan.targetName,
+        name,
         edition: plan.targetEdition as Edition,
         region: plan.targetRegion,
       });
       const part = plan.selection
         ? `part of the backup (${plan.selection.categories.map((c) => c.category).join(', ')})`
         : '';
-      const message = `Restoring ${part ? `${part} ` : ''}into new service "${plan.targetName}" (${plan.targetEdition}, ${plan.targetRegion})`;
+      const message = targetPreviousState
+        ? `Restoring ${part} into staging service "${name}", to merge into "${plan.targetName}" (${plan.onCollision} on a name it has); "${plan.targetName}" is RESTORING until then`
+        : `Restoring ${part ? `${part} ` : ''}into new service "${plan.targetName}" (${plan.targetEdition}, ${plan.targetRegion})`;
       const lease = { leaseOwner: rt.instanceId, leaseExpiresAt: new Date(Date.now() + LEASE_MS) };
-      return transition(tx, plan, 'execute', message, { checks, serviceId: service.id, ...lease, attempts: 1 });
+      return transition(tx, plan, 'execute', message, {
+        checks,
+        serviceId: service.id,
+        targetPreviousState,
+        ...lease,
+        attempts: 1,
+      });
     })
     .catch((error) => {
       if (isUniqueViolation(error))
@@ -158,10 +220,13 @@ export async function cancelRestorePlan(rt: Runtime, planId: string): Promise<Pl
     const plan = await lockPlan(tx, planId);
     nextPlanState('cancel', plan.state); // refused before the target is touched
     if (plan.serviceId) await removeRestoreTarget(tx, plan.serviceId);
+    const merge = await endMergeOf(tx, plan);
     const message =
-      plan.state === 'RESTORING'
-        ? `Cancelled; the partly restored service "${plan.targetName}" was removed and its name is free`
-        : 'Cancelled before it started';
+      plan.state !== 'RESTORING'
+        ? 'Cancelled before it started'
+        : merge
+          ? `Cancelled; the staging service was removed and "${plan.targetName}" is ${merge} again, unchanged`
+          : `Cancelled; the partly restored service "${plan.targetName}" was removed and its name is free`;
     return transition(tx, plan, 'cancel', message, { serviceId: null, leaseOwner: null, leaseExpiresAt: null });
   });
 }
@@ -226,6 +291,7 @@ async function finish(rt: Runtime, planId: string): Promise<void> {
   await rt.database.db.transaction(async (tx) => {
     const plan = await lockPlan(tx, planId);
     if (plan.state !== 'RESTORING' || plan.leaseOwner !== rt.instanceId) throw new NotOurs();
+    if (plan.targetServiceId) return mergeStaged(tx, plan);
     const { after: service } = await applyTransition(tx, plan.serviceId!, 'finishRestore');
     const open = await createChecklist(tx, service.id);
     const message = `Restored; "${service.name}" is SUSPENDED with ${open} checklist item(s) to review before resuming it`;
@@ -233,10 +299,45 @@ async function finish(rt: Runtime, planId: string): Promise<void> {
   });
 }
 
+/** A merge's staging service is full: its rows move into the target in this one transaction, and the target returns to its state. */
+async function mergeStaged(tx: Tx, plan: PlanRow): Promise<void> {
+  const target = await lockService(tx, plan.targetServiceId!);
+  const counts = await mergeInto(tx, {
+    stagingId: plan.serviceId!,
+    targetId: target.id,
+    policy: plan.onCollision!,
+    edition: target.edition,
+    scaleUnits: target.scaleUnitCount,
+  }).catch((error) => {
+    // Said to the operator by the plan's failure; the transaction is rolled back.
+    const cause = (error as { cause?: { constraint?: string; constraint_name?: string } }).cause ?? error;
+    const operatorMessage = isUniqueViolation(error)
+      ? `a restored item has the same key as one of "${target.name}" (${cause.constraint ?? cause.constraint_name})`
+      : error instanceof LimitExceededError
+        ? error.message
+        : undefined;
+    throw operatorMessage ? Object.assign(error, { operatorMessage }) : error;
+  });
+  await removeRestoreTarget(tx, plan.serviceId!);
+  const state = await endMergeOf(tx, plan);
+  const message = `Merged into "${target.name}": ${counts.moved} item(s) added, ${counts.replaced} replaced, ${counts.renamed} renamed, ${counts.skipped} skipped; "${target.name}" is ${state} again`;
+  await transition(tx, plan, 'merge', message, { serviceId: null, leaseOwner: null, leaseExpiresAt: null });
+}
+
+/** A RESTORING merge plan's target returns to the state it had (returned); null for a plan that is no merge. */
+async function endMergeOf(tx: Tx, plan: PlanRow): Promise<string | null> {
+  if (plan.state !== 'RESTORING' || !plan.targetServiceId || !plan.targetPreviousState) return null;
+  await endMerge(tx, plan.targetServiceId, plan.targetPreviousState);
+  return plan.targetPreviousState;
+}
+
 /** Removes what was restored (the target service and, by cascade, all its rows) and ends the plan FAILED. */
 async function fail(tx: Tx, plan: PlanRow, reason: string): Promise<void> {
   if (plan.serviceId) await removeRestoreTarget(tx, plan.serviceId);
-  const message = `Restore failed: ${reason}. Everything restored so far was removed and the name "${plan.targetName}" is free`;
+  const merge = await endMergeOf(tx, plan);
+  const message = merge
+    ? `Merge failed: ${reason}. Nothing in "${plan.targetName}" changed; it is ${merge} again`
+    : `Restore failed: ${reason}. Everything restored so far was removed and the name "${plan.targetName}" is free`;
   await transition(tx, plan, 'fail', message, {
     failureReason: reason,
     serviceId: null,

@@ -10,7 +10,7 @@ import type { Runtime } from '../runtime.js';
 import type { Edition } from '../service/rules.js';
 import { nameAvailability } from '../service/service.js';
 import { services } from '../service/tables.js';
-import { planChecks, type ControlNumberPolicy } from './rules.js';
+import { planChecks, type CollisionPolicy, type ControlNumberPolicy } from './rules.js';
 import type { SelectionInput } from './selection.js';
 
 /** What a backup holds that the checks need. */
@@ -74,7 +74,12 @@ export async function inspectBackup(
 
 export interface PlanInput {
   backupId: string;
-  targetName: string;
+  /** A new service's name; left out when merging into `targetServiceId`. */
+  targetName?: string | null;
+  /** Merge the selection into this existing service (SUSPENDED or STOPPED) instead of a new one. */
+  targetServiceId?: string | null;
+  /** For a merge: what happens to an item whose name the target already has (default SKIP). */
+  onCollision?: CollisionPolicy | null;
   targetEdition?: Edition | null;
   targetRegion?: string | null;
   controlNumberPolicy?: ControlNumberPolicy | null;
@@ -86,7 +91,7 @@ export interface PlanInput {
 export async function checkPlan(
   rt: Runtime,
   backup: typeof backups.$inferSelect,
-  target: { name: string; edition: Edition; policy: ControlNumberPolicy },
+  target: { name: string; edition: Edition; policy: ControlNumberPolicy; existing?: boolean },
   verify: boolean,
   restored: (agreementId: string) => boolean = () => true,
 ) {
@@ -94,7 +99,10 @@ export async function checkPlan(
   const inspected = await inspectBackup(rt, backup, verify);
   // A partial restore is checked for the agreements it restores only.
   const inspection = { ...inspected, agreements: inspected.agreements.filter((a) => restored(a.id)) };
-  const availability = await nameAvailability(rt, db, target.name);
+  // A merge goes into the service that has the name: only a new service needs it free.
+  const availability = target.existing
+    ? { holderState: null, available: true, availableAt: null }
+    : await nameAvailability(rt, db, target.name);
   const lineages = inspection.agreements.map((a) => a.lineageId);
   const highWater = lineages.length
     ? await db
@@ -129,7 +137,7 @@ export async function checkPlan(
     })),
   );
   const [source] = await db.select({ state: services.state }).from(services).where(eq(services.id, backup.serviceId));
-  return planChecks({
+  const checks = planChecks({
     backup: {
       status: backup.status,
       edition: backup.edition as Edition,
@@ -148,4 +156,6 @@ export async function checkPlan(
     ftpConflicts,
     archivingLost: inspection.hasArchiving && !['DEVELOPER', 'PREMIUM'].includes(target.edition),
   });
+  // A merge leaves its target in the state it had: it is not restored SUSPENDED.
+  return target.existing ? checks.filter((c) => c.code !== 'RESTORES_SUSPENDED') : checks;
 }

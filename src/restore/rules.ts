@@ -5,6 +5,9 @@ export const restoreStates = ['PLANNED', 'RESTORING', 'SUSPENDED', 'ACTIVE', 'FA
 export type RestoreState = (typeof restoreStates)[number];
 export const controlNumberPolicies = ['ADVANCE_PAST_ISSUED', 'RESTORE_FROM_BACKUP'] as const;
 export type ControlNumberPolicy = (typeof controlNumberPolicies)[number];
+/** What a merge does with a restored item whose name the target already has. */
+export const collisionPolicies = ['SKIP', 'REPLACE', 'RENAME'] as const;
+export type CollisionPolicy = (typeof collisionPolicies)[number];
 export const checklistKinds = [
   'REVIEW_ACS_CREDENTIALS',
   'RESOLVE_FTP_SOURCE_CONFLICT',
@@ -33,6 +36,8 @@ export const planSteps = {
   cancel: { from: ['PLANNED', 'RESTORING'], to: 'CANCELLED', verb: 'cancelled' },
   /** A restore drill is done with its scratch service: the restored service is removed. */
   discard: { from: ['SUSPENDED'], to: 'CANCELLED', verb: 'discarded' },
+  /** A merge moved the staging service's rows into its target: the plan is done. */
+  merge: { from: ['RESTORING'], to: 'ACTIVE', verb: 'merged' },
   /** resumeService on the restored service. */
   resume: { from: ['SUSPENDED'], to: 'ACTIVE', verb: 'resumed' },
 } as const satisfies Record<string, { from: readonly RestoreState[]; to: RestoreState; verb: string }>;

@@ -32,3 +32,22 @@ export const RestoreSelection = builder.objectRef<SelectedCategory>('RestoreSele
     count: t.exposeInt('count', { description: 'How many items are restored.' }),
   }),
 });
+
+export const CollisionPolicyEnum = builder.enumType('CollisionPolicy', {
+  description:
+    'What a merge (createRestorePlan with targetServiceId) does with a restored item whose name the target service already has, per category.',
+  values: {
+    SKIP: {
+      description:
+        "The target's item is kept and the backup's is not restored; restored items that use it (an agreement's profiles, a profile's partner) use the target's (default).",
+    },
+    REPLACE: {
+      description:
+        "The target's item takes the backup's content and keeps its identity, so what uses it keeps working; a replaced agreement takes the backup's control numbers and AS2 MIC values.",
+    },
+    RENAME: {
+      description:
+        'The backup\'s item is restored under a new name, "<name>-restored-<n>" with the lowest free n; a check blocks the plan when no valid name exists (an X12 mapping is named by its ST01 code).',
+    },
+  },
+});

@@ -27,6 +27,8 @@ export interface SelectedCategory {
 export interface StoredSelection {
   categories: SelectedCategory[];
   checks: RestoreCheck[];
+  /** For a merge: the names of every item restored, per category (to find collisions with the target). */
+  itemNames?: Partial<Record<Category, string[]>>;
 }
 
 /** Items that belong to an agreement: restored with the agreements selected, never on their own. */
@@ -89,6 +91,7 @@ export async function resolveSelection(
   rt: Runtime,
   backup: typeof backups.$inferSelect,
   input: SelectionInput[],
+  merge = false,
 ): Promise<StoredSelection> {
   if (input.length === 0) throw ValidationError.field(['input', 'selection'], 'must name at least one category');
   // A backup that cannot be restored gets its blocker from the plan's own checks.
@@ -106,6 +109,11 @@ export async function resolveSelection(
     const path = ['input', 'selection', String(i)];
     if (OF_AGREEMENTS.includes(entry.category))
       throw ValidationError.field([...path, 'category'], 'is restored with its agreements: select AGREEMENTS instead');
+    if (merge && SINGLE.includes(entry.category))
+      throw ValidationError.field(
+        [...path, 'category'],
+        "cannot be merged into an existing service (it would overwrite the service's own); restore it into a new service",
+      );
     if (entry.names == null || SINGLE.includes(entry.category)) {
       if (entry.names != null)
         throw ValidationError.field([...path, 'names'], `must be left out: ${entry.category} has no named items`);
@@ -183,7 +191,12 @@ export async function resolveSelection(
       severity: 'INFO',
       message: `Added to the selection because what was selected needs them: ${added.join(', ')}`,
     });
-  return { categories, checks };
+  if (!merge) return { categories, checks };
+  const itemNames: Partial<Record<Category, string[]>> = {};
+  for (const c of categories)
+    if (!OF_AGREEMENTS.includes(c.category))
+      itemNames[c.category] = c.names ?? (index.named.get(c.category) ?? []).map((item) => item.name).sort();
+  return { categories, checks, itemNames };
 }
 
 /** Whether an item of the backup is restored under the plan's selection (null: a full restore). */

@@ -4,6 +4,7 @@ import { backups } from '../backup/tables.js';
 import { services } from '../service/tables.js';
 import {
   checklistKinds,
+  collisionPolicies,
   controlNumberPolicies,
   restoreStates,
   type RestoreCheck,
@@ -25,6 +26,14 @@ export const restorePlans = pgTable(
     checks: jsonb('checks').$type<RestoreCheck[]>().notNull(),
     /** A partial restore: what is restored, dependencies included (null: the whole backup). */
     selection: jsonb('selection').$type<StoredSelection>(),
+    /**
+     * A merge: the existing service the selection is restored into (through a staging service, the
+     * plan's serviceId while RESTORING), what happens to items whose name it already has, and the
+     * state it returns to afterwards.
+     */
+    targetServiceId: uuid('target_service_id').references(() => services.id, { onDelete: 'set null' }),
+    onCollision: text('on_collision', { enum: collisionPolicies }),
+    targetPreviousState: text('target_previous_state', { enum: ['SUSPENDED', 'STOPPED'] }),
     /** The restored service, once executing created it. */
     serviceId: uuid('service_id').references(() => services.id, { onDelete: 'set null' }),
     failureReason: text('failure_reason'),

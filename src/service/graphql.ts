@@ -32,7 +32,10 @@ export const ServiceStateEnum = builder.enumType('ServiceState', {
     ACTIVE: { description: 'Running and processing messages.' },
     STOPPED: { description: 'Stopped by an operator; configuration can still change.' },
     SUSPENDED: { description: 'Suspended: where a restore lands, for review before it goes live.' },
-    RESTORING: { description: 'Being filled by a restore; nothing else may change it.' },
+    RESTORING: {
+      description:
+        'Being filled by a restore, or a restore is being merged into it; nothing else may change it. A merge target returns to its state afterwards.',
+    },
     DELETED: { description: 'Deleted; its name is on hold for NAME_HOLD_SECONDS and its backups stay.' },
   } satisfies Record<(typeof serviceStates)[number], unknown>,
 });

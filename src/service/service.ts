@@ -315,3 +315,49 @@ export async function updateServiceSettings(rt: Runtime, id: string, change: Set
     return updated!;
   });
 }
+
+/** The states a service may be in to have a restore merged into it. */
+export const mergeableStates = ['SUSPENDED', 'STOPPED'] as const;
+export type MergeableState = (typeof mergeableStates)[number];
+
+/** Refuses a merge target that is not SUSPENDED or STOPPED (nothing may run while rows move into it). */
+export function assertMergeable(service: ServiceRow): MergeableState {
+  if (!(mergeableStates as readonly string[]).includes(service.state))
+    throw new InvalidStateError(
+      `Service "${service.name}" is ${service.state}; a restore can be merged only into a SUSPENDED or STOPPED service (stop or suspend it first)`,
+      service.state,
+    );
+  return service.state as MergeableState;
+}
+
+async function setMergeState(tx: Tx, service: ServiceRow, state: ServiceState): Promise<ServiceRow> {
+  const [after] = await tx
+    .update(services)
+    .set({ state, updatedAt: new Date() })
+    .where(eq(services.id, service.id))
+    .returning();
+  await publishOnCommit(tx, 'serviceStateChanged', {
+    serviceId: service.id,
+    previousState: service.state,
+    state,
+    at: after!.updatedAt.toISOString(),
+  });
+  return after!;
+}
+
+/**
+ * A merge starts: the target, SUSPENDED or STOPPED, is RESTORING until it ends (no artifact change,
+ * start or delete meanwhile). Returns the state it returns to.
+ */
+export async function beginMerge(tx: Tx, id: string): Promise<MergeableState> {
+  const before = await lockService(tx, id);
+  const previous = assertMergeable(before);
+  await setMergeState(tx, before, 'RESTORING');
+  return previous;
+}
+
+/** A merge ended (merged, failed or cancelled): its target returns to the state it had before. */
+export async function endMerge(tx: Tx, id: string, previous: MergeableState): Promise<void> {
+  const before = await lockService(tx, id);
+  if (before.state === 'RESTORING') await setMergeState(tx, before, previous);
+}
