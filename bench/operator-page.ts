@@ -57,7 +57,7 @@ select json_build_object(
 /**
  * What the operator's screen shows, straight in SQL on a database seeded by seedServices: item counts
  * and stored sizes on every backup, `plans` restore plans of recent backups (three checks and eight
- * events each, progress on the RESTORING ones) and `entries` audit entries.
+ * events each with progress from the third; none left RESTORING, which a starting server would take over) and `entries` audit entries.
  */
 export async function seedOperatorScreen(databaseUrl: string, plans: number, entries: number): Promise<void> {
   const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
@@ -69,12 +69,12 @@ export async function seedOperatorScreen(databaseUrl: string, plans: number, ent
     await tx`insert into restore_plans (backup_id, target_name, target_edition, target_region, control_number_policy,
         state, checks, failure_reason, created_at, updated_at)
       select b.id, 'restored-' || g, b.edition, b.region, 'ADVANCE_PAST_ISSUED',
-        (array['PLANNED', 'RESTORING', 'SUSPENDED', 'ACTIVE', 'FAILED'])[1 + g % 5],
+        (array['PLANNED', 'ACTIVE', 'FAILED', 'CANCELLED', 'ACTIVE'])[1 + g % 5],
         jsonb_build_array(
           jsonb_build_object('code', 'CONTROL_NUMBER_DRIFT', 'severity', 'WARNING', 'message', 'Agreement ' || g || ' issued numbers after the backup'),
           jsonb_build_object('code', 'FTP_SOURCE_CONFLICT', 'severity', 'INFO', 'message', 'ftp://ftp.example.com/' || g || ' is also pulled by svc-0001'),
           jsonb_build_object('code', 'HYBRID_CONNECTIONS', 'severity', 'INFO', 'message', 'Recreate 2 hybrid connections')),
-        case when g % 5 = 4 then 'The restore was interrupted' end,
+        case when g % 5 = 2 then 'The restore was interrupted' end,
         date_trunc('milliseconds', now()) - g * interval '1 minute', date_trunc('milliseconds', now())
       from generate_series(1, ${plans}) g
       join lateral (select * from backups order by created_at desc, id offset g limit 1) b on true`;
