@@ -144,8 +144,8 @@ async function changeInOneStatement<K extends Kind>(
   const db = rt.database.db;
   // Per session: the handle audited() and idempotent() hand over is a clone sharing the session.
   const session = (db as unknown as { session: object }).session;
-  let cache = preparedChanges.get(session);
-  if (!cache) preparedChanges.set(session, (cache = new Map()));
+  const cache = preparedChanges.get(session) ?? new Map<string, PreparedChange>();
+  preparedChanges.set(session, cache);
   const key = `${kind.typename} ${statement.shape}`;
   let prepared = cache.get(key);
   if (!prepared) {
