@@ -1,10 +1,11 @@
 // The baseline of the query benchmark: the same page as JSON from one hand-written SQL statement
-// (lateral json_agg), and service(name:) from one hand-written statement, served by graphql-yoga on
-// node:http like the product.
+// (lateral json_agg), the operator page likewise (operator-page.ts), and service(name:) from one
+// hand-written statement, served by graphql-yoga on node:http like the product.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSchema, createYoga } from 'graphql-yoga';
 import postgres from 'postgres';
+import { OPERATOR_SQL } from './operator-page.js';
 
 const sql = postgres(process.env.DATABASE_URL!, { max: 10 });
 const PAGE = `
@@ -18,10 +19,11 @@ cross join lateral (select coalesce(json_agg(json_build_object('node', json_buil
 
 const yoga = createYoga({
   schema: createSchema({
-    typeDefs: 'scalar JSON type Query { page: JSON service(name: String!): JSON }',
+    typeDefs: 'scalar JSON type Query { page: JSON operator: JSON service(name: String!): JSON }',
     resolvers: {
       Query: {
         page: async () => ({ services: { edges: (await sql.unsafe(PAGE))[0]!.edges } }),
+        operator: async () => (await sql.unsafe(OPERATOR_SQL))[0]!.page,
         // The one-row read of service(name:), as one hand-written statement.
         service: async (_root: unknown, { name }: { name: string }) =>
           (

@@ -10,7 +10,9 @@ let _built = false;
 export const PG_ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** A new PostgreSQL database for one benchmark: empty, or a copy of `template`. */
-export async function freshPostgres(name: string, template?: string): Promise<string> {
+export async function freshPostgres(base: string, template?: string): Promise<string> {
+  // BENCH_DATABASE_SUFFIX keeps the databases of two benchmark runs at once on one server apart.
+  const name = `${base}${process.env.BENCH_DATABASE_SUFFIX ?? ''}`;
   const sql = postgres(PG_ADMIN_URL, { max: 1, onnotice: () => {} });
   await sql.unsafe(`drop database if exists ${name} with (force)`);
   await sql.unsafe(`create database ${name}${template ? ` template ${template}` : ''}`);

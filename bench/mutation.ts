@@ -5,6 +5,10 @@
 // - createPartner vs the INSERT of a partner row (counted as the rows created, so that a refused
 //   request cannot count);
 // - updateAgreement (a new source FTP folder) vs the UPDATE of that column.
+// Each API figure also gives the server's CPU per request (utime + stime / requests), and the same server
+// answering `{ __typename }` (token check, parse cache, every plugin, no resolver, no database) shows
+// what the GraphQL request alone costs at this concurrency.
+import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import postgres from 'postgres';
 import { ADMIN_TOKEN } from '../test/helpers/credentials.js';
@@ -24,10 +28,17 @@ export async function mutationBench() {
   const agreements = await sql<{ id: string }[]>`select id from agreements order by id`;
   const services = await sql<{ id: string }[]>`select id from services order by id`;
   let sequence = 0;
+  /** CPU time the server process has used, in µs. */
+  const serverCpu = () => {
+    const fields = readFileSync(`/proc/${server.child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  };
+  const cpuPerRequest: Record<string, number[]> = {};
 
   /** Requests a second through the API, each body from `body(n)`; `done()` (optional) counts what was really written instead. */
   const api = async (body: (n: number) => string, done?: () => Promise<number>) => {
     const before = done ? await done() : 0;
+    const cpuBefore = serverCpu();
     const result = await autocannon({
       url: server.url,
       connections: CONNECTIONS,
@@ -42,6 +53,8 @@ export async function mutationBench() {
     });
     if (result.non2xx || result.errors)
       throw new Error(`load failed: ${result.non2xx} non-2xx, ${result.errors} errors`);
+    const name = JSON.parse(body(0)).query.match(/\{\s*(\w+)/)[1] as string;
+    (cpuPerRequest[name] ??= []).push(Math.round((serverCpu() - cpuBefore) / result.requests.total));
     return done ? ((await done()) - before) / SECONDS : result.requests.average;
   };
   /** Statements a second straight through postgres.js at the same concurrency. */
@@ -135,7 +148,23 @@ export async function mutationBench() {
             sql`update agreements set source_ftp_folder = ${`ftp://bench.example.com/in/${n}`}, updated_at = now() where id = ${agreements[n % agreements.length]!.id}`,
         ),
     );
-    const result = { name: 'mutation', processEdiMessage, createPartner, updateAgreement };
+    // The request alone: the same server, the same concurrency, no resolver and no database.
+    await api(() => JSON.stringify({ query: '{ __typename }' }));
+    const bare = stats([
+      await api(() => JSON.stringify({ query: '{ __typename }' })),
+      await api(() => JSON.stringify({ query: '{ __typename }' })),
+      await api(() => JSON.stringify({ query: '{ __typename }' })),
+    ]);
+    const cpu = Object.fromEntries(Object.entries(cpuPerRequest).map(([k, v]) => [k, stats(v.slice(1))]));
+    console.log('__typename', JSON.stringify(bare), 'server CPU µs per request', JSON.stringify(cpu));
+    const result = {
+      name: 'mutation',
+      processEdiMessage,
+      createPartner,
+      updateAgreement,
+      bareRequest: bare,
+      serverCpuMicrosPerRequest: cpu,
+    };
     console.log(JSON.stringify(result, null, 2));
     return result;
   } finally {

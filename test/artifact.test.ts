@@ -499,3 +499,119 @@ describe('edition limits', () => {
     expect(results.filter((r) => r.code === 'LIMIT_EXCEEDED').length).toBe(5);
   });
 });
+
+// createPartner and updateAgreement make their change and write their audit entry in one statement.
+describe('changes made in one statement', () => {
+  const auditOf = async (serviceId: string, operation: string) =>
+    (
+      await gql(
+        'query ($id: ID, $op: String) { auditLog(serviceId: $id, operation: $op) { edges { node { tokenName operation targetId outcome } } } }',
+        {
+          id: serviceId,
+          op: operation,
+        },
+      )
+    ).data.auditLog.edges.map((e: { node: unknown }) => e.node);
+
+  it('creates one partner of concurrent creates of one name; the others get NAME_UNAVAILABLE; each call audited once', async () => {
+    const serviceId = await createService(gql, 'race-partner');
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => mutate(gql, 'createPartner', { serviceId, name: 'Contoso' }, 'id name')),
+    );
+    const created = results.filter((r) => r.id);
+    expect(created).toEqual([{ id: expect.any(String), name: 'Contoso' }]);
+    expect(results.filter((r) => !r.id)).toEqual(
+      Array.from({ length: 7 }, () => ({
+        __typename: 'NameUnavailableError',
+        code: 'NAME_UNAVAILABLE',
+        message: 'A partner named "Contoso" already exists in this service',
+      })),
+    );
+    const partners = await gql('query ($id: ID!) { node(id: $id) { ... on Service { partners { totalCount } } } }', {
+      id: serviceId,
+    });
+    expect(partners.data.node.partners.totalCount).toBe(1);
+    const entry = { tokenName: 'ADMIN_TOKEN', operation: 'createPartner', targetId: serviceId };
+    expect(
+      (await auditOf(serviceId, 'createPartner')).sort((a: { outcome: string }, b: { outcome: string }) =>
+        a.outcome.localeCompare(b.outcome),
+      ),
+    ).toEqual([
+      ...Array.from({ length: 7 }, () => ({ ...entry, outcome: 'NAME_UNAVAILABLE' })),
+      { ...entry, outcome: 'SUCCEEDED' },
+    ]);
+  });
+
+  it('answers updateAgreement of a missing agreement with NOT_FOUND and audits it', async () => {
+    const missing = Buffer.from('Agreement:00000000-0000-4000-8000-000000000017').toString('base64');
+    expect(await mutate(gql, 'updateAgreement', { agreementId: missing, name: 'Renamed' })).toEqual({
+      __typename: 'NotFoundError',
+      code: 'NOT_FOUND',
+      message: 'No Agreement has the id 00000000-0000-4000-8000-000000000017',
+    });
+    const log = await gql(
+      '{ auditLog(operation: "updateAgreement", first: 50) { edges { node { targetId outcome } } } }',
+    );
+    expect(log.data.auditLog.edges.map((e: { node: unknown }) => e.node)).toContainEqual({
+      targetId: missing,
+      outcome: 'NOT_FOUND',
+    });
+  });
+
+  it('changes nothing on a service in the wrong state: createPartner and updateAgreement answer INVALID_STATE', async () => {
+    const built = await buildService(gql, 'wrong-state');
+    await gql(lifecycle('deleteService'), { id: built.serviceId });
+    const message =
+      'Cannot changeArtifacts service "wrong-state" while it is DELETED; allowed in: ACTIVE, STOPPED, SUSPENDED';
+    expect(await mutate(gql, 'createPartner', { serviceId: built.serviceId, name: 'Late' })).toEqual({
+      __typename: 'InvalidStateError',
+      code: 'INVALID_STATE',
+      message,
+    });
+    expect(
+      await mutate(gql, 'updateAgreement', {
+        agreementId: built.agreements.edifact,
+        name: 'Renamed',
+        sourceFtpFolder: 'ftp://late.example.com/in',
+      }),
+    ).toEqual({ __typename: 'InvalidStateError', code: 'INVALID_STATE', message });
+    const agreement = await gql('query ($id: ID!) { node(id: $id) { ... on Agreement { name sourceFtpFolder } } }', {
+      id: built.agreements.edifact,
+    });
+    expect(agreement.data.node).toEqual({ name: 'Contoso-Fabrikam EDIFACT', sourceFtpFolder: null });
+    const partners = await gql('query ($id: ID!) { node(id: $id) { ... on Service { partners { totalCount } } } }', {
+      id: built.serviceId,
+    });
+    expect(partners.data.node.partners.totalCount).toBe(2);
+    expect((await auditOf(built.serviceId, 'createPartner')).map((e: { outcome: string }) => e.outcome)).toEqual([
+      'INVALID_STATE',
+      'SUCCEEDED',
+      'SUCCEEDED',
+    ]);
+  });
+
+  it('renames an agreement in one statement and refuses a name another agreement of the service has', async () => {
+    const built = await buildService(gql, 'rename-agreement');
+    expect(
+      await mutate(gql, 'updateAgreement', { agreementId: built.agreements.as2, name: 'Contoso-Fabrikam X12' }),
+    ).toEqual({
+      __typename: 'NameUnavailableError',
+      code: 'NAME_UNAVAILABLE',
+      message: 'An agreement named "Contoso-Fabrikam X12" already exists in this service',
+    });
+    expect(
+      await mutate(
+        gql,
+        'updateAgreement',
+        { agreementId: built.agreements.as2, name: 'AS2 renamed', sourceFtpFolder: 'ftp://as2.example.com/in' },
+        'id name protocol sourceFtpFolder batching',
+      ),
+    ).toEqual({
+      id: built.agreements.as2,
+      name: 'AS2 renamed',
+      protocol: 'AS2',
+      sourceFtpFolder: 'ftp://as2.example.com/in',
+      batching: false,
+    });
+  });
+});

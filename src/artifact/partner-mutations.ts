@@ -24,7 +24,13 @@ defineMutation('createPartner', {
   }),
   resolve: async (input, ctx) => {
     rules.validateArtifactName(input.name, ['input', 'name']);
-    return { row: await createArtifact(ctx.runtime, ops.kinds.partner, input.serviceId.id, { name: input.name }) };
+    const serviceId = input.serviceId.id;
+    // One statement, audit entry included; with an idempotency key (no ctx.audit) its claim shares a transaction.
+    return {
+      row: ctx.audit
+        ? await ops.createPartnerInOneStatement(ctx.runtime, serviceId, input.name, ctx.audit)
+        : await createArtifact(ctx.runtime, ops.kinds.partner, serviceId, { name: input.name }),
+    };
   },
   success: successFields('partner', graphql.Partner),
 });
@@ -193,14 +199,19 @@ defineMutation('updateAgreement', {
     if (input.name != null) rules.validateArtifactName(input.name, ['input', 'name']);
     if (input.sourceFtpFolder != null) rules.validateFtpFolder(input.sourceFtpFolder, ['input', 'sourceFtpFolder']);
     const agreementId = input.agreementId.id;
+    const values = definedOnly({
+      name: input.name ?? undefined,
+      sourceFtpFolder: input.sourceFtpFolder,
+      batching: input.batching ?? undefined,
+    });
+    // One statement, audit entry included, unless the change must agree with the agreement's messages
+    // (control numbers, a batch that must be empty): those lock the service and run in a transaction.
+    if (ctx.audit && !input.controlNumbers && input.batching !== false)
+      return { row: await ops.updateAgreementInOneStatement(ctx.runtime, agreementId, values, ctx.audit) };
     const row = await updateArtifact(ctx.runtime, ops.kinds.agreement, agreementId, async (current, tx) => {
       if (input.controlNumbers) await edi.setControlNumbers(tx, current, input.controlNumbers);
       if (input.batching === false && current.batching) await edi.assertBatchEmpty(tx, agreementId);
-      return definedOnly({
-        name: input.name ?? undefined,
-        sourceFtpFolder: input.sourceFtpFolder,
-        batching: input.batching ?? undefined,
-      });
+      return values;
     });
     return { row };
   },

@@ -1,4 +1,4 @@
-import { and, eq, inArray, or } from 'drizzle-orm';
+import { and, eq, getTableColumns, inArray, or, sql, type InferSelectModel, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
 import {
   InvalidStateError,
@@ -7,8 +7,10 @@ import {
   ValidationError,
   isUniqueViolation,
 } from '../errors.js';
+import { auditInsertPlaceholders, auditValues, type OwnAuditEntry } from '../audit/service.js';
 import type { Runtime } from '../runtime.js';
-import { assertAllowed } from '../service/rules.js';
+import { assertAllowed, statesAllowing, type ServiceState } from '../service/rules.js';
+import { services } from '../service/tables.js';
 import type { Tx } from '../db/query.js';
 import { withArticle } from '../service/rules.js';
 import { lockService, type ServiceRow } from '../service/service.js';
@@ -106,6 +108,146 @@ export async function createArtifact<Row>(
       await hooks.after?.(tx, row!);
       return row!;
     }),
+  );
+}
+
+/** A prepared one-statement change: its SQL built once per shape and database session. */
+type PreparedChange = { execute(values: Record<string, unknown>): Promise<unknown[]> };
+const preparedChanges = new WeakMap<object, Map<string, PreparedChange>>();
+
+/**
+ * One artifact change as one statement (one round trip, atomic as any statement), for a mutation that
+ * writes its audit entry in that statement. `target` is a query of one row with the columns \`id\` (the
+ * service's, for a create; the artifact's, for an update), \`service_name\` and \`service_state\`, which
+ * locks the service FOR SHARE (a change of its state waits for the statement, and it for one); `change`
+ * is the INSERT or UPDATE of the kind's table \`from target\`, `returning *`, and runs only while the
+ * service is open to artifact changes (`open`, a condition on target's columns). Both take their values
+ * as placeholders (`params`, with the time `at`), so the statement is built and prepared once per
+ * `shape`. Nothing is written (the audit entry neither) unless the row is; the errors are those of
+ * the transactional path: `missing` when target finds no row, the service's state, a taken name.
+ */
+async function changeInOneStatement<K extends Kind>(
+  rt: Runtime,
+  kind: K,
+  statement: {
+    shape: string;
+    target: () => SQL;
+    change: (open: SQL) => SQL;
+    params: Record<string, unknown>;
+    values: Record<string, unknown>;
+    missing: () => Error;
+  },
+  audit: OwnAuditEntry,
+): Promise<InferSelectModel<K['table']>> {
+  const entry = audit.entry();
+  if (!entry) throw new TypeError('changeInOneStatement: the audit entry is already written');
+  const db = rt.database.db;
+  // Per session: the handle audited() and idempotent() hand over is a clone sharing the session.
+  const session = (db as unknown as { session: object }).session;
+  const cache = preparedChanges.get(session) ?? new Map<string, PreparedChange>();
+  preparedChanges.set(session, cache);
+  const key = `${kind.typename} ${statement.shape}`;
+  let prepared = cache.get(key);
+  if (!prepared) {
+    const open = sql`service_state in (${sql.join(
+      statesAllowing('changeArtifacts').map((state) => sql`${state}`),
+      sql`, `,
+    )})`;
+    const target = db
+      .$with('target', {
+        serviceName: sql<string>`service_name`.as('service_name'),
+        serviceState: sql<ServiceState>`service_state`.as('service_state'),
+      })
+      .as(statement.target());
+    const columns = getTableColumns(kind.table);
+    const changed = db.$with('changed', columns).as(statement.change(open));
+    const audited = db.$with('audited', {}).as(auditInsertPlaceholders(sql`changed`));
+    prepared = db
+      .with(target, changed, audited)
+      .select({
+        serviceName: target.serviceName,
+        serviceState: target.serviceState,
+        // The CTE's columns one by one (the CTE itself would select one record value).
+        row: Object.fromEntries(
+          Object.keys(columns).map((key) => [key, changed[key as keyof typeof changed]]),
+        ) as Record<string, PgColumn>,
+      })
+      .from(target)
+      .leftJoin(changed, sql`true`)
+      .prepare(`change_${kind.typename}`) as unknown as PreparedChange;
+    cache.set(key, prepared);
+  }
+  const at = new Date();
+  const [found] = (await prepared
+    .execute({ ...statement.params, at: at.toISOString(), ...auditValues(entry, at) })
+    .catch((error) => translateUnique(error, kind, statement.values))) as {
+    serviceName: string;
+    serviceState: ServiceState;
+    row: InferSelectModel<K['table']> | null;
+  }[];
+  if (!found) throw statement.missing();
+  if (!found.row) {
+    assertAllowed('changeArtifacts', found.serviceState, found.serviceName);
+    throw statement.missing();
+  }
+  audit.written();
+  return found.row;
+}
+
+const param = (name: string) => sql.placeholder(name);
+const at = sql`${param('at')}::timestamptz`;
+
+/** A new partner in one statement (see changeInOneStatement): the service open to artifact changes, the name free. */
+export function createPartnerInOneStatement(rt: Runtime, serviceId: string, name: string, audit: OwnAuditEntry) {
+  return changeInOneStatement(
+    rt,
+    kinds.partner,
+    {
+      shape: 'create',
+      target: () =>
+        sql`select id, name as service_name, state as service_state from ${services} where id = ${param('id')}::uuid for share`,
+      change: (open) => sql`insert into ${t.partners} (service_id, name, created_at, updated_at)
+        select id, ${param('name')}, ${at}, ${at} from target where ${open} returning *`,
+      params: { id: serviceId, name },
+      values: { name },
+      missing: () => new NotFoundError('Service', serviceId),
+    },
+    audit,
+  );
+}
+
+/**
+ * Sets columns of an agreement in one statement (see changeInOneStatement), for the changes that need
+ * no rows of another slice to agree with them (its name, source FTP folder, batching turned on).
+ */
+export function updateAgreementInOneStatement(
+  rt: Runtime,
+  id: string,
+  values: Partial<Pick<typeof t.agreements.$inferSelect, 'name' | 'sourceFtpFolder' | 'batching'>>,
+  audit: OwnAuditEntry,
+) {
+  const columns = getTableColumns(t.agreements);
+  const keys = Object.keys(values) as (keyof typeof values)[];
+  return changeInOneStatement(
+    rt,
+    kinds.agreement,
+    {
+      shape: `update ${keys.join(' ')}`,
+      target: () => sql`select a.id, s.name as service_name, s.state as service_state
+        from ${t.agreements} a join ${services} s on s.id = a.service_id where a.id = ${param('id')}::uuid for share of s`,
+      change: (open) =>
+        sql`update ${t.agreements} a set ${sql.join(
+          [
+            ...keys.map((key) => sql`${sql.identifier(columns[key].name)} = ${param(`set_${key}`)}`),
+            sql`updated_at = ${at}`,
+          ],
+          sql`, `,
+        )} from target where a.id = target.id and ${open} returning a.*`,
+      params: { id, ...Object.fromEntries(keys.map((key) => [`set_${key}`, values[key]])) },
+      values,
+      missing: () => new NotFoundError(kinds.agreement.typename, id),
+    },
+    audit,
   );
 }
 

@@ -24,9 +24,32 @@ export interface OwnAuditEntry {
  * CTE): no row, no entry (the failure is then recorded by `audited`).
  */
 export function auditInsertFrom(entry: Entry, source: SQL, at: Date): SQL {
+  return auditInsert(source, auditValues(entry, at));
+}
+
+/** auditInsertFrom for a prepared statement: the entry's values are its placeholders (see auditValues). */
+export function auditInsertPlaceholders(source: SQL): SQL {
+  const names = Object.keys(auditValues({ tokenName: '', operation: '', outcome: '' }, new Date()));
+  return auditInsert(source, Object.fromEntries(names.map((name) => [name, sql.placeholder(name)])));
+}
+
+/** The values of an audit entry, named as auditInsertPlaceholders names its placeholders. */
+export function auditValues(entry: Entry, at: Date): Record<string, unknown> {
+  return {
+    audit_at: at.toISOString(),
+    audit_token_id: entry.tokenId ?? null,
+    audit_token_name: entry.tokenName,
+    audit_operation: entry.operation,
+    audit_target_id: entry.targetId ?? null,
+    audit_service_id: entry.serviceId ?? null,
+    audit_outcome: entry.outcome,
+  };
+}
+
+function auditInsert(source: SQL, v: Record<string, unknown>): SQL {
   return sql`insert into ${auditLog} (at, token_id, token_name, operation, target_id, service_id, outcome)
-    select ${at.toISOString()}::timestamptz, ${entry.tokenId ?? null}::uuid, ${entry.tokenName}, ${entry.operation},
-      ${entry.targetId ?? null}, ${entry.serviceId ?? null}::uuid, ${entry.outcome} from ${source}`;
+    select ${v.audit_at}::timestamptz, ${v.audit_token_id}::uuid, ${v.audit_token_name}, ${v.audit_operation},
+      ${v.audit_target_id}, ${v.audit_service_id}::uuid, ${v.audit_outcome} from ${source}`;
 }
 
 /** The audit entry of a mutation from its name and input: the first id input is its target. */

@@ -151,7 +151,9 @@ export async function idempotent<T>(ctx: Context, call: IdempotentCall, run: (ct
     }) as Database['transaction'];
     let result: T;
     try {
-      result = await run({ ...ctx, db, runtime: { ...ctx.runtime, database: { ...ctx.runtime.database, db } } });
+      // No audit entry to write in a statement of its own: the key must commit in the mutation's transaction.
+      const { audit: _own, ...rest } = ctx;
+      result = await run({ ...rest, db, runtime: { ...ctx.runtime, database: { ...ctx.runtime.database, db } } });
     } catch (error) {
       if (error instanceof KeyTaken) return replay();
       // A call that failed before its first commit changed nothing: its key stays free for a retry.

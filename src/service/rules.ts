@@ -185,6 +185,11 @@ const targetState: Partial<Record<LifecycleOperation, ServiceState>> = {
   finishRestore: 'SUSPENDED',
 };
 
+/** The states `operation` is allowed in (a statement that checks the state itself tests against these). */
+export function statesAllowing(operation: LifecycleOperation): readonly ServiceState[] {
+  return allowedStates[operation];
+}
+
 export function assertAllowed(operation: LifecycleOperation, state: ServiceState, serviceName: string): void {
   const allowed = allowedStates[operation];
   if (!allowed.includes(state)) {
