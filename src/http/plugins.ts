@@ -3,6 +3,7 @@ import {
   getOperationAST,
   getVariableValues,
   isObjectType,
+  type GraphQLResolveInfo,
   type GraphQLSchema,
   Kind,
   type DocumentNode,
@@ -131,8 +132,6 @@ interface PathLink {
   prev: PathLink | undefined;
   key: string | number;
   typename: string | undefined;
-  /** The links beneath this one, by key. */
-  children: Map<string | number, PathLink> | undefined;
 }
 
 /**
@@ -143,16 +142,21 @@ interface PathLink {
  * execution (keyed by a holder made for that execution and its context).
  */
 function sharedPaths(schema: GraphQLSchema) {
-  const executions = new WeakMap<object, PathLink>();
-  const link = (root: PathLink, path: { prev?: unknown; key: string | number } | undefined): PathLink | undefined => {
+  const executions = new WeakMap<object, object>();
+  const children = new WeakMap<object, Map<string | number, PathLink>>();
+  const link = (root: object, path: { prev?: unknown; key: string | number } | undefined): PathLink | undefined => {
     if (!path) return undefined;
     const prev = link(root, path.prev as typeof path);
     const parent = prev ?? root;
-    parent.children ??= new Map();
-    let shared = parent.children.get(path.key);
+    let byKey = children.get(parent);
+    if (!byKey) {
+      byKey = new Map();
+      children.set(parent, byKey);
+    }
+    let shared = byKey.get(path.key);
     if (!shared) {
-      shared = { prev, key: path.key, typename: undefined, children: undefined };
-      parent.children.set(path.key, shared);
+      shared = { prev, key: path.key, typename: undefined };
+      byKey.set(path.key, shared);
     }
     return shared;
   };
@@ -163,14 +167,17 @@ function sharedPaths(schema: GraphQLSchema) {
       if (!resolve) continue;
       field.resolve = (parent, args, ctx, info) => {
         const root = executions.get(ctx as object);
-        // graphql-jit makes a new info object for every call: it can take the shared link in place.
-        if (root) (info as { path: unknown }).path = link(root, info.path);
-        return resolve(parent, args, ctx, info);
+        return resolve(
+          parent,
+          args,
+          ctx,
+          root ? { ...info, path: link(root, info.path) as GraphQLResolveInfo['path'] } : info,
+        );
       };
     }
   }
   /** Marks `ctx` as in a compiled execution of its own, until the next one. */
-  return (ctx: object) => executions.set(ctx, { prev: undefined, key: '', typename: undefined, children: undefined });
+  return (ctx: object) => executions.set(ctx, {});
 }
 
 const badRequest = (error: GraphQLError) =>
