@@ -14,7 +14,7 @@ import { shareEventResults } from '../graphql/subscription.js';
 import { describeError } from '../log.js';
 import type { Runtime } from '../runtime.js';
 import { documentCaches } from './document-cache.js';
-import { awaitRefusalAudits, compiledExecution, limitQueryText, operationLog, requireViewer } from './plugins.js';
+import { awaitRefusalAudits, limitQueryText, operationLog, requireViewer } from './plugins.js';
 import { auditUnauthenticatedMutations } from '../audit/unauthenticated.js';
 import { endOnRevocation } from './revocation.js';
 
@@ -80,8 +80,6 @@ export function createGraphQLEndpoint(rt: Runtime, metricsPlugin: Plugin) {
       metricsPlugin,
       auditUnauthenticatedMutations(),
       requireViewer(),
-      // Before awaitRefusalAudits, which wraps whatever execute this plugin sets.
-      compiledExecution(),
       endOnRevocation(rt),
       shareEventResults(),
       awaitRefusalAudits(),
