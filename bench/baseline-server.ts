@@ -6,23 +6,16 @@ import type { AddressInfo } from 'node:net';
 import { createSchema, createYoga } from 'graphql-yoga';
 import postgres from 'postgres';
 import { OPERATOR_SQL } from './operator-page.js';
+import { PAGE_SQL } from './baseline-sql.js';
 
 const sql = postgres(process.env.DATABASE_URL!, { max: 10 });
-const PAGE = `
-select coalesce(json_agg(json_build_object('node', json_build_object('name', s.name, 'edition', s.edition,
-  'backups', json_build_object('edges', b.edges), 'agreements', json_build_object('edges', a.edges))) order by s.name, s.id), '[]') as edges
-from (select * from services where state <> 'DELETED' order by name, id limit 50) s
-cross join lateral (select coalesce(json_agg(json_build_object('node', json_build_object('id', encode(('Backup:' || x.id)::bytea, 'base64'), 'status', x.status, 'createdAt', to_char(x.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) order by x.created_at desc, x.id desc), '[]') as edges
-  from (select * from backups where service_id = s.id order by created_at desc, id desc limit 10) x) b
-cross join lateral (select coalesce(json_agg(json_build_object('node', json_build_object('name', y.name, 'protocol', y.protocol)) order by y.name, y.id), '[]') as edges
-  from (select * from agreements where service_id = s.id order by name, id limit 10) y) a`;
 
 const yoga = createYoga({
   schema: createSchema({
     typeDefs: 'scalar JSON type Query { page: JSON operator: JSON service(name: String!): JSON }',
     resolvers: {
       Query: {
-        page: async () => ({ services: { edges: (await sql.unsafe(PAGE))[0]!.edges } }),
+        page: async () => ({ services: { edges: (await sql.unsafe(PAGE_SQL))[0]!.edges } }),
         operator: async () => (await sql.unsafe(OPERATOR_SQL))[0]!.page,
         // The one-row read of service(name:), as one hand-written statement.
         service: async (_root: unknown, { name }: { name: string }) =>

@@ -13,12 +13,11 @@ import { loadConfig } from '../src/config.js';
 import { ADMIN_TOKEN } from '../test/helpers/credentials.js';
 import { freshPostgres, startServerProcess, stats } from './lib.js';
 import { OPERATOR_QUERY, seedOperatorScreen } from './operator-page.js';
+import { PAGE_QUERY } from './baseline-sql.js';
 import { seedServices } from './seed.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-export const PAGE_QUERY =
-  '{ services(first: 50) { edges { node { name edition backups(first: 10) { edges { node { id status createdAt } } } agreements(first: 10) { edges { node { name protocol } } } } } } }';
 
 const SINGLE_QUERY = '{ service(name: "svc-0042") { id name edition state region scaleUnitCount } }';
 
