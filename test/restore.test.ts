@@ -1,3 +1,4 @@
+import { damageChunk } from './helpers/stored-backups.js';
 import { describe, expect, it } from 'vitest';
 import { buildService, createService, mutate } from './helpers/artifacts.js';
 import { lifecycle, rawId } from './helpers/operations.js';
@@ -61,10 +62,7 @@ async function contents(serviceId: string) {
 
 /** Changes one byte of a backup's stored chunks, as a fault of the storage would. */
 async function damage(backupId: string) {
-  const { sql } = await import('drizzle-orm');
-  await file.server.app.runtime.database.db.execute(
-    sql`update backup_chunks set data = set_byte(data, 30, (get_byte(data, 30) + 1) % 256) where backup_id = ${rawId(backupId)}`,
-  );
+  await damageChunk(file.server.app.runtime, backupId);
 }
 
 /** The next `count` state changes of any service, watched once no other restore is still running. */

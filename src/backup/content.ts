@@ -1,12 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
-import type { DatabaseHandle } from '../db/client.js';
-import type { Queryable } from '../db/query.js';
 import type { SecretBox } from '../crypto.js';
-import type { BackupStore } from './store.js';
-
-type Writes = Queryable<'select' | 'insert' | 'delete'>;
 
 /** Compressed bytes per stored chunk, before encryption. */
 export const CHUNK_BYTES = 1024 * 1024;
@@ -25,8 +20,7 @@ export interface WrittenContent {
  * checksum is the SHA-256 of the uncompressed content.
  */
 export async function writeContent(
-  db: Writes,
-  store: BackupStore,
+  put: (seq: number, sealed: Buffer) => Promise<void>,
   box: SecretBox,
   backupId: string,
   lines: AsyncIterable<string>,
@@ -57,7 +51,7 @@ export async function writeContent(
     pending = [];
     pendingBytes = 0;
     await writing;
-    writing = store.writeChunk(db, backupId, seq++, sealed);
+    writing = put(seq++, sealed);
     writing.catch(() => {}); // awaited at the next flush or at the end
     storedBytes += sealed.length;
   };
@@ -71,22 +65,23 @@ export async function writeContent(
   return { sizeBytes, storedBytes, checksum: hash.digest('hex') };
 }
 
-/** Decrypted, decompressed content lines. Throws when a chunk fails authentication. */
-export function readLines(
-  database: DatabaseHandle,
-  store: BackupStore,
+/** Opens (decrypts and authenticates) a backup's sealed chunks, in order; `contentId` is the id they were sealed under. */
+export async function* openChunks(
   box: SecretBox,
-  backupId: string,
+  contentId: string,
+  sealed: AsyncIterable<Buffer>,
+): AsyncIterable<Buffer> {
+  let seq = 0;
+  for await (const chunk of sealed) yield box.openBytes(chunk, chunkContext(contentId, seq++));
+}
+
+/** Decompressed content lines of opened chunks. Throws when a chunk fails authentication. */
+export function readLines(
+  chunks: AsyncIterable<Buffer>,
 ): AsyncIterable<string> & { checksum(): string; size(): number } {
   const hash = createHash('sha256');
   let size = 0;
-  const decrypted = Readable.from(
-    (async function* () {
-      let seq = 0;
-      for await (const chunk of store.readChunks(database, backupId))
-        yield box.openBytes(chunk, chunkContext(backupId, seq++));
-    })(),
-  );
+  const decrypted = Readable.from(chunks);
   const gunzip = createGunzip({ chunkSize: CHUNK_BYTES }); // large pieces: far fewer trips through the stream and the line splitting
   decrypted.once('error', (error) => gunzip.destroy(error));
   const plain = decrypted.pipe(gunzip);
