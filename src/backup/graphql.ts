@@ -146,6 +146,22 @@ builder.drizzleObject('backupSchedules', {
       description: 'Remove scheduled backups older than this many days (pinned ones aside).',
     }),
     enabled: t.exposeBoolean('enabled', { description: 'Whether the schedule runs.' }),
+    store: t.field({
+      type: BackupStore,
+      nullable: true,
+      description: "Where its backups go; null: the deployment's default store.",
+      select: { columns: { storeId: true } },
+      resolve: async (s, _args, ctx) =>
+        s.storeId ? ((await ctx.db.query.backupStores.findFirst({ where: { id: s.storeId } })) ?? null) : null,
+    }),
+    copyStore: t.field({
+      type: BackupStore,
+      nullable: true,
+      description: 'Each of its backups is copied into this store too; null: no copy.',
+      select: { columns: { copyStoreId: true } },
+      resolve: async (s, _args, ctx) =>
+        s.copyStoreId ? ((await ctx.db.query.backupStores.findFirst({ where: { id: s.copyStoreId } })) ?? null) : null,
+    }),
     lockDays: t.exposeInt('lockDays', {
       nullable: true,
       description: 'Each backup the schedule makes is locked for this many days; null: not locked.',
@@ -377,9 +393,24 @@ defineMutation('setBackupSchedule', {
     lockDays: t.int({
       description: `Lock each backup the schedule makes for this many days (1–${MAX_LOCK_DAYS}): nobody can delete it before then and retention skips it. Null or left out: not locked.`,
     }),
+    storeId: t.globalID({
+      for: BackupStore,
+      description:
+        "Where its backups go (and the service's on-demand backups by default); left out: the deployment's default store.",
+    }),
+    copyStoreId: t.globalID({
+      for: BackupStore,
+      description:
+        'Copy each of its backups into this store too (e.g. another region); each copy is a backup of its own.',
+    }),
   }),
   resolve: async (input, ctx) => {
-    const row = await schedule.setBackupSchedule(ctx.runtime, { ...input, serviceId: input.serviceId.id });
+    const row = await schedule.setBackupSchedule(ctx.runtime, {
+      ...input,
+      serviceId: input.serviceId.id,
+      storeId: input.storeId?.id,
+      copyStoreId: input.copyStoreId?.id,
+    });
     return { serviceId: row.serviceId };
   },
   success: (t) => ({

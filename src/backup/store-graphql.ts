@@ -104,8 +104,10 @@ defineMutation('createBackupStore', {
     credentials: t.string({ description: storeFields.credentials }),
     container: t.string({ description: storeFields.container }),
   }),
-  resolve: async (input, ctx) => ({ store: await stores.createBackupStore(ctx.runtime, input) }),
-  success: (t) => ({ store: t.field({ type: BackupStore, description: 'The store.', resolve: (r) => r.store }) }),
+  resolve: async (input, ctx) => ({ backupStore: await stores.createBackupStore(ctx.runtime, input) }),
+  success: (t) => ({
+    backupStore: t.field({ type: BackupStore, description: 'The store.', resolve: (r) => r.backupStore }),
+  }),
 });
 
 defineMutation('updateBackupStore', {
@@ -121,9 +123,11 @@ defineMutation('updateBackupStore', {
     container: t.string({ description: storeFields.container }),
   }),
   resolve: async ({ storeId, ...input }, ctx) => ({
-    store: await stores.updateBackupStore(ctx.runtime, storeId.id, input),
+    backupStore: await stores.updateBackupStore(ctx.runtime, storeId.id, input),
   }),
-  success: (t) => ({ store: t.field({ type: BackupStore, description: 'The store.', resolve: (r) => r.store }) }),
+  success: (t) => ({
+    backupStore: t.field({ type: BackupStore, description: 'The store.', resolve: (r) => r.backupStore }),
+  }),
 });
 
 defineMutation('deleteBackupStore', {

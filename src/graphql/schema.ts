@@ -12,6 +12,7 @@ import '../backup/graphql.js';
 import '../backup/lock-graphql.js';
 import '../backup/diff-graphql.js';
 import '../backup/store-graphql.js';
+import '../backup/transfer-graphql.js';
 import '../restore/graphql.js';
 import '../restore/target-diff.js';
 import '../drill/graphql.js';
