@@ -1,11 +1,12 @@
 import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { pruneScheduledBackups } from '../src/backup/schedule.js';
-import { backupSchedules, backups } from '../src/backup/tables.js';
+import { backupSchedules } from '../src/backup/tables.js';
 import { createService, succeededBackup } from './helpers/artifacts.js';
 import { rawId } from './helpers/operations.js';
 import { useTestServer } from './helpers/server.js';
 import { until } from './helpers/wait.js';
+import { endLock } from './helpers/stored-backups.js';
 
 const file = useTestServer({ SCHEDULER_INTERVAL_MS: '200', SCHEDULE_MIN_INTERVAL_SECONDS: '1' });
 const gql = (q: string, v?: Record<string, unknown>, token?: string | null) => file.server.gql(q, v, token);
@@ -117,10 +118,7 @@ describe('locked backups', () => {
   it('lets a backup be deleted once its lock has ended', async () => {
     const { backupId } = await finishedBackup('lock-ended');
     await gql(LOCK, { input: { backupId, until: days(1).toISOString(), reason: 'a day' } });
-    await db()
-      .update(backups)
-      .set({ lockedUntil: new Date(Date.now() - 1000) })
-      .where(eq(backups.id, rawId(backupId)));
+    await endLock(file.server.app.runtime, backupId);
     expect((await gql(DELETE, { id: backupId })).data.deleteBackup.__typename).toBe('DeleteBackupSuccess');
   });
 
@@ -156,10 +154,7 @@ describe('locked backups', () => {
       .from(backupSchedules)
       .where(eq(backupSchedules.serviceId, rawId(serviceId)));
     expect(await pruneScheduledBackups(file.server.app.runtime, schedule!)).toBe(0);
-    await db()
-      .update(backups)
-      .set({ lockedUntil: new Date(Date.now() - 1000) })
-      .where(eq(backups.serviceId, rawId(serviceId)));
+    for (const b of succeeded) await endLock(file.server.app.runtime, b.id);
     expect(await pruneScheduledBackups(file.server.app.runtime, schedule!)).toBe(succeeded.length - 1);
   });
 

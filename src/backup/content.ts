@@ -6,6 +6,9 @@ import type { SecretBox } from '../crypto.js';
 /** Compressed bytes per stored chunk, before encryption. */
 export const CHUNK_BYTES = 1024 * 1024;
 
+/** Chunk writes under way at once, while the next chunk is compressed. */
+const WRITES_IN_FLIGHT = 3;
+
 const chunkContext = (backupId: string, seq: number) => `backup:${backupId}:chunk:${seq}`;
 
 export interface WrittenContent {
@@ -44,24 +47,44 @@ export async function writeContent(
   let pendingBytes = 0;
   let seq = 0;
   let storedBytes = 0;
-  // One chunk is written while the next is compressed: wait for the previous write, start this one.
-  let writing: Promise<void> = Promise.resolve();
+  // Chunks are written while the next ones are compressed, a few at a time (memory stays bounded).
+  const writing: Promise<void>[] = [];
+  const settle = async () => {
+    // Every write ends before a failure is reported, so that the caller's cleanup finds them all.
+    const outcomes = await Promise.allSettled(writing.splice(0));
+    const failed = outcomes.find((o) => o.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  };
   const flush = async () => {
-    const sealed = box.sealBytes(Buffer.concat(pending), chunkContext(backupId, seq));
+    const sealed = box.sealBytes(
+      pending.length === 1 ? pending[0]! : Buffer.concat(pending),
+      chunkContext(backupId, seq),
+    );
     pending = [];
     pendingBytes = 0;
-    await writing;
-    writing = put(seq++, sealed);
-    writing.catch(() => {}); // awaited at the next flush or at the end
+    if (writing.length >= WRITES_IN_FLIGHT) {
+      try {
+        await writing[0];
+        writing.shift();
+      } catch {
+        await settle(); // throws that write's error once the others have ended
+      }
+    }
+    const write = put(seq++, sealed);
+    write.catch(() => {}); // awaited above or in settle()
+    writing.push(write);
     storedBytes += sealed.length;
   };
-  for await (const data of compressed as AsyncIterable<Buffer>) {
-    pending.push(data);
-    pendingBytes += data.length;
-    if (pendingBytes >= CHUNK_BYTES) await flush();
+  try {
+    for await (const data of compressed as AsyncIterable<Buffer>) {
+      pending.push(data);
+      pendingBytes += data.length;
+      if (pendingBytes >= CHUNK_BYTES) await flush();
+    }
+    if (pendingBytes > 0 || seq === 0) await flush();
+  } finally {
+    await settle();
   }
-  if (pendingBytes > 0 || seq === 0) await flush();
-  await writing;
   return { sizeBytes, storedBytes, checksum: hash.digest('hex') };
 }
 

@@ -52,3 +52,14 @@ export async function makeLegacy(rt: Runtime, backupId: string) {
   await rt.database.db.update(backups).set({ storeId: null, backupName: null }).where(eq(backups.id, row.id));
   await store.deletePrefix(`${row.backupName}/`);
 }
+
+/** Makes a backup's lock end now, as the passing of time would: in its row and on its objects. */
+export async function endLock(rt: Runtime, backupId: string) {
+  const ended = new Date(Date.now() - 1000);
+  await rt.database.db
+    .update(backups)
+    .set({ lockedUntil: ended })
+    .where(eq(backups.id, rawId(backupId)));
+  const { row, store } = await storedBackup(rt, backupId);
+  await store.lock(`${row.backupName}/`, ended);
+}
