@@ -333,7 +333,7 @@ async function storedObjects(storeGlobalId: string) {
   const rt = file.server.app.runtime;
   const { storeById } = await import('../src/backup/store-service.js');
   const id = Buffer.from(storeGlobalId, 'base64').toString().split(':')[1]!;
-  return (await rt.backupStores.open(await storeById(rt.database.db, id)).list('')).map((o) => o.key);
+  return (await (await rt.backupStores.open(await storeById(rt.database.db, id))).list('')).map((o) => o.key);
 }
 
 /** Plans and executes a restore of a backup into a new service; the new service's global id once SUSPENDED. */

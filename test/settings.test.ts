@@ -191,7 +191,7 @@ describe('no secret ever leaves the server', () => {
     const audit = JSON.stringify(await db.execute(sql`select * from audit_log`));
     const rt = file.server.app.runtime;
     const [defaultStore] = await db.select().from(backupStores).where(eq(backupStores.isDefault, true));
-    const stored = await allStoredBytes(rt.backupStores.open(defaultStore!));
+    const stored = await allStoredBytes(await rt.backupStores.open(defaultStore!));
     for (const needle of needles) {
       for (const body of bodies) expect(body).not.toContain(needle);
       for (const line of file.server.logs) expect(line).not.toContain(needle);

@@ -2,13 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { access, chmod, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import {
-  AnonymousCredential,
-  BlobServiceClient,
-  ContainerClient,
-  newPipeline,
-  type StoragePipelineOptions,
-} from '@azure/storage-blob';
+import type { ContainerClient, StoragePipelineOptions } from '@azure/storage-blob';
 import { DomainError } from '../errors.js';
 import { DamagedContentError } from './content.js';
 import { BackupLockedError } from './rules.js';
@@ -177,7 +171,9 @@ export interface AzureTarget {
  * A container of an Azure Storage account, from a connection string (and the container name) or
  * from a container SAS URL. Throws a plain Error when the credentials cannot be parsed.
  */
-export function azureTarget(credentials: string, containerName: string | null): AzureTarget {
+export async function azureTarget(credentials: string, containerName: string | null): Promise<AzureTarget> {
+  // Loaded on first use: a deployment without an Azure store never pays for the SDK.
+  const { AnonymousCredential, BlobServiceClient, ContainerClient, newPipeline } = await import('@azure/storage-blob');
   let container: ContainerClient;
   if (/^https?:\/\//i.test(credentials.trim())) {
     const url = new URL(credentials.trim());

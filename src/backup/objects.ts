@@ -22,7 +22,7 @@ export async function storeOf(
   db: Queryable = rt.database.db,
 ): Promise<ObjectStore | null> {
   if (!backup.storeId || !backup.backupName) return null;
-  return rt.backupStores.open(await storeById(db, backup.storeId));
+  return await rt.backupStores.open(await storeById(db, backup.storeId));
 }
 
 /** The authenticated manifest of a backup in a store; anything else is damaged content. */

@@ -19,7 +19,7 @@ export type StoreRow = typeof backupStores.$inferSelect;
 
 /** Opens stores; chosen once at start, it keeps one open client per store version. */
 export interface StoreRegistry {
-  open(row: StoreRow): ObjectStore;
+  open(row: StoreRow): Promise<ObjectStore>;
   /** Where the deployment's default DIRECTORY store lives: `<DATA_DIR>/backups`. */
   defaultPath: string;
 }
@@ -28,14 +28,17 @@ export function createStoreRegistry(secrets: SecretBox, dataDir: string): StoreR
   const opened = new Map<string, { version: number; store: ObjectStore }>();
   return {
     defaultPath: join(dataDir, 'backups'),
-    open(row) {
+    async open(row) {
       const version = row.updatedAt.getTime();
       const cached = opened.get(row.id);
       if (cached?.version === version) return cached.store;
       const store =
         row.kind === 'DIRECTORY'
           ? directoryStore(row.name, row.path!)
-          : azureBlobStore(row.name, azureTarget(secrets.open(row.sealedCredentials!).toString('utf8'), row.container));
+          : azureBlobStore(
+              row.name,
+              await azureTarget(secrets.open(row.sealedCredentials!).toString('utf8'), row.container),
+            );
       opened.set(row.id, { version, store });
       return store;
     },
@@ -127,9 +130,9 @@ async function storeColumns(rt: Runtime, name: string, kind: BackupStoreKind, in
       'must be a container name: 3 to 63 lowercase letters, digits and single hyphens',
     );
   if (input.credentials == null) return { path: null, container: container ?? DEFAULT_CONTAINER };
-  let target: ReturnType<typeof azureTarget>;
+  let target: Awaited<ReturnType<typeof azureTarget>>;
   try {
-    target = azureTarget(input.credentials, container ?? DEFAULT_CONTAINER);
+    target = await azureTarget(input.credentials, container ?? DEFAULT_CONTAINER);
   } catch {
     // Never the value itself in the message.
     throw ValidationError.field(

@@ -23,7 +23,7 @@ const claim = (value: unknown, fallback: string) =>
 export async function importBackups(rt: Runtime, storeId: string): Promise<BackupRow[]> {
   const { db } = rt.database;
   const row = await storeById(db, storeId);
-  const store = rt.backupStores.open(row);
+  const store = await rt.backupStores.open(row);
   const names = (await store.list(''))
     .map((o) => MANIFEST.exec(o.key)?.[1])
     .filter((name): name is string => name !== undefined);
@@ -116,7 +116,7 @@ export async function copyBackup(rt: Runtime, backupId: string, targetStoreId: s
   if (backup.storeId === targetStoreId)
     throw new InvalidStateError('The backup already lives in that store; name another store', 'SAME_STORE');
   const targetRow = await storeById(db, targetStoreId);
-  const target = rt.backupStores.open(targetRow);
+  const target = await rt.backupStores.open(targetRow);
   // A copy keeps its name: the manifest is signed with it.
   const name = backup.backupName!;
   const taken = await db.$count(backups, and(eq(backups.storeId, targetStoreId), eq(backups.backupName, name)));
