@@ -178,6 +178,24 @@ describe('backup stores', () => {
     expect(after.settings).toEqual(before.settings);
   });
 
+  it('renames a store and rotates its credentials, showing only the new fingerprint; the default store stays as it is', async () => {
+    const store = await azureStore('rotating');
+    const rotated = await mutate(
+      gql,
+      'updateBackupStore',
+      { storeId: store.id, name: 'rotated', credentials: `${connectionString}EndpointSuffix=core.windows.net;` },
+      STORE_FIELDS,
+    );
+    expect(rotated).toMatchObject({ name: 'rotated', container: 'rotating', credentials: { isSet: true } });
+    expect(rotated.credentials.fingerprint).not.toBe(store.credentials.fingerprint);
+    const [fallback] = (await gql('{ backupStores { id } }')).data.backupStores;
+    expect(await mutate(gql, 'updateBackupStore', { storeId: fallback.id, name: 'mine' })).toEqual({
+      __typename: 'InvalidStateError',
+      code: 'INVALID_STATE',
+      message: "The deployment's default store follows DATA_DIR and cannot be changed",
+    });
+  });
+
   it('refuses to delete a store while backups live in it, and deletes an empty one', async () => {
     const store = await azureStore('short-lived');
     const serviceId = await createService(gql, 'short-lived-svc');
