@@ -3,10 +3,13 @@
 // measured in the same run. Target: backup time at most 1.5x pg_dump's; server peak RSS < 300 MB.
 // Then the restore of that backup, from the executeRestorePlan call to the SUSPENDED event, against
 // pg_restore of the dump into empty tables (target: at most 1.5x).
+// BENCH_STORE=azure: the backups go to Azure Blob Storage (Azurite, started here); default: the
+// server's default DIRECTORY store (DATA_DIR/backups).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { openDatabase } from '../src/db/client.js';
+import { startAzurite } from '../test/helpers/azurite.js';
 import { fill } from './fill.js';
 import { freshPostgres, gql, pool, startServerProcess, stats } from './lib.js';
 
@@ -42,6 +45,7 @@ export async function backupBench() {
     server.resetPeakRss();
   };
   phase(reuse ? 'start' : 'fill');
+  const store = process.env.BENCH_STORE === 'azure' ? await azureStore(server.url) : null;
   if (!reuse) {
     await addAssemblies(server.url, serviceId);
     phase('assemblies');
@@ -54,6 +58,7 @@ export async function backupBench() {
     dumpMs,
     databaseUrl,
     process.env.BENCH_RESTORE_ONLY ? 0 : RUNS,
+    store?.id,
   );
   const lastBackupId = last.id;
   phase('backups');
@@ -106,12 +111,15 @@ export async function backupBench() {
   }
   phase('restores');
   await server.stop();
+  store?.azurite.kill();
   const backup = stats(backupMs);
   const dump = stats(dumpMs);
   const restored = stats(restoreMs);
   const pgRestore = stats(pgRestoreMs);
   const result = {
     name: 'backup',
+    store: store ? 'AZURE_BLOB (Azurite)' : 'DIRECTORY',
+    contentBytes: last.sizeBytes,
     backupMs: backup,
     pgDumpMs: dump,
     ratio: { min: backup.min / dump.max, median: backup.median / dump.median, max: backup.max / dump.min },
@@ -129,6 +137,17 @@ export async function backupBench() {
   };
   console.log(JSON.stringify(result, null, 2));
   return result;
+}
+
+/** Azurite on a free port, registered with the server as an AZURE_BLOB store. */
+async function azureStore(url: string) {
+  const azurite = await startAzurite();
+  const made = await gql(
+    url,
+    'mutation ($cs: String!) { createBackupStore(input: { name: "bench-azure", kind: AZURE_BLOB, credentials: $cs }) { ... on CreateBackupStoreSuccess { backupStore { id } } } }',
+    { cs: azurite.connectionString },
+  );
+  return { id: made.createBackupStore.backupStore.id as string, azurite: azurite.process };
 }
 
 /** The 128 KiB custom assemblies of the benchmark, added to the filled service through the API. */
@@ -156,13 +175,14 @@ async function backups(
   dumpMs: number[],
   databaseUrl: string,
   runs: number,
+  storeId?: string,
 ) {
   let last: any;
   for (let run = 0; run < runs + 1; run++) {
     const created = await gql(
       url,
-      'mutation ($s: ID!) { createBackup(input: { serviceId: $s }) { ... on CreateBackupSuccess { backup { id } } } }',
-      { s: serviceId },
+      'mutation ($s: ID!, $store: ID) { createBackup(input: { serviceId: $s, storeId: $store }) { ... on CreateBackupSuccess { backup { id } } } }',
+      { s: serviceId, store: storeId ?? null },
     );
     const id = created.createBackup.backup.id;
     for (;;) {

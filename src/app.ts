@@ -12,6 +12,7 @@ import { BackgroundWork } from './jobs/background.js';
 import { startScheduler } from './jobs/scheduler.js';
 import { handBackWork, takeOverRestores } from './restore/lifecycle.js';
 import type { Runtime } from './runtime.js';
+import { createStoreRegistry, ensureDefaultStore } from './backup/store-service.js';
 import { createHttpServer } from './server.js';
 
 export interface AppOptions {
@@ -61,10 +62,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     dataDir: config.dataDir,
     onQuery: options.onQuery,
   });
+  const secrets = createSecretBox(config.encryptionKey);
   const runtime: Runtime = {
     config,
     database,
-    secrets: createSecretBox(config.encryptionKey),
+    secrets,
+    backupStores: createStoreRegistry(secrets, config.dataDir),
     events: await createEventBus(database, log),
     log,
     background: new BackgroundWork(log),
@@ -78,6 +81,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     });
     await database.migrate();
     const generatedAdminToken = await ensureAdminAccess(runtime);
+    await ensureDefaultStore(runtime);
     const interrupted = await failInterruptedBackups(runtime, database.kind === 'pglite');
     if (interrupted) log.warn({ count: interrupted }, 'backups interrupted by an earlier stop were marked FAILED');
     // On the embedded database this process is the only one: whatever was running was interrupted.

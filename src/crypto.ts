@@ -20,6 +20,10 @@ export interface SecretBox {
   /** Binary sealing for backup chunks: iv | tag | ciphertext, bound to `context` (e.g. backup id and chunk number). */
   sealBytes(data: Buffer, context: string): Buffer;
   openBytes(sealed: Buffer, context: string): Buffer;
+  /** HMAC-SHA256 (hex) that authenticates a backup's manifest in a store: only this key can make it. */
+  manifestMac(text: string): string;
+  /** Whether `mac` is the manifest MAC of `text` under this key. */
+  manifestMacMatches(text: string, mac: string): boolean;
 }
 
 const FORMAT = 'v1';
@@ -32,6 +36,8 @@ export function createSecretBox(masterKey: Buffer): SecretBox {
   const encryptionKey = derive(masterKey, 'secrets');
   const fingerprintKey = derive(masterKey, 'fingerprint');
   const backupKey = derive(masterKey, 'backups');
+  const manifestKey = derive(masterKey, 'backup-manifest');
+  const manifestMac = (text: string) => createHmac('sha256', manifestKey).update(text).digest('hex');
   return {
     seal(plaintext) {
       const iv = randomBytes(12);
@@ -59,6 +65,10 @@ export function createSecretBox(masterKey: Buffer): SecretBox {
       decipher.setAAD(Buffer.from(context));
       decipher.setAuthTag(sealed.subarray(12, 28));
       return Buffer.concat([decipher.update(sealed.subarray(28)), decipher.final()]);
+    },
+    manifestMac,
+    manifestMacMatches(text, mac) {
+      return /^[0-9a-f]{64}$/.test(mac) && sameHash(manifestMac(text), mac);
     },
     fingerprint(plaintext) {
       return `hmac-sha256:${createHmac('sha256', fingerprintKey).update(plaintext).digest('hex').slice(0, 16)}`;

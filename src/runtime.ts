@@ -4,6 +4,7 @@ import type { SecretBox } from './crypto.js';
 import type { DatabaseHandle } from './db/client.js';
 import type { EventBus } from './events/bus.js';
 import type { BackgroundWork } from './jobs/background.js';
+import type { StoreRegistry } from './backup/store-service.js';
 
 /** The running product's shared parts, built once at start and handed to every operation. */
 export interface Runtime {
@@ -13,6 +14,8 @@ export interface Runtime {
   events: EventBus;
   log: Logger;
   background: BackgroundWork;
+  /** Opens backup stores (chosen once, at start). */
+  backupStores: StoreRegistry;
   /** Identifies this process when it holds a lease on durable work. */
   instanceId: string;
 }

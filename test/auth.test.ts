@@ -57,7 +57,17 @@ function dummy(type: TypeRef, types: any[]): unknown {
   );
 }
 
-const ADMIN_ONLY = ['updateServiceSettings', 'deleteService', 'createApiToken', 'revokeApiToken', 'lockBackup'];
+const ADMIN_ONLY = [
+  'updateServiceSettings',
+  'deleteService',
+  'createApiToken',
+  'revokeApiToken',
+  'lockBackup',
+  'createBackupStore',
+  'updateBackupStore',
+  'deleteBackupStore',
+  'importBackups',
+];
 
 describe('roles', () => {
   it('enforces READER, OPERATOR and ADMIN on every mutation: a refused one returns the FORBIDDEN error type', async () => {

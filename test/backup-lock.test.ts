@@ -1,11 +1,12 @@
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { pruneScheduledBackups } from '../src/backup/schedule.js';
-import { backupChunks, backupSchedules, backups } from '../src/backup/tables.js';
+import { backupChunks, backupSchedules } from '../src/backup/tables.js';
 import { createService, succeededBackup } from './helpers/artifacts.js';
 import { rawId } from './helpers/operations.js';
 import { useTestServer } from './helpers/server.js';
 import { until } from './helpers/wait.js';
+import { endLock, makeLegacy } from './helpers/stored-backups.js';
 
 const file = useTestServer({ SCHEDULER_INTERVAL_MS: '200', SCHEDULE_MIN_INTERVAL_SECONDS: '1' });
 const gql = (q: string, v?: Record<string, unknown>, token?: string | null) => file.server.gql(q, v, token);
@@ -117,16 +118,15 @@ describe('locked backups', () => {
   it('lets a backup be deleted once its lock has ended', async () => {
     const { backupId } = await finishedBackup('lock-ended');
     await gql(LOCK, { input: { backupId, until: days(1).toISOString(), reason: 'a day' } });
-    await db()
-      .update(backups)
-      .set({ lockedUntil: new Date(Date.now() - 1000) })
-      .where(eq(backups.id, rawId(backupId)));
+    await endLock(file.server.app.runtime, backupId);
     expect((await gql(DELETE, { id: backupId })).data.deleteBackup.__typename).toBe('DeleteBackupSuccess');
   });
 
   it('refuses a raw DELETE of a locked backup in the database itself, and allows it once the lock has ended', async () => {
     const { backupId } = await finishedBackup('lock-store');
     const id = rawId(backupId);
+    // The guard covers the backup row and the chunks of backups taken before backup stores.
+    await makeLegacy(file.server.app.runtime, backupId);
     const lockedUntil = new Date(Date.now() + 1500);
     await gql(LOCK, { input: { backupId, until: lockedUntil.toISOString(), reason: 'store guard' } });
     const chunks = async () =>
@@ -199,10 +199,7 @@ describe('locked backups', () => {
       .from(backupSchedules)
       .where(eq(backupSchedules.serviceId, rawId(serviceId)));
     expect(await pruneScheduledBackups(file.server.app.runtime, schedule!)).toBe(0);
-    await db()
-      .update(backups)
-      .set({ lockedUntil: new Date(Date.now() - 1000) })
-      .where(eq(backups.serviceId, rawId(serviceId)));
+    for (const b of succeeded) await endLock(file.server.app.runtime, b.id);
     expect(await pruneScheduledBackups(file.server.app.runtime, schedule!)).toBe(succeeded.length - 1);
   });
 

@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { readLines } from '../src/backup/content.js';
 import { runDueSchedules } from '../src/backup/schedule.js';
-import { postgresBackupStore } from '../src/backup/store.js';
 import { FORMAT_VERSION } from '../src/backup/format.js';
 import { runBackup } from '../src/backup/service.js';
 import { backupChunks, backupSchedules, backups } from '../src/backup/tables.js';
@@ -13,6 +11,16 @@ import { buildService, createService } from './helpers/artifacts.js';
 import { lifecycle, rawId } from './helpers/operations.js';
 import { collect, useTestServer } from './helpers/server.js';
 import { until } from './helpers/wait.js';
+import {
+  allStoredBytes,
+  damageChunk,
+  makeLegacy,
+  records as storedRecords,
+  storedBackup,
+} from './helpers/stored-backups.js';
+import { readBackup } from '../src/backup/objects.js';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 
 const MARKER = 'MARKER-backup-s3cr3t-91';
 // Schedules here fire every second: the editions' minimum interval (issue 16) is lowered for them.
@@ -44,12 +52,8 @@ async function finishedBackup(input: Record<string, unknown>) {
 }
 
 /** The records of a backup, decrypted and decompressed, as a restore would read them. */
-async function records(backupId: string) {
-  const rt = file.server.app.runtime;
-  const out: any[] = [];
-  for await (const line of readLines(rt.database, postgresBackupStore, rt.secrets, rawId(backupId)))
-    out.push(JSON.parse(line));
-  return out;
+function records(backupId: string) {
+  return storedRecords(file.server.app.runtime, backupId);
 }
 
 async function withSecrets(serviceId: string) {
@@ -154,8 +158,7 @@ describe('createBackup', () => {
     const serviceId = await createService(gql, 'secret-backup', 'PREMIUM');
     await withSecrets(serviceId);
     const done = await finishedBackup({ serviceId });
-    const rows = await file.server.app.runtime.database.db.select({ data: backupChunks.data }).from(backupChunks);
-    const stored = Buffer.concat(rows.map((r) => r.data));
+    const stored = await allStoredBytes((await storedBackup(file.server.app.runtime, done.id)).store);
     for (const needle of [MARKER, Buffer.from(`${MARKER}-pfx`).toString('base64')]) {
       expect(stored.includes(Buffer.from(needle))).toBe(false);
       expect(JSON.stringify(await records(done.id))).not.toContain(needle);
@@ -267,25 +270,20 @@ describe('verify, pin and delete', () => {
       );
     const intact = (await verify(done.id)).data.verifyBackup.backup;
     expect(intact).toMatchObject({ status: 'SUCCEEDED', failureReason: null, verifiedAt: expect.any(String) });
-    const id = rawId(done.id);
-    await file.server.app.runtime.database.db.execute(
-      sql`update backup_chunks set data = set_byte(data, 40, (get_byte(data, 40) + 1) % 256) where backup_id = ${id} and seq = 0`,
-    );
+    await damageChunk(file.server.app.runtime, done.id, 40, 1);
     expect((await verify(done.id)).data.verifyBackup.backup).toMatchObject({
       status: 'CORRUPT',
       failureReason: 'Verification failed: the stored content does not match its checksum',
     });
-    await file.server.app.runtime.database.db.execute(
-      sql`update backup_chunks set data = set_byte(data, 40, (get_byte(data, 40) + 255) % 256) where backup_id = ${id} and seq = 0`,
-    );
+    await damageChunk(file.server.app.runtime, done.id, 40, -1);
     expect((await verify(done.id)).data.verifyBackup.backup.status).toBe('CORRUPT'); // never restorable again
   });
 
   it('marks a backup whose stored chunk is missing CORRUPT', async () => {
     const serviceId = await createService(gql, 'chunkless');
     const done = await finishedBackup({ serviceId });
-    const id = rawId(done.id);
-    await file.server.app.runtime.database.db.delete(backupChunks).where(eq(backupChunks.backupId, id));
+    const { row } = await storedBackup(file.server.app.runtime, done.id);
+    rmSync(join(file.server.app.runtime.backupStores.defaultPath, row.backupName!, 'chunk-000000'));
     const verified = await gql(
       `mutation ($id: ID!) { verifyBackup(input: { backupId: $id }) { ... on VerifyBackupSuccess { backup { status failureReason } } } }`,
       { id: done.id },
@@ -309,14 +307,16 @@ describe('verify, pin and delete', () => {
       }
       const done = await finishedBackup({ serviceId });
       const rt = file.server.app.runtime;
+      await makeLegacy(rt, done.id); // the COPY reader is that of backups kept in the database
       const id = rawId(done.id);
+      const [row] = await rt.database.db.select().from(backups).where(eq(backups.id, id));
       const copying = async () => {
         const rows = await rt.database.db.execute<{ n: number }>(
           sql`select count(*)::int as n from pg_stat_activity where query like 'copy (select data from backup_chunks%'`,
         );
         return (Array.isArray(rows) ? rows : (rows as unknown as { rows: { n: number }[] }).rows)[0]!.n;
       };
-      for await (const _line of readLines(rt.database, postgresBackupStore, rt.secrets, id)) {
+      for await (const _line of readBackup(rt, row!)) {
         expect(await copying()).toBe(1); // the COPY is still sending the chunks
         break;
       }
@@ -366,6 +366,7 @@ describe('verify, pin and delete', () => {
     const serviceId = await createService(gql, 'pinned-backup');
     const first = await finishedBackup({ serviceId });
     const second = await finishedBackup({ serviceId });
+    const stored = await storedBackup(file.server.app.runtime, first.id);
     const pin = (id: string, pinned: boolean) =>
       gql(
         'mutation ($id: ID!, $p: Boolean!) { pinBackup(input: { backupId: $id, pinned: $p }) { ... on PinBackupSuccess { backup { pinned } } } }',
@@ -388,11 +389,7 @@ describe('verify, pin and delete', () => {
       deletedId: first.id,
     });
     expect(await backup(first.id)).toBeNull();
-    const chunks = await file.server.app.runtime.database.db
-      .select()
-      .from(backupChunks)
-      .where(eq(backupChunks.backupId, rawId(first.id)));
-    expect(chunks).toEqual([]);
+    expect(await stored.store.list(`${stored.row.backupName}/`)).toEqual([]);
 
     await gql(lifecycle('deleteService'), { id: serviceId });
     const listed = await gql(

@@ -1,3 +1,4 @@
+import { damageChunk } from './helpers/stored-backups.js';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { buildService, createService, succeededBackup } from './helpers/artifacts.js';
@@ -60,9 +61,7 @@ describe('restore drills', () => {
   it('fails a drill whose backup does not restore, and publishes the failure', async () => {
     const serviceId = await createService(file.server.gql, 'drills-damaged');
     const backupId = await succeededBackup(file.server.gql, serviceId);
-    await file.server.app.runtime.database.db.execute(
-      sql`update backup_chunks set data = set_byte(data, 30, (get_byte(data, 30) + 1) % 256) where backup_id = ${rawId(backupId)}`,
-    );
+    await damageChunk(file.server.app.runtime, backupId);
     const failed = collect(
       file.server.ws(),
       'subscription ($s: ID) { restoreDrillFailed(serviceId: $s) { serviceId drill { status failureReason } } }',

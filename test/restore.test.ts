@@ -1,5 +1,6 @@
+import { damageChunk } from './helpers/stored-backups.js';
 import { describe, expect, it } from 'vitest';
-import { buildService, createService, mutate } from './helpers/artifacts.js';
+import { buildService, createService, mutate, serviceContents } from './helpers/artifacts.js';
 import { lifecycle, rawId } from './helpers/operations.js';
 import { appendEvent } from '../src/restore/history.js';
 import { ADMIN_TOKEN } from './helpers/credentials.js';
@@ -42,29 +43,11 @@ const planState = (id: string) =>
   gql(`query ($id: ID!) { restorePlan(id: $id) { ${PLAN_FIELDS} history { sequence state } } }`, { id });
 const codes = (p: any) => p.checks.map((c: any) => `${c.severity}:${c.code}`);
 
-/** Everything a service holds, in a form that does not depend on ids: to compare a restored service with its source. */
-async function contents(serviceId: string) {
-  const { data, errors } = await gql(
-    `query ($id: ID!) { node(id: $id) { ... on Service {
-    edition scaleUnitCount productVersion settings { acsNamespace acsIssuerKey { isSet fingerprint } trackingDatabaseConnectionString { fingerprint } sslCertificate { fingerprint } }
-    partners(first: 10) { edges { node { name profiles { edges { node { name qualifier identifier } } } } } }
-    agreements(first: 10) { edges { node { name protocol sourceFtpFolder batching lineageId hostProfile { name } guestProfile { name } controlNumbers { interchange group transactionSet } as2MicValues(first: 10) { totalCount edges { node { messageId value } } } } } }
-    customAssemblies { edges { node { name version sha256 contentBase64 } } } bridges { edges { node { name kind relativeAddress config } } }
-    certificates { edges { node { name thumbprint } } } transforms { edges { node { name mapContent } } } pipelines { edges { node { name definition } } }
-    templates { edges { node { name content } } } x12Mappings { edges { node { st01 gs01 } } } hybridConnections { totalCount }
-  } } }`,
-    { id: serviceId },
-  );
-  expect(errors).toBeUndefined();
-  return data.node;
-}
+const contents = (serviceId: string) => serviceContents(gql, serviceId);
 
 /** Changes one byte of a backup's stored chunks, as a fault of the storage would. */
 async function damage(backupId: string) {
-  const { sql } = await import('drizzle-orm');
-  await file.server.app.runtime.database.db.execute(
-    sql`update backup_chunks set data = set_byte(data, 30, (get_byte(data, 30) + 1) % 256) where backup_id = ${rawId(backupId)}`,
-  );
+  await damageChunk(file.server.app.runtime, backupId);
 }
 
 /** The next `count` state changes of any service, watched once no other restore is still running. */

@@ -1,4 +1,6 @@
-import { sql } from 'drizzle-orm';
+import { allStoredBytes } from './helpers/stored-backups.js';
+import { eq, sql } from 'drizzle-orm';
+import { backupStores } from '../src/backup/tables.js';
 import { describe, expect, it } from 'vitest';
 import { CREATE_SERVICE, lifecycle } from './helpers/operations.js';
 import { useTestServer } from './helpers/server.js';
@@ -187,8 +189,9 @@ describe('no secret ever leaves the server', () => {
       Buffer.from(`${MARKER}-private-key`).toString('base64'),
     ];
     const audit = JSON.stringify(await db.execute(sql`select * from audit_log`));
-    const chunks = await db.execute<{ data: Buffer }>(sql`select data from backup_chunks`);
-    const stored = Buffer.concat(((chunks as any).rows ?? chunks).map((r: any) => Buffer.from(r.data)));
+    const rt = file.server.app.runtime;
+    const [defaultStore] = await db.select().from(backupStores).where(eq(backupStores.isDefault, true));
+    const stored = await allStoredBytes(await rt.backupStores.open(defaultStore!));
     for (const needle of needles) {
       for (const body of bodies) expect(body).not.toContain(needle);
       for (const line of file.server.logs) expect(line).not.toContain(needle);

@@ -1,15 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createGunzip, createGzip } from 'node:zlib';
-import type { DatabaseHandle } from '../db/client.js';
-import type { Queryable } from '../db/query.js';
 import type { SecretBox } from '../crypto.js';
-import type { BackupStore } from './store.js';
-
-type Writes = Queryable<'select' | 'insert' | 'delete'>;
 
 /** Compressed bytes per stored chunk, before encryption. */
 export const CHUNK_BYTES = 1024 * 1024;
+
+/** Chunk writes under way at once, while the next chunk is compressed. */
+const WRITES_IN_FLIGHT = 3;
 
 const chunkContext = (backupId: string, seq: number) => `backup:${backupId}:chunk:${seq}`;
 
@@ -25,8 +23,7 @@ export interface WrittenContent {
  * checksum is the SHA-256 of the uncompressed content.
  */
 export async function writeContent(
-  db: Writes,
-  store: BackupStore,
+  put: (seq: number, sealed: Buffer) => Promise<void>,
   box: SecretBox,
   backupId: string,
   lines: AsyncIterable<string>,
@@ -50,43 +47,64 @@ export async function writeContent(
   let pendingBytes = 0;
   let seq = 0;
   let storedBytes = 0;
-  // One chunk is written while the next is compressed: wait for the previous write, start this one.
-  let writing: Promise<void> = Promise.resolve();
+  // Chunks are written while the next ones are compressed, a few at a time (memory stays bounded).
+  const writing: Promise<void>[] = [];
+  const settle = async () => {
+    // Every write ends before a failure is reported, so that the caller's cleanup finds them all.
+    const outcomes = await Promise.allSettled(writing.splice(0));
+    const failed = outcomes.find((o) => o.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+  };
   const flush = async () => {
-    const sealed = box.sealBytes(Buffer.concat(pending), chunkContext(backupId, seq));
+    const sealed = box.sealBytes(
+      pending.length === 1 ? pending[0]! : Buffer.concat(pending),
+      chunkContext(backupId, seq),
+    );
     pending = [];
     pendingBytes = 0;
-    await writing;
-    writing = store.writeChunk(db, backupId, seq++, sealed);
-    writing.catch(() => {}); // awaited at the next flush or at the end
+    if (writing.length >= WRITES_IN_FLIGHT) {
+      try {
+        await writing[0];
+        writing.shift();
+      } catch {
+        await settle(); // throws that write's error once the others have ended
+      }
+    }
+    const write = put(seq++, sealed);
+    write.catch(() => {}); // awaited above or in settle()
+    writing.push(write);
     storedBytes += sealed.length;
   };
-  for await (const data of compressed as AsyncIterable<Buffer>) {
-    pending.push(data);
-    pendingBytes += data.length;
-    if (pendingBytes >= CHUNK_BYTES) await flush();
+  try {
+    for await (const data of compressed as AsyncIterable<Buffer>) {
+      pending.push(data);
+      pendingBytes += data.length;
+      if (pendingBytes >= CHUNK_BYTES) await flush();
+    }
+    if (pendingBytes > 0 || seq === 0) await flush();
+  } finally {
+    await settle();
   }
-  if (pendingBytes > 0 || seq === 0) await flush();
-  await writing;
   return { sizeBytes, storedBytes, checksum: hash.digest('hex') };
 }
 
-/** Decrypted, decompressed content lines. Throws when a chunk fails authentication. */
-export function readLines(
-  database: DatabaseHandle,
-  store: BackupStore,
+/** Opens (decrypts and authenticates) a backup's sealed chunks, in order; `contentId` is the id they were sealed under. */
+export async function* openChunks(
   box: SecretBox,
-  backupId: string,
+  contentId: string,
+  sealed: AsyncIterable<Buffer>,
+): AsyncIterable<Buffer> {
+  let seq = 0;
+  for await (const chunk of sealed) yield box.openBytes(chunk, chunkContext(contentId, seq++));
+}
+
+/** Decompressed content lines of opened chunks. Throws when a chunk fails authentication. */
+export function readLines(
+  chunks: AsyncIterable<Buffer>,
 ): AsyncIterable<string> & { checksum(): string; size(): number } {
   const hash = createHash('sha256');
   let size = 0;
-  const decrypted = Readable.from(
-    (async function* () {
-      let seq = 0;
-      for await (const chunk of store.readChunks(database, backupId))
-        yield box.openBytes(chunk, chunkContext(backupId, seq++));
-    })(),
-  );
+  const decrypted = Readable.from(chunks);
   const gunzip = createGunzip({ chunkSize: CHUNK_BYTES }); // large pieces: far fewer trips through the stream and the line splitting
   decrypted.once('error', (error) => gunzip.destroy(error));
   const plain = decrypted.pipe(gunzip);

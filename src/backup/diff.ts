@@ -5,11 +5,11 @@ import type { Queryable } from '../db/query.js';
 import { InvalidStateError, NotFoundError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { services } from '../service/tables.js';
-import { isContentDamage, readLines } from './content.js';
+import { isContentDamage } from './content.js';
+import { readBackup } from './objects.js';
 import { changedFields, diffItems } from './diff-items.js';
 import { categoryOrder } from './format.js';
 import { snapshot } from './snapshot.js';
-import { postgresBackupStore } from './store.js';
 import { backupDiffItems, backups } from './tables.js';
 
 /** Names listed per category and kind of change; the counts are always complete. */
@@ -62,7 +62,7 @@ async function backupSide(rt: Runtime, diffId: string, side: Side, backupId: str
       backup.status,
     );
   try {
-    await collect(rt.database.db, diffId, side, readLines(rt.database, postgresBackupStore, rt.secrets, backupId));
+    await collect(rt.database.db, diffId, side, readBackup(rt, backup));
   } catch (error) {
     if (!isContentDamage(error)) throw error;
     throw new InvalidStateError('The backup content is damaged; verifyBackup marks it CORRUPT', 'CORRUPT');
@@ -168,6 +168,12 @@ export function diffFromLive(rt: Runtime, backupId: string): Promise<BackupDiff>
 export function diffFromService(rt: Runtime, backupId: string, serviceId: string | null): Promise<BackupDiff> {
   return compare(rt, async (diffId) => {
     const backup = await backupSide(rt, diffId, 0, backupId);
-    await liveSide(rt, diffId, 1, serviceId ?? backup.serviceId);
+    const live = serviceId ?? backup.serviceId;
+    if (!live)
+      throw new InvalidStateError(
+        'The backup comes from a service this deployment never had: name the service to compare it with',
+        'NO_SOURCE_SERVICE',
+      );
+    await liveSide(rt, diffId, 1, live);
   });
 }

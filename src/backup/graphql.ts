@@ -13,6 +13,7 @@ import {
   type backupStatuses,
   type onActiveBatchMessagesChoices,
   validateBackupLabel,
+  validateBackupName,
   ActiveBatchMessagesError,
   BackupLockedError,
   EditionWithoutBackupError,
@@ -21,6 +22,8 @@ import {
 } from './rules.js';
 import * as schedule from './schedule.js';
 import * as ops from './service.js';
+import { StoreUnavailableError } from './object-store.js';
+import { BackupStore } from './store-graphql.js';
 import { backups } from './tables.js';
 
 export const BackupStatusEnum = builder.enumType('BackupStatus', {
@@ -31,6 +34,10 @@ export const BackupStatusEnum = builder.enumType('BackupStatus', {
     SUCCEEDED: { description: 'Complete and restorable.' },
     FAILED: { description: 'The snapshot failed (see failureReason); nothing to restore.' },
     CORRUPT: { description: 'Verification found the stored content damaged; it can never be restored.' },
+    UNREADABLE: {
+      description:
+        'Found in a store by importBackups but not readable here (e.g. written under another ENCRYPTION_KEY; see failureReason); it cannot be restored.',
+    },
   } satisfies Record<(typeof backupStatuses)[number], unknown>,
 });
 
@@ -107,7 +114,21 @@ export const Backup = builder.drizzleNode('backups', {
     excluded: t.exposeStringList('excluded', {
       description: 'What it deliberately leaves out: hybrid connections (named), tracking data, batch messages.',
     }),
-    service: t.relation('service', { description: 'The service it was taken from (possibly DELETED).' }),
+    service: t.relation('service', {
+      nullable: true,
+      description:
+        'The service it was taken from (possibly DELETED); null for a backup imported from a service this deployment never had.',
+    }),
+    store: t.relation('store', {
+      nullable: true,
+      description:
+        'The store its content lives in; null for a backup taken before stores existed (kept in the database).',
+    }),
+    backupName: t.exposeString('backupName', {
+      nullable: true,
+      description:
+        'Its name in its store (the folder of its manifest and chunks); null for a backup kept in the database.',
+    }),
   }),
 });
 
@@ -125,6 +146,22 @@ builder.drizzleObject('backupSchedules', {
       description: 'Remove scheduled backups older than this many days (pinned ones aside).',
     }),
     enabled: t.exposeBoolean('enabled', { description: 'Whether the schedule runs.' }),
+    store: t.field({
+      type: BackupStore,
+      nullable: true,
+      description: "Where its backups go; null: the deployment's default store.",
+      select: { columns: { storeId: true } },
+      resolve: async (s, _args, ctx) =>
+        s.storeId ? ((await ctx.db.query.backupStores.findFirst({ where: { id: s.storeId } })) ?? null) : null,
+    }),
+    copyStore: t.field({
+      type: BackupStore,
+      nullable: true,
+      description: 'Each of its backups is copied into this store too; null: no copy.',
+      select: { columns: { copyStoreId: true } },
+      resolve: async (s, _args, ctx) =>
+        s.copyStoreId ? ((await ctx.db.query.backupStores.findFirst({ where: { id: s.copyStoreId } })) ?? null) : null,
+    }),
     lockDays: t.exposeInt('lockDays', {
       nullable: true,
       description: 'Each backup the schedule makes is locked for this many days; null: not locked.',
@@ -265,21 +302,39 @@ defineMutation('createBackup', {
   description:
     'Backs up a service (ACTIVE, STOPPED or SUSPENDED). Returns at once with a PENDING backup; follow it with backupStatusChanged. Refused with ACTIVE_BATCH_MESSAGES while batches hold messages, unless allowBatchMessageLoss is true.',
   scope: 'operator',
-  errors: [NotFoundError, InvalidStateError, ActiveBatchMessagesError, EditionWithoutBackupError],
+  errors: [
+    NotFoundError,
+    InvalidStateError,
+    ActiveBatchMessagesError,
+    EditionWithoutBackupError,
+    StoreUnavailableError,
+  ],
   input: (t) => ({
     serviceId: t.globalID({ for: Service, required: true, description: 'The service.' }),
     label: t.string({ description: 'A label to recognise it by, e.g. "before partner migration".' }),
     allowBatchMessageLoss: t.boolean({
       description: 'Back up even though batches hold messages; they are not kept and a warning says so.',
     }),
+    storeId: t.globalID({
+      for: BackupStore,
+      description:
+        "Where to keep it; default: the store of the service's backup schedule, else the deployment's default store.",
+    }),
+    backupName: t.string({
+      description:
+        'Its name in the store: 3 to 63 lowercase letters, digits and single hyphens (an Azure container name). Default: <service>-<yyyyMMdd>-<HHmmss>.',
+    }),
   }),
   resolve: async (input, ctx) => {
     if (input.label != null) validateBackupLabel(input.label, ['input', 'label']);
+    if (input.backupName != null) validateBackupName(input.backupName, ['input', 'backupName']);
     return {
       backup: await ops.createBackup(ctx.runtime, {
         serviceId: input.serviceId.id,
         label: input.label,
         allowBatchMessageLoss: input.allowBatchMessageLoss,
+        storeId: input.storeId?.id,
+        backupName: input.backupName,
       }),
     };
   },
@@ -290,7 +345,7 @@ defineMutation('verifyBackup', {
   idempotent: true,
   description: 'Re-reads, decrypts and re-checksums a backup. A mismatch marks it CORRUPT: it can never be restored.',
   scope: 'operator',
-  errors: [NotFoundError, InvalidStateError],
+  errors: [NotFoundError, InvalidStateError, StoreUnavailableError],
   input: (t) => ({ backupId: t.globalID({ for: Backup, required: true, description: 'The backup.' }) }),
   resolve: async (input, ctx) => ({ backup: await ops.verifyBackup(ctx.runtime, input.backupId.id) }),
   success: backupResult,
@@ -312,7 +367,7 @@ defineMutation('deleteBackup', {
   description:
     'Deletes a backup and its content. Refused while locked (BACKUP_LOCKED), pinned, running, or used by an executing restore.',
   scope: 'operator',
-  errors: [NotFoundError, InvalidStateError, BackupLockedError],
+  errors: [NotFoundError, InvalidStateError, BackupLockedError, StoreUnavailableError],
   input: (t) => ({ backupId: t.globalID({ for: Backup, required: true, description: 'The backup.' }) }),
   resolve: async (input, ctx) => {
     await ops.deleteBackup(ctx.runtime, input.backupId.id);
@@ -338,9 +393,24 @@ defineMutation('setBackupSchedule', {
     lockDays: t.int({
       description: `Lock each backup the schedule makes for this many days (1–${MAX_LOCK_DAYS}): nobody can delete it before then and retention skips it. Null or left out: not locked.`,
     }),
+    storeId: t.globalID({
+      for: BackupStore,
+      description:
+        "Where its backups go (and the service's on-demand backups by default); left out: the deployment's default store.",
+    }),
+    copyStoreId: t.globalID({
+      for: BackupStore,
+      description:
+        'Copy each of its backups into this store too (e.g. another region); each copy is a backup of its own.',
+    }),
   }),
   resolve: async (input, ctx) => {
-    const row = await schedule.setBackupSchedule(ctx.runtime, { ...input, serviceId: input.serviceId.id });
+    const row = await schedule.setBackupSchedule(ctx.runtime, {
+      ...input,
+      serviceId: input.serviceId.id,
+      storeId: input.storeId?.id,
+      copyStoreId: input.copyStoreId?.id,
+    });
     return { serviceId: row.serviceId };
   },
   success: (t) => ({
@@ -385,5 +455,5 @@ defineSubscription('backupStatusChanged', {
   scope: 'reader',
   id: { arg: 'serviceId', of: 'Service', required: false, description: 'Only this service.' },
   topic: 'backupStatusChanged',
-  idOf: (event) => event.serviceId,
+  idOf: (event) => event.serviceId ?? '',
 });

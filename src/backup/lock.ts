@@ -3,6 +3,8 @@ import { InvalidStateError, NotFoundError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { BackupLockedError, isLocked, validateLockReason, validateLockUntil } from './rules.js';
 import type { BackupRow } from './service.js';
+import { backupPrefix } from './manifest.js';
+import { storeOf } from './objects.js';
 import { backups } from './tables.js';
 
 export interface LockInput {
@@ -20,7 +22,7 @@ export interface LockInput {
 export async function lockBackup(rt: Runtime, input: LockInput): Promise<BackupRow> {
   validateLockUntil(input.until, ['input', 'until']);
   validateLockReason(input.reason, ['input', 'reason']);
-  return rt.database.db.transaction(async (tx) => {
+  const locked = await rt.database.db.transaction(async (tx) => {
     const [backup] = await tx.select().from(backups).where(eq(backups.id, input.backupId)).for('update');
     if (!backup) throw new NotFoundError('Backup', input.backupId);
     if (backup.status === 'FAILED')
@@ -37,6 +39,10 @@ export async function lockBackup(rt: Runtime, input: LockInput): Promise<BackupR
       .returning();
     return row!;
   });
+  // The store refuses to delete its objects as well (a DIRECTORY store marks them; see object-store.ts).
+  const store = locked.status === 'SUCCEEDED' ? await storeOf(rt, locked) : null;
+  if (store) await store.lock(backupPrefix(locked.backupName!), input.until);
+  return locked;
 }
 
 /** Refuses to delete a backup whose lock still holds. */

@@ -3,7 +3,9 @@ import { DomainError, ValidationError } from '../errors.js';
 import type { Edition } from '../service/rules.js';
 
 export const backupKinds = ['ON_DEMAND', 'SCHEDULED'] as const;
-export const backupStatuses = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CORRUPT'] as const;
+export const backupStatuses = ['PENDING', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CORRUPT', 'UNREADABLE'] as const;
+export const backupStoreKinds = ['DIRECTORY', 'AZURE_BLOB'] as const;
+export type BackupStoreKind = (typeof backupStoreKinds)[number];
 export type BackupStatus = (typeof backupStatuses)[number];
 export const onActiveBatchMessagesChoices = ['SKIP', 'BACKUP_ANYWAY', 'RELEASE_BATCHES_FIRST'] as const;
 
@@ -46,6 +48,39 @@ export function validateBackupLabel(label: string, path: string[]): void {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what this refuses
   if (label.length > 200 || /[\u0000-\u001f]/.test(label))
     throw ValidationError.field(path, 'must be at most 200 characters without control characters');
+}
+
+/**
+ * A backup's name in its store, by the rules for Azure container names: 3 to 63 characters,
+ * lowercase letters, digits and single hyphens, starting and ending with a letter or digit.
+ */
+export function validateBackupName(name: string, path: string[]): void {
+  if (name.length < 3 || name.length > 63 || !/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9]))*$/.test(name))
+    throw ValidationError.field(
+      path,
+      'must be 3 to 63 characters: lowercase letters, digits and single hyphens, starting and ending with a letter or digit',
+    );
+}
+
+/**
+ * The name a backup gets when none is given: `<service>-<yyyyMMdd>-<HHmmss>` (UTC), as the seed's
+ * schedules name theirs; `suffix` tells apart two backups of one service in the same second.
+ */
+export function defaultBackupName(serviceName: string, at: Date, suffix = ''): string {
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15) + (suffix ? `-${suffix}` : '');
+  const service = serviceName
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 63 - stamp.length - 1)
+    .replace(/-$/, '');
+  return `${service || 'service'}-${stamp}`;
+}
+
+/** A backup's store cannot be read with this deployment's key, or at all (code BACKUP_UNREADABLE). */
+export class BackupUnreadableError extends DomainError {
+  readonly code = 'BACKUP_UNREADABLE';
 }
 
 export function batchLossWarning(count: number): string {

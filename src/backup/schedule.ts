@@ -8,6 +8,8 @@ import { assertAllowed, editionInfo } from '../service/rules.js';
 import { services } from '../service/tables.js';
 import { checkScheduleInterval, EditionWithoutBackupError, MAX_LOCK_DAYS, nextRun, prunable } from './rules.js';
 import { activeBatches, deleteBackup, startBackup } from './service.js';
+import { storeById } from './store-service.js';
+import { copyBackup } from './transfer.js';
 import { backupSchedules, backups } from './tables.js';
 
 export type ScheduleRow = typeof backupSchedules.$inferSelect;
@@ -20,6 +22,10 @@ export interface ScheduleInput {
   enabled?: boolean | null;
   onActiveBatchMessages?: ScheduleRow['onActiveBatchMessages'] | null;
   lockDays?: number | null;
+  /** Where its backups go; null: the deployment's default store. */
+  storeId?: string | null;
+  /** A second store each backup is copied into. */
+  copyStoreId?: string | null;
 }
 
 /** Creates or replaces a service's backup schedule; its next run is computed from now. */
@@ -40,7 +46,12 @@ export async function setBackupSchedule(rt: Runtime, input: ScheduleInput): Prom
     if (!editionInfo(service.edition).backupRestore) throw new EditionWithoutBackupError(service.edition);
     checkScheduleInterval(input.cron, service.edition, rt.config.limits.scheduleMinIntervalSeconds);
     assertAllowed('backup', service.state, service.name);
+    for (const id of [input.storeId, input.copyStoreId]) if (id) await storeById(tx, id);
+    if (input.copyStoreId && input.copyStoreId === input.storeId)
+      throw ValidationError.field(['input', 'copyStoreId'], 'must be another store than storeId');
     const values = {
+      storeId: input.storeId ?? null,
+      copyStoreId: input.copyStoreId ?? null,
       cron: input.cron.trim(),
       keepLast: input.keepLast ?? null,
       keepDays: input.keepDays ?? null,
@@ -109,8 +120,17 @@ async function runScheduledBackup(
   });
   const backup = await done;
   if (backup.status !== 'SUCCEEDED') return { text: `FAILED: ${backup.failureReason}`, backupId: backup.id };
+  const copied = schedule.copyStoreId
+    ? await copyBackup(rt, backup.id, schedule.copyStoreId).then(
+        () => '; copied',
+        (error) => `; the copy FAILED: ${error instanceof DomainError ? error.message : 'internal error'}`,
+      )
+    : '';
   const pruned = await pruneScheduledBackups(rt, schedule);
-  return { text: `SUCCEEDED${pruned ? `; retention removed ${pruned} older backup(s)` : ''}`, backupId: backup.id };
+  return {
+    text: `SUCCEEDED${copied}${pruned ? `; retention removed ${pruned} older backup(s)` : ''}`,
+    backupId: backup.id,
+  };
 }
 
 /** Retention: removes unpinned, unlocked scheduled backups beyond keepLast or older than keepDays. */

@@ -1,17 +1,19 @@
 import { and, asc, count, eq, inArray, isNull, lt, or } from 'drizzle-orm';
 import { agreements, hybridConnections } from '../artifact/tables.js';
 import { batchMessages } from '../edi/tables.js';
-import { InvalidStateError, NotFoundError } from '../errors.js';
+import { InvalidStateError, NotFoundError, ValidationError } from '../errors.js';
 import { publishOnCommit } from '../events/bus.js';
 import type { Runtime } from '../runtime.js';
 import { assertAllowed, editionInfo } from '../service/rules.js';
 import type { Tx } from '../db/query.js';
 import { services } from '../service/tables.js';
-import { readLines, writeContent } from './content.js';
+import { randomBytes } from 'node:crypto';
+import { writeContent } from './content.js';
 import {
   ActiveBatchMessagesError,
   EditionWithoutBackupError,
   batchLossWarning,
+  defaultBackupName,
   exclusions,
   type BackupStatus,
   type ItemCount,
@@ -21,8 +23,11 @@ import { FORMAT_VERSION } from './format.js';
 import { snapshot } from './snapshot.js';
 import { describeError } from '../log.js';
 import { isContentDamage } from './content.js';
-import { postgresBackupStore } from './store.js';
 import { assertUnlocked, isLockGuardRefusal } from './lock.js';
+import { backupPrefix, encodeManifest, manifestKey } from './manifest.js';
+import { type ObjectStore, StoreUnavailableError } from './object-store.js';
+import { chunkWriter, deleteBackupObjects, readBackup, storeOf } from './objects.js';
+import { storeForBackup } from './store-service.js';
 import { backups } from './tables.js';
 
 export type BackupRow = typeof backups.$inferSelect;
@@ -88,6 +93,10 @@ export interface CreateBackupOptions {
   kind?: 'ON_DEMAND' | 'SCHEDULED';
   /** Lock the new backup for this many days (its schedule's lockDays). */
   lockDays?: number | null;
+  /** Where it goes; else the service's schedule's store, else the deployment's default store. */
+  storeId?: string | null;
+  /** Its name in the store (validated by validateBackupName); else `<service>-<yyyyMMdd>-<HHmmss>`. */
+  backupName?: string | null;
 }
 
 /**
@@ -110,10 +119,24 @@ export async function startBackup(
     assertAllowed('backup', service.state, service.name);
     const batches = await activeBatches(tx, service.id);
     if (batches.length && !options.allowBatchMessageLoss) throw new ActiveBatchMessagesError(batches);
+    const store = await storeForBackup(tx, service.id, options.storeId);
+    const taken = async (name: string) =>
+      (await tx.$count(backups, and(eq(backups.storeId, store.id), eq(backups.backupName, name)))) > 0;
+    let backupName = options.backupName ?? defaultBackupName(service.name, new Date());
+    if (await taken(backupName)) {
+      if (options.backupName)
+        throw ValidationError.field(
+          ['input', 'backupName'],
+          `store "${store.name}" already holds a backup of this name`,
+        );
+      backupName = defaultBackupName(service.name, new Date(), randomBytes(2).toString('hex'));
+    }
     const [created] = await tx
       .insert(backups)
       .values({
         serviceId: service.id,
+        storeId: store.id,
+        backupName,
         serviceName: service.name,
         edition: service.edition,
         region: service.region,
@@ -157,26 +180,47 @@ export async function runBackup(rt: Runtime, pending: BackupRow): Promise<Backup
         .catch(() => {}),
     HEARTBEAT_MS,
   );
+  const prefix = backupPrefix(running.backupName!);
+  let store: ObjectStore | null = null;
+  let wrote = false;
+  const fail = async (failureReason: string) => {
+    // No partial objects left behind (nothing was written if the name was already in use).
+    if (wrote && store)
+      await store
+        .deletePrefix(prefix)
+        .catch((error) =>
+          rt.log.warn({ backupId: pending.id, ...describeError(error) }, 'partial backup objects left'),
+        );
+    return setStatus(rt, pending.id, 'RUNNING', 'FAILED', {
+      failureReason,
+      completedAt: new Date(),
+      heartbeatAt: null,
+    });
+  };
   try {
-    // The snapshot and its chunks commit together; the status is written after, by itself, because the
-    // heartbeat updates the same row meanwhile and a repeatable-read update of it would fail.
+    store = await storeOf(rt, running);
+    if (!store) throw new Error('a new backup always has a store');
+    if ((await store.list(prefix)).length)
+      return await fail(`Store "${store.name}" already holds objects under ${prefix} (written by another deployment?)`);
+    const writer = chunkWriter(store, running.backupName!);
+    wrote = true;
+    // One repeatable-read transaction is the moment the backup shows; its chunks go to the store as they come.
     const outcome = await db.transaction(
       async (tx) => {
         const counts: ItemCount[] = [];
         const hybrid = await tx
           .select({ name: hybridConnections.name })
           .from(hybridConnections)
-          .where(eq(hybridConnections.serviceId, pending.serviceId))
+          .where(eq(hybridConnections.serviceId, pending.serviceId!))
           .orderBy(asc(hybridConnections.name));
-        const batches = await activeBatches(tx, pending.serviceId);
+        const batches = await activeBatches(tx, pending.serviceId!);
         const lost = batches.reduce((n, b) => n + b.messageCount, 0);
         if (lost > 0 && !pending.allowBatchMessageLoss) return { refused: new ActiveBatchMessagesError(batches) };
         const written = await writeContent(
-          tx,
-          postgresBackupStore,
+          writer.put,
           rt.secrets,
           pending.id,
-          snapshot(tx, pending.serviceId, counts),
+          snapshot(tx, pending.serviceId!, counts),
         );
         return {
           ...written,
@@ -188,28 +232,47 @@ export async function runBackup(rt: Runtime, pending: BackupRow): Promise<Backup
       },
       { isolationLevel: 'repeatable read' },
     );
-    if ('refused' in outcome) {
-      return await setStatus(rt, pending.id, 'RUNNING', 'FAILED', {
-        failureReason: `Messages arrived in batches after the backup was asked for: ${outcome.refused!.message}`,
-        completedAt: new Date(),
-        heartbeatAt: null,
-      });
-    }
+    if ('refused' in outcome)
+      return await fail(`Messages arrived in batches after the backup was asked for: ${outcome.refused!.message}`);
+    const completedAt = new Date();
+    await store.put(
+      manifestKey(running.backupName!),
+      encodeManifest(rt.secrets, {
+        formatVersion: running.formatVersion,
+        backupId: running.id,
+        backupName: running.backupName!,
+        kind: running.kind,
+        label: running.label,
+        service: { id: running.serviceId, name: running.serviceName, edition: running.edition, region: running.region },
+        createdAt: running.createdAt.toISOString(),
+        completedAt: completedAt.toISOString(),
+        sizeBytes: outcome.sizeBytes,
+        storedBytes: outcome.storedBytes,
+        checksum: outcome.checksum,
+        itemCounts: outcome.itemCounts,
+        excluded: outcome.excluded,
+        hybridConnectionNames: outcome.hybridConnectionNames,
+        warnings: outcome.warnings,
+        allowBatchMessageLoss: running.allowBatchMessageLoss,
+        chunks: writer.chunks,
+      }),
+    );
+    if (running.lockedUntil) await store.lock(prefix, running.lockedUntil);
     const done = await setStatus(rt, pending.id, 'RUNNING', 'SUCCEEDED', {
       ...outcome,
-      completedAt: new Date(),
+      completedAt,
       heartbeatAt: null,
     });
     // Declared interrupted meanwhile (its heartbeat came too late): a FAILED backup keeps no content.
-    if (done.status !== 'SUCCEEDED') await postgresBackupStore.deleteChunks(db, pending.id);
+    if (done.status !== 'SUCCEEDED') await store.deletePrefix(prefix).catch(() => {});
     return done;
   } catch (error) {
     rt.log.error({ backupId: pending.id, ...describeError(error) }, 'backup failed');
-    return setStatus(rt, pending.id, 'RUNNING', 'FAILED', {
-      failureReason: 'The snapshot could not be written; see the server log',
-      completedAt: new Date(),
-      heartbeatAt: null,
-    });
+    return fail(
+      error instanceof StoreUnavailableError
+        ? `The backup could not be written: ${error.message}`
+        : 'The snapshot could not be written; see the server log',
+    );
   } finally {
     clearInterval(heartbeat);
   }
@@ -252,7 +315,7 @@ export async function verifyBackup(rt: Runtime, backupId: string): Promise<Backu
   }
   let intact = false;
   try {
-    const lines = readLines(rt.database, postgresBackupStore, rt.secrets, backupId);
+    const lines = readBackup(rt, backup);
     for await (const _line of lines);
     intact = lines.checksum() === backup.checksum && lines.size() === backup.sizeBytes;
   } catch (error) {
@@ -302,8 +365,9 @@ export async function deleteBackup(rt: Runtime, backupId: string): Promise<Backu
       if (inUse)
         throw new InvalidStateError('A PLANNED restore plan uses this backup; execute or cancel it first', 'IN_USE');
       // Finished plans keep their history; their link to the backup is cleared (ON DELETE SET NULL).
-      await postgresBackupStore.deleteChunks(tx, backupId);
       await tx.delete(backups).where(eq(backups.id, backupId));
+      // Inside the transaction: a store that cannot delete them now leaves the backup as it was.
+      await deleteBackupObjects(rt, backup, tx);
       return backup;
     })
     .catch(async (error) => {

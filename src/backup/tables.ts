@@ -8,20 +8,52 @@ import {
   primaryKey,
   text,
   timestamp,
+  unique,
   uuid,
 } from 'drizzle-orm/pg-core';
 import { bytea, stamp } from '../db/columns.js';
 import { services } from '../service/tables.js';
-import { backupKinds, backupStatuses, onActiveBatchMessagesChoices, type ItemCount } from './rules.js';
+import {
+  backupKinds,
+  backupStatuses,
+  backupStoreKinds,
+  onActiveBatchMessagesChoices,
+  type ItemCount,
+} from './rules.js';
 
-/** A backup's description; its content lives in backup_chunks. Rows outlive their service. */
+/**
+ * Where backups are kept: a directory on the server's disk or an Azure Storage container. The
+ * credentials of an AZURE_BLOB store are sealed by crypto.ts; the API shows only their SecretInfo.
+ */
+export const backupStores = pgTable('backup_stores', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull().unique(),
+  kind: text('kind', { enum: backupStoreKinds }).notNull(),
+  /** The deployment's own store (a directory under DATA_DIR), made at start; it cannot be deleted. */
+  isDefault: boolean('is_default').notNull().default(false),
+  path: text('path'),
+  container: text('container'),
+  sealedCredentials: text('sealed_credentials'),
+  credentialsFingerprint: text('credentials_fingerprint'),
+  credentialsUpdatedAt: timestamp('credentials_updated_at', { withTimezone: true }),
+  accountName: text('account_name'),
+  endpoint: text('endpoint'),
+  createdAt: stamp('created_at'),
+  updatedAt: stamp('updated_at'),
+});
+
+/**
+ * A backup's description. Its content lives in its store under `backupName/`; backups taken before
+ * stores existed have no store and keep their content in backup_chunks. Rows outlive their service;
+ * an imported backup may come from a service this deployment never had (serviceId null).
+ */
 export const backups = pgTable(
   'backups',
   {
     id: uuid('id').primaryKey().defaultRandom(),
-    serviceId: uuid('service_id')
-      .notNull()
-      .references(() => services.id),
+    serviceId: uuid('service_id').references(() => services.id),
+    storeId: uuid('store_id').references(() => backupStores.id),
+    backupName: text('backup_name'),
     serviceName: text('service_name').notNull(),
     edition: text('edition').notNull(),
     region: text('region').notNull(),
@@ -51,10 +83,14 @@ export const backups = pgTable(
     completedAt: timestamp('completed_at', { withTimezone: true }),
     verifiedAt: timestamp('verified_at', { withTimezone: true }),
   },
-  (t) => [index('backups_service_idx').on(t.serviceId, t.createdAt), index('backups_status_idx').on(t.status)],
+  (t) => [
+    index('backups_service_idx').on(t.serviceId, t.createdAt),
+    index('backups_status_idx').on(t.status),
+    unique('backups_store_name_key').on(t.storeId, t.backupName),
+  ],
 );
 
-/** Compressed, encrypted content of a backup, in order. */
+/** Compressed, encrypted content of a backup taken before stores existed, in order (read only). */
 export const backupChunks = pgTable(
   'backup_chunks',
   {
@@ -100,6 +136,10 @@ export const backupSchedules = pgTable('backup_schedules', {
   lastBackupId: uuid('last_backup_id'),
   /** Each backup the schedule makes is locked for this many days; null: not locked. */
   lockDays: integer('lock_days'),
+  /** Where its backups go; null: the deployment's default store. */
+  storeId: uuid('store_id').references(() => backupStores.id),
+  /** Each backup it makes is also copied here. */
+  copyStoreId: uuid('copy_store_id').references(() => backupStores.id),
   updatedAt: stamp('updated_at'),
 });
 

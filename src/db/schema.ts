@@ -63,7 +63,10 @@ export const relations = defineRelations(tables, (r) => ({
     targetService: r.one.services({ from: r.restorePlans.targetServiceId, to: r.services.id }),
     events: r.many.restoreEvents({ from: r.restorePlans.id, to: r.restoreEvents.planId }),
   },
-  backups: { service: r.one.services({ from: r.backups.serviceId, to: r.services.id, optional: false }) },
+  backups: {
+    service: r.one.services({ from: r.backups.serviceId, to: r.services.id }),
+    store: r.one.backupStores({ from: r.backups.storeId, to: r.backupStores.id }),
+  },
   partners: {
     service: r.one.services({ from: r.partners.serviceId, to: r.services.id, optional: false }),
     profiles: r.many.profiles({ from: r.partners.id, to: r.profiles.partnerId }),

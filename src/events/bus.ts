@@ -15,7 +15,8 @@ export interface ServiceStateChange {
 /** A backup moved from one status to another. */
 export interface BackupStatusChange {
   backupId: string;
-  serviceId: string;
+  /** Null for a backup imported from a service this deployment never had. */
+  serviceId: string | null;
   previousStatus: string | null;
   status: string;
   at: string;

@@ -11,6 +11,8 @@ import '../edi/graphql.js';
 import '../backup/graphql.js';
 import '../backup/lock-graphql.js';
 import '../backup/diff-graphql.js';
+import '../backup/store-graphql.js';
+import '../backup/transfer-graphql.js';
 import '../restore/graphql.js';
 import '../restore/target-diff.js';
 import '../drill/graphql.js';

@@ -1,4 +1,5 @@
 import { InvalidStateError, NameUnavailableError, NotFoundError } from '../errors.js';
+import { BackupUnreadableError } from '../backup/rules.js';
 import { Backup } from '../backup/graphql.js';
 import { EditionEnum, Service } from '../service/graphql.js';
 import { builder, connectionTypes, edgeType, type Types } from '../graphql/builder.js';
@@ -290,7 +291,7 @@ defineMutation('createRestorePlan', {
   description:
     'Plans a restore of a backup into a new service (targetName), or of a selection of it into an existing SUSPENDED or STOPPED service (targetServiceId: a merge, with a NAME_COLLISION check per name the service already has), and runs every check (blockers, warnings, information). Nothing changes until executeRestorePlan.',
   scope: 'operator',
-  errors: [NotFoundError, InvalidStateError],
+  errors: [NotFoundError, InvalidStateError, BackupUnreadableError],
   input: (t) => ({
     backupId: t.globalID({ for: Backup, required: true, description: 'The backup to restore.' }),
     targetName: t.string({

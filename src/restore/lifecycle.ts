@@ -1,4 +1,5 @@
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
+import { BackupUnreadableError } from '../backup/rules.js';
 import { backups } from '../backup/tables.js';
 import type { Tx } from '../db/query.js';
 import {
@@ -93,6 +94,8 @@ export async function createRestorePlan(rt: Runtime, input: PlanInput): Promise<
   if (!into) validateName(targetName, ['input', 'targetName']);
   const [backup] = await rt.database.db.select().from(backups).where(eq(backups.id, input.backupId));
   if (!backup) throw new NotFoundError('Backup', input.backupId);
+  if (backup.status === 'UNREADABLE')
+    throw new BackupUnreadableError(`This backup cannot be read here: ${backup.failureReason}`);
   const targetRegion = into?.region ?? input.targetRegion ?? backup.region;
   validateRegion(targetRegion, ['input', 'targetRegion']);
   const target = {

@@ -1,9 +1,9 @@
 import { and, eq, inArray, ne } from 'drizzle-orm';
 import { agreements } from '../artifact/tables.js';
-import { isContentDamage, readLines } from '../backup/content.js';
+import { isContentDamage } from '../backup/content.js';
+import { readBackup } from '../backup/objects.js';
 import { itemData, parseLine } from '../backup/format.js';
 import { markCorrupt } from '../backup/service.js';
-import { postgresBackupStore } from '../backup/store.js';
 import { backupManifests, type backups } from '../backup/tables.js';
 import { controlNumberHighWater } from '../edi/tables.js';
 import type { Runtime } from '../runtime.js';
@@ -39,7 +39,7 @@ export async function inspectBackup(
   }
   const interchange = new Map<string, number>();
   try {
-    const lines = readLines(rt.database, postgresBackupStore, rt.secrets, backup.id);
+    const lines = readBackup(rt, backup);
     for await (const text of lines) {
       const line = parseLine(text);
       if (line.type !== 'item') continue;
@@ -136,7 +136,9 @@ export async function checkPlan(
       otherAgreement: o.otherAgreement,
     })),
   );
-  const [source] = await db.select({ state: services.state }).from(services).where(eq(services.id, backup.serviceId));
+  const [source] = backup.serviceId
+    ? await db.select({ state: services.state }).from(services).where(eq(services.id, backup.serviceId))
+    : [];
   const checks = planChecks({
     backup: {
       status: backup.status,

@@ -1,7 +1,7 @@
 import type { backups } from '../backup/tables.js';
-import { isContentDamage, readLines } from '../backup/content.js';
+import { isContentDamage } from '../backup/content.js';
+import { readBackup } from '../backup/objects.js';
 import { categoryOrder, itemData, parseLine, type Category } from '../backup/format.js';
-import { postgresBackupStore } from '../backup/store.js';
 import { ValidationError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import type { RestoreCheck } from './rules.js';
@@ -58,7 +58,7 @@ async function indexBackup(rt: Runtime, backup: typeof backups.$inferSelect): Pr
     counts: new Map(),
     perAgreement: new Map(OF_AGREEMENTS.map((c) => [c, new Map()])),
   };
-  for await (const text of readLines(rt.database, postgresBackupStore, rt.secrets, backup.id)) {
+  for await (const text of readBackup(rt, backup)) {
     const line = parseLine(text);
     if (line.type !== 'item') continue;
     const { category } = line;

@@ -2,10 +2,10 @@ import { Readable } from 'node:stream';
 import { setImmediate } from 'node:timers/promises';
 import { eq, sql, type SQL } from 'drizzle-orm';
 import * as artifact from '../artifact/tables.js';
-import { isContentDamage, readLines } from '../backup/content.js';
+import { isContentDamage } from '../backup/content.js';
+import { readBackup } from '../backup/objects.js';
 import { categories, isBinary, itemData, parseLine, type RowCategory } from '../backup/format.js';
 import { markCorrupt } from '../backup/service.js';
-import { postgresBackupStore } from '../backup/store.js';
 import { backups } from '../backup/tables.js';
 import { as2MicValues, controlNumberHighWater, controlNumbers } from '../edi/tables.js';
 import type { Runtime } from '../runtime.js';
@@ -213,7 +213,7 @@ async function* pagesOf(rt: Runtime, plan: PlanRow): AsyncGenerator<Page, void, 
       operatorMessage: 'the backup content does not match its checksum; the backup is now CORRUPT',
     });
   };
-  const lines = readLines(rt.database, postgresBackupStore, rt.secrets, backup!.id);
+  const lines = readBackup(rt, backup!);
   let unyielded = 0;
   try {
     for await (const line of lines) {

@@ -125,3 +125,20 @@ export async function succeededBackup(gql: Gql, serviceId: string): Promise<stri
   );
   return id;
 }
+
+/** Everything a service holds, in a form that does not depend on ids: to compare a restored service with its source. */
+export async function serviceContents(gql: Gql, serviceId: string) {
+  const { data, errors } = await gql(
+    `query ($id: ID!) { node(id: $id) { ... on Service {
+    edition scaleUnitCount productVersion settings { acsNamespace acsIssuerKey { isSet fingerprint } trackingDatabaseConnectionString { fingerprint } sslCertificate { fingerprint } }
+    partners(first: 10) { edges { node { name profiles { edges { node { name qualifier identifier } } } } } }
+    agreements(first: 10) { edges { node { name protocol sourceFtpFolder batching lineageId hostProfile { name } guestProfile { name } controlNumbers { interchange group transactionSet } as2MicValues(first: 10) { totalCount edges { node { messageId value } } } } } }
+    customAssemblies { edges { node { name version sha256 contentBase64 } } } bridges { edges { node { name kind relativeAddress config } } }
+    certificates { edges { node { name thumbprint } } } transforms { edges { node { name mapContent } } } pipelines { edges { node { name definition } } }
+    templates { edges { node { name content } } } x12Mappings { edges { node { st01 gs01 } } } hybridConnections { totalCount }
+  } } }`,
+    { id: serviceId },
+  );
+  if (errors) throw new Error(JSON.stringify(errors));
+  return data.node;
+}

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { startAzurite } from './azurite.js';
 import type { TestProject } from 'vitest/node';
 import { openDatabase } from '../../src/db/client.js';
 
@@ -22,11 +23,18 @@ export default async function setup(project: TestProject) {
     await database.close();
   }
   project.provide('testDataRoot', testDataRoot);
-  return () => rmSync(testDataRoot, { recursive: true, force: true });
+  const azurite = await startAzurite();
+  project.provide('azuriteConnectionString', azurite.connectionString);
+  return () => {
+    azurite.process.kill();
+    rmSync(testDataRoot, { recursive: true, force: true });
+  };
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
     testDataRoot: string;
+    /** A connection string to the Azurite started for this run. */
+    azuriteConnectionString: string;
   }
 }
