@@ -1,8 +1,8 @@
 // Backup of the PREMIUM 8-unit benchmark service (2,000 agreements, 20,000 profiles, 100,000 MIC
 // values) plus 500 custom assemblies of 128 KiB, against pg_dump --data-only of the same rows,
-// measured in the same run. Target: backup time at most 1.5x pg_dump's; server peak RSS < 300 MB.
+// measured in the same run. Target: backup time at most 1.3x pg_dump's; server peak RSS < 300 MB.
 // Then the restore of that backup, from the executeRestorePlan call to the SUSPENDED event, against
-// pg_restore of the dump into empty tables (target: at most 1.5x).
+// pg_restore of the dump into empty tables (target: at most 1.3x).
 // BENCH_STORE=azure: the backups go to Azure Blob Storage (Azurite, started here); default: the
 // server's default DIRECTORY store (DATA_DIR/backups).
 import { execFileSync } from 'node:child_process';
